@@ -1,0 +1,69 @@
+"""The ``catapultlab`` command line: one group, subcommands registered by each layer."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from catapultlab._errors import CatapultError
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="catapultlab")
+def cli() -> None:
+    """Derive, simulate and validate the catapult phase of gradient descent."""
+
+
+def _register() -> None:
+    from catapultlab.theory._cli import derive
+
+    cli.add_command(derive)
+    try:
+        from catapultlab.sim._cli import COMMANDS as SIM_COMMANDS
+    except ImportError:  # pragma: no cover - layer not present yet
+        SIM_COMMANDS = ()
+    for command in SIM_COMMANDS:
+        cli.add_command(command)
+    try:
+        from catapultlab.validate._cli import COMMANDS as VALIDATE_COMMANDS
+    except ImportError:  # pragma: no cover - layer not present yet
+        VALIDATE_COMMANDS = ()
+    for command in VALIDATE_COMMANDS:
+        cli.add_command(command)
+    try:
+        from catapultlab._reproduce_cli import COMMANDS as REPRODUCE_COMMANDS
+    except ImportError:  # pragma: no cover - not present yet
+        REPRODUCE_COMMANDS = ()
+    for command in REPRODUCE_COMMANDS:
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; bad input becomes one line on stderr and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="catapultlab", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("catapultlab: error: aborted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"catapultlab: error: {exc.format_message()}", err=True)
+        return 2
+    except CatapultError as exc:
+        click.echo(f"catapultlab: error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("catapultlab: error: interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""Generate Numba kernel source from a closed model's sympy maps.
+
+The maps are never retyped: :func:`kernel_source` walks ``model.maps`` and
+``model.loss``, hoists every sub-expression that depends only on the shared
+parameters (``n``, labels, data) out of the loops, runs common-sub-expression
+elimination on the rest and prints plain arithmetic with typed constants, so that
+the float32 kernel never silently promotes to float64.
+
+The kernel (one per dtype, in the same generated file) runs blocks of trajectories
+in ``prange``; inside a block, ``lanes`` trajectories step together in an inner
+loop that LLVM vectorises (no ``fastmath``: every lane does the same IEEE
+operations, so results are bit-identical whatever lane, block or thread a
+trajectory lands on). A lane whose run is over is *frozen* (its state stops
+changing, so it never wanders into subnormal numbers) and, every ``check_every``
+steps, frozen lanes are written out and refilled from the block's queue of
+pending trajectories; once the queue is empty, live lanes are compacted to the
+front so the vector loop never computes idle lanes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import sympy as sp
+
+__all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
+
+GENERATOR_VERSION = "3"
+"""Bump when the template changes: it is part of the cache key."""
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """What a generated kernel computes, in printable form.
+
+    Attributes:
+        state: names of the state variables, in the model's order.
+        shared: names of the shared parameters (everything but ``eta``), in order.
+        hoisted: ``(name, code)`` float64 assignments over shared parameters only.
+        body: ``(name, code)`` per-lane assignments (common sub-expressions).
+        new_state: code of the next value of each state variable.
+        loss: code of the loss of the current state.
+        loss_body: per-lane assignments the loss needs.
+        key: a hash of everything above (the cache key).
+    """
+
+    state: tuple[str, ...]
+    shared: tuple[str, ...]
+    hoisted: tuple[tuple[str, str], ...]
+    body: tuple[tuple[str, str], ...]
+    new_state: tuple[str, ...]
+    loss_body: tuple[tuple[str, str], ...]
+    loss: str
+    key: str
+
+
+class _Printer:
+    """Print polynomial / sqrt expressions as typed Python arithmetic for Numba."""
+
+    def __init__(self, names: dict[sp.Symbol, str], typed: bool) -> None:
+        self.names = names
+        self.typed = typed
+
+    def num(self, value: sp.Expr) -> str:
+        text = repr(float(value))
+        return f"DT({text})" if self.typed else text
+
+    def __call__(self, e: sp.Expr) -> str:  # noqa: C901 - a small dispatcher
+        if isinstance(e, sp.Symbol):
+            return self.names[e]
+        if e.is_Number:
+            return self.num(e)
+        if isinstance(e, sp.Add):
+            return "(" + " + ".join(self(a) for a in e.args) + ")"
+        if isinstance(e, sp.Mul):
+            coef, factors = e.as_coeff_mul()
+            parts = [self(f) for f in factors]
+            if coef != 1:
+                parts.insert(0, self.num(coef))
+            return "(" + " * ".join(parts) + ")"
+        if isinstance(e, sp.Pow):
+            base, ex = e.args
+            b = self(base)
+            if ex.is_Integer:
+                k = int(ex)
+                prod = " * ".join([b] * abs(k))
+                return f"({prod})" if k > 0 else f"({self.num(1)} / ({prod}))"
+            if ex == sp.Rational(1, 2):
+                return f"np.sqrt({b})"
+            if ex == -sp.Rational(1, 2):
+                return f"({self.num(1)} / np.sqrt({b}))"
+            if ex.is_Rational:
+                return f"({b} ** {self.num(ex)})"
+        raise TypeError(f"cannot generate kernel code for {type(e).__name__}: {e}")
+
+
+def _hoist(
+    e: sp.Expr, shared: frozenset[sp.Symbol], table: dict[sp.Expr, sp.Symbol]
+) -> sp.Expr:
+    """Replace maximal shared-only products and sums by symbols recorded in ``table``."""
+    if e.is_Atom:
+        return e
+    if e.free_symbols and e.free_symbols <= shared and not isinstance(e, sp.Symbol):
+        if e not in table:
+            table[e] = sp.Symbol(f"h{len(table)}")
+        return table[e]
+    if isinstance(e, sp.Mul | sp.Add):
+        inside = [a for a in e.args if a.free_symbols and a.free_symbols <= shared]
+        rest = [a for a in e.args if not (a.free_symbols and a.free_symbols <= shared)]
+        if len(inside) >= 1 and (len(inside) > 1 or not isinstance(inside[0], sp.Symbol)):
+            grouped = _hoist(e.func(*inside), shared, table)
+            return e.func(grouped, *(_hoist(a, shared, table) for a in rest))
+        return e.func(*(_hoist(a, shared, table) for a in e.args))
+    return e.func(*(_hoist(a, shared, table) for a in e.args))
+
+
+def kernel_spec(state: tuple[sp.Symbol, ...], params: tuple[sp.Symbol, ...],
+                maps: dict[sp.Symbol, sp.Expr], loss: sp.Expr) -> KernelSpec:
+    """Turn a closed model's maps and loss into printable kernel pieces.
+
+    Args:
+        state: state symbols.
+        params: parameter symbols; the first must be the learning rate ``eta``
+            (per trajectory), the others are shared by every trajectory of a call.
+        maps: next value of each state symbol.
+        loss: the loss in the state and parameters.
+
+    Returns:
+        The kernel spec, with a content hash as ``key``.
+    """
+    if params[0].name != "eta":
+        raise ValueError("the first parameter must be eta")
+    shared_syms = params[1:]
+    names: dict[sp.Symbol, str] = {s: f"s{i}" for i, s in enumerate(state)}
+    names[params[0]] = "et"
+    names |= {p: f"p{i}" for i, p in enumerate(shared_syms)}
+    table: dict[sp.Expr, sp.Symbol] = {}
+    shared = frozenset(shared_syms)
+    exprs = [_hoist(sp.expand(maps[s]), shared, table) for s in state]
+    loss_h = _hoist(sp.expand(loss), shared, table)
+    hoisted_printer = _Printer(names, typed=False)
+    hoisted: list[tuple[str, str]] = []
+    for expr, sym in table.items():
+        names[sym] = f"{sym.name}"
+        hoisted.append((f"{sym.name}_64", hoisted_printer(expr)))
+    typed = _Printer(names, typed=True)
+    reps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("c"), optimizations="basic")
+    body = []
+    for sym, expr in reps:
+        names[sym] = sym.name
+        body.append((sym.name, typed(expr)))
+    new_state = tuple(typed(e) for e in reduced)
+    lreps, (lred,) = sp.cse([loss_h], symbols=sp.numbered_symbols("l"))
+    loss_body = []
+    for sym, expr in lreps:
+        names[sym] = sym.name
+        loss_body.append((sym.name, typed(expr)))
+    loss_code = typed(lred)
+    # hoisted float64 code refers to shared params (and earlier hoisted symbols by 64-bit name)
+    hoisted = [(n, c) for n, c in hoisted]
+    text = repr((tuple(names[s] for s in state), hoisted, body, new_state, loss_body, loss_code,
+                 GENERATOR_VERSION))
+    key = hashlib.sha256(text.encode()).hexdigest()[:20]
+    return KernelSpec(
+        state=tuple(names[s] for s in state),
+        shared=tuple(names[p] for p in shared_syms),
+        hoisted=tuple(hoisted),
+        body=tuple(body),
+        new_state=new_state,
+        loss_body=tuple(loss_body),
+        loss=loss_code,
+        key=key,
+    )
+
+
+def _indent(lines: list[str], k: int) -> str:
+    pad = " " * k
+    return "\n".join(pad + line for line in lines)
+
+
+_TEMPLATE = '''\
+"""Generated by catapultlab.sim._codegen (version {version}); do not edit. Key {key}."""
+import numpy as np
+import numba as nb
+from numba import prange
+
+DT = np.{dtype}
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False)
+def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, check_every,
+        block_size, out_state, out_peak, out_tpeak, out_steps, out_phase):
+    """Run every trajectory to its stop; see catapultlab.sim._codegen."""
+    B = eta.shape[0]
+    if B == 0:
+        return
+{unpack_shared}
+{hoisted}
+    convL = DT(conv_loss)
+    divL = DT(div_loss)
+    rtol = DT(rise_tol)
+    Tmax = DT(max_steps)
+    one = DT(1.0)
+    nblocks = (B + block_size - 1) // block_size
+    for blk in prange(nblocks):
+        lo = blk * block_size
+        hi = min(B, lo + block_size)
+        L = min(lanes, hi - lo)
+{alloc}
+        et_a = np.empty(L, DT)
+        pk_a = np.empty(L, DT)
+        tp_a = np.empty(L, DT)
+        tt_a = np.empty(L, DT)
+        l0_a = np.empty(L, DT)
+        idx = np.empty(L, np.int64)
+        nxt = lo
+        for i in range(L):
+            j = nxt
+            nxt += 1
+{load_lane}
+        nact = L
+        while nact > 0:
+            nd = 0
+            for _k in range(check_every):
+                nd = 0
+                for i in range(nact):
+{read_lane}
+                    et = et_a[i]
+{loss_body}
+                    loss = {loss}
+                    t = tt_a[i]
+                    live = (loss > convL) & (loss <= divL) & (t < Tmax)
+                    pkv = pk_a[i]
+                    up = loss > pkv
+                    pk_a[i] = loss if up else pkv
+                    tp_a[i] = t if up else tp_a[i]
+{body}
+{write_lane}
+                    tt_a[i] = t + one if live else t
+                    nd += 0 if live else 1
+            if nd == 0:
+                continue
+            i = 0
+            while i < nact:
+{read_lane_scan}
+                et = et_a[i]
+{loss_body_scan}
+                loss = {loss}
+                t = tt_a[i]
+                if (loss > convL) and (loss <= divL) and (t < Tmax):
+                    i += 1
+                    continue
+                j = idx[i]
+{store_out}
+                out_peak[j] = pk_a[i]
+                out_tpeak[j] = np.int64(tp_a[i])
+                out_steps[j] = np.int64(t)
+                if not (loss <= divL):
+                    out_phase[j] = 2
+                elif loss <= convL:
+                    out_phase[j] = 1 if pk_a[i] > l0_a[i] else 0
+                else:
+                    out_phase[j] = 3
+                if nxt < hi:
+                    j = nxt
+                    nxt += 1
+{load_lane_scan}
+                    i += 1
+                else:
+                    last = nact - 1
+{move_last}
+                    et_a[i] = et_a[last]
+                    pk_a[i] = pk_a[last]
+                    tp_a[i] = tp_a[last]
+                    tt_a[i] = tt_a[last]
+                    l0_a[i] = l0_a[last]
+                    idx[i] = idx[last]
+                    nact -= 1
+'''
+
+
+def _load_lane(spec: KernelSpec, k: int) -> str:
+    lines = [f"{s}_a[i] = DT(state0[{q}, j])" for q, s in enumerate(spec.state)]
+    lines += [f"{s} = {s}_a[i]" for s in spec.state]
+    lines += ["et_a[i] = DT(eta[j])", "et = et_a[i]"]
+    lines += [f"{n} = {c}" for n, c in spec.loss_body]
+    lines += [
+        f"loss = {spec.loss}",
+        "pk_a[i] = loss",
+        "tp_a[i] = DT(0.0)",
+        "tt_a[i] = DT(0.0)",
+        "l0_a[i] = loss * (DT(1.0) + rtol)",
+        "idx[i] = j",
+    ]
+    return _indent(lines, k)
+
+
+def kernel_source(spec: KernelSpec, dtype: str) -> str:
+    """Python source of the kernel module for ``dtype`` (``"float64"`` or ``"float32"``)."""
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
+    unpack = [f"{p} = shared[{i}]" for i, p in enumerate(spec.shared)]
+    hoisted = []
+    for name, code in spec.hoisted:
+        base = name[: -len("_64")]
+        code64 = code
+        hoisted.append(f"{name} = {code64}")
+        hoisted.append(f"{base} = DT({name})")
+    # hoisted code must use the float64 versions of earlier hoisted symbols
+    fixed = []
+    h64 = {n[: -len("_64")] for n, _ in spec.hoisted}
+    for line in hoisted:
+        lhs, rhs = line.split(" = ", 1)
+        if lhs.endswith("_64"):
+            for h in sorted(h64, key=len, reverse=True):
+                rhs = _replace_word(rhs, h, h + "_64")
+        fixed.append(f"{lhs} = {rhs}")
+    alloc = [f"{s}_a = np.empty(L, DT)" for s in spec.state]
+    read = [f"{s} = {s}_a[i]" for s in spec.state]
+    write = [f"{s}_a[i] = ({code}) if live else {s}" for s, code in zip(spec.state, spec.new_state,
+                                                                        strict=True)]
+    store = [f"out_state[{q}, j] = {s}_a[i]" for q, s in enumerate(spec.state)]
+    move = [f"{s}_a[i] = {s}_a[last]" for s in spec.state]
+    return _TEMPLATE.format(
+        version=GENERATOR_VERSION,
+        key=spec.key,
+        dtype=dtype,
+        unpack_shared=_indent(unpack, 4) if unpack else "    pass",
+        hoisted=_indent(fixed, 4) if fixed else "    pass",
+        alloc=_indent(alloc, 8),
+        load_lane=_load_lane(spec, 12),
+        read_lane=_indent(read, 20),
+        loss_body=_indent([f"{n} = {c}" for n, c in spec.loss_body], 20) or "",
+        loss=spec.loss,
+        body=_indent([f"{n} = {c}" for n, c in spec.body], 20),
+        write_lane=_indent(write, 20),
+        read_lane_scan=_indent(read, 16),
+        loss_body_scan=_indent([f"{n} = {c}" for n, c in spec.loss_body], 16) or "",
+        store_out=_indent(store, 16),
+        load_lane_scan=_load_lane(spec, 20),
+        move_last=_indent(move, 20),
+    )
+
+
+def _replace_word(text: str, word: str, new: str) -> str:
+    import re
+
+    return re.sub(rf"\b{re.escape(word)}\b", new, text)

@@ -1,0 +1,222 @@
+"""The derivation engine: exact GD step on the parameters -> closed Gram-state map.
+
+Given a :class:`ModelSpec`, :func:`derive_gram` does three things:
+
+1. forms the exact gradient step on every width-n parameter symbolically: each
+   vector moves by a linear combination of words, each matrix by a sum of outer
+   products of words, with coefficients that are functions of inner products;
+2. derives the exact update of the inner products (the Gram state) by expanding
+   ``<a', b'>`` -- nothing is truncated, ``n`` stays a symbol;
+3. proves closure: the new state must be a function of the old state and the
+   hyper-parameters alone.  If the update needs inner products that are not yet
+   in the state, they are added and the check repeats; if the state keeps
+   growing past ``max_state`` the model has no (small) closed state and
+   :class:`NotClosedError` names what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from catapultlab.theory._algebra import (
+    VecExpr,
+    Word,
+    apply_letter,
+    inner,
+    inner_symbol,
+    pretty_inner,
+    symbol_words,
+    transpose_letter,
+    vec,
+    vec_add,
+    vec_scale,
+)
+from catapultlab.theory._spec import ETA, ModelSpec
+
+__all__ = ["GramDerivation", "NotClosedError", "derive_gram", "inner_symbols_in"]
+
+MatrixStep = list[tuple[sp.Expr, Word, Word]]
+
+
+class NotClosedError(Exception):
+    """The model's inner products do not close on a finite state.
+
+    Attributes:
+        missing: the inner products the last update needed and the state lacked.
+    """
+
+    def __init__(self, model: str, missing: list[str], state_size: int) -> None:
+        self.missing = missing
+        shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+        super().__init__(
+            f"model {model!r} has no closed state of inner products: after growing the "
+            f"state to {state_size} inner products the update still needs {shown}"
+        )
+
+
+def inner_symbols_in(expr: sp.Expr | sp.MatrixBase) -> set[sp.Symbol]:
+    """The inner-product symbols an expression depends on."""
+    out: set[sp.Symbol] = set()
+    for s in expr.free_symbols:
+        try:
+            symbol_words(s)
+        except KeyError:
+            continue
+        out.add(s)
+    return out
+
+
+def _sort(symbols: set[sp.Symbol]) -> tuple[sp.Symbol, ...]:
+    return tuple(sorted(symbols, key=lambda s: (len(s.name), s.name)))
+
+
+def _vector_gradient(expr: sp.Expr, name: str) -> VecExpr:
+    """Gradient of a scalar (a function of inner products) w.r.t. a width-n vector."""
+    terms: list[VecExpr] = []
+    for s in inner_symbols_in(expr):
+        coef = sp.diff(expr, s)
+        a, b = symbol_words(s)
+        if a[-1] == name:
+            terms.append(vec_scale(coef, vec(b)))
+        if b[-1] == name:
+            back = tuple(transpose_letter(x) for x in reversed(b[:-1])) + a
+            terms.append(vec_scale(coef, vec(back)))
+    return vec_add(*terms)
+
+
+def _matrix_gradient(expr: sp.Expr, name: str) -> MatrixStep:
+    """Gradient w.r.t. a width-n x width-n matrix, as a sum of outer products."""
+    out: MatrixStep = []
+    for s in inner_symbols_in(expr):
+        coef = sp.diff(expr, s)
+        a, b = symbol_words(s)
+        chain, a0, b0 = b[:-1], a[-1], b[-1]
+        for j, letter in enumerate(chain):
+            left = tuple(transpose_letter(x) for x in reversed(chain[:j])) + (a0,)
+            right = chain[j + 1 :] + (b0,)
+            if letter == name:
+                out.append((coef, left, right))
+            elif letter == transpose_letter(name):
+                out.append((coef, right, left))
+    return out
+
+
+def _ntk(spec: ModelSpec) -> sp.Matrix:
+    """Theta_ab = (1/m) sum over parameters <df_a/dtheta, df_b/dtheta>."""
+    m = spec.samples
+    vec_grads = [{w: _vector_gradient(f, w) for w in spec.vectors} for f in spec.outputs]
+    mat_grads = [{W: _matrix_gradient(f, W) for W in spec.matrices} for f in spec.outputs]
+    theta = sp.zeros(m, m)
+    for a in range(m):
+        for b in range(a, m):
+            total = sp.Add(*(inner(vec_grads[a][w], vec_grads[b][w]) for w in spec.vectors))
+            for W in spec.matrices:
+                for ca, la, ra in mat_grads[a][W]:
+                    for cb, lb, rb in mat_grads[b][W]:
+                        total += ca * cb * inner_symbol(la, lb) * inner_symbol(ra, rb)
+            theta[a, b] = theta[b, a] = sp.expand(total / m)
+    return theta
+
+
+@dataclass(frozen=True)
+class GramDerivation:
+    """The exact GD step of a model, lifted to a closed state of inner products.
+
+    Attributes:
+        spec: the model declaration.
+        vector_steps: ``w' = w + step[w]`` for each parameter vector (words -> coefficients).
+        matrix_steps: ``W' = W + sum coef * left right^T`` for each parameter matrix.
+        state: the closed state (inner-product symbols), in a fixed order.
+        maps: the new value of each state symbol, in the old state, data and ``eta, n``.
+        outputs: ``f_a`` in the state.
+        ntk: the empirical NTK ``Theta = (1/m) J J^T`` in the state.
+        rounds: how many times the state had to grow before it closed.
+    """
+
+    spec: ModelSpec
+    vector_steps: dict[str, VecExpr]
+    matrix_steps: dict[str, MatrixStep]
+    state: tuple[sp.Symbol, ...]
+    maps: dict[sp.Symbol, sp.Expr]
+    outputs: tuple[sp.Expr, ...]
+    ntk: sp.Matrix
+    rounds: int = field(default=0)
+
+    def closure_residual(self) -> set[sp.Symbol]:
+        """Symbols other than state, data, labels, ``eta`` and ``n`` in the maps (empty = closed)."""
+        allowed = set(self.state) | set(self.spec.data) | set(self.spec.targets)
+        used: set[sp.Symbol] = set()
+        for expr in self.maps.values():
+            used |= expr.free_symbols
+        return {s for s in used if s not in allowed and s.name not in ("eta", "n")}
+
+
+def _updated_word(
+    word: Word, vectors: dict[str, VecExpr], matrices: dict[str, MatrixStep]
+) -> VecExpr:
+    out = vectors[word[-1]]
+    for letter in reversed(word[:-1]):
+        out = apply_letter(letter, out, matrices)
+    return out
+
+
+def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) -> GramDerivation:
+    """Derive the exact Gram-state map of ``spec`` and prove it closes.
+
+    Args:
+        spec: the model declaration.
+        max_state: give up (no closed state) once the state has more inner products.
+        max_rounds: give up once the state has grown this many times without closing.
+
+    Returns:
+        The derivation, with ``closure_residual()`` empty.
+
+    Raises:
+        NotClosedError: the update keeps needing inner products outside the state.
+
+    Example:
+        >>> from catapultlab.theory import uv_spec
+        >>> d = derive_gram(uv_spec())
+        >>> [s.name for s in d.state]
+        ['u_u', 'u_v', 'v_v']
+    """
+    loss = spec.loss()
+    vector_steps = {w: vec_scale(-ETA, _vector_gradient(loss, w)) for w in spec.vectors}
+    matrix_steps = {
+        W: [(-ETA * c, left, right) for c, left, right in _matrix_gradient(loss, W)]
+        for W in spec.matrices
+    }
+    updated_vectors = {w: vec_add(vec(w), step) for w, step in vector_steps.items()}
+    theta = _ntk(spec)
+    state = set(inner_symbols_in(sp.Matrix(spec.outputs))) | inner_symbols_in(theta)
+    maps: dict[sp.Symbol, sp.Expr] = {}
+    rounds = 0
+    while True:
+        for s in state - set(maps):
+            a, b = symbol_words(s)
+            new_a = _updated_word(a, updated_vectors, matrix_steps)
+            new_b = _updated_word(b, updated_vectors, matrix_steps)
+            maps[s] = sp.expand(inner(new_a, new_b))
+        needed: set[sp.Symbol] = set()
+        for expr in maps.values():
+            needed |= inner_symbols_in(expr)
+        missing = needed - state
+        if not missing:
+            break
+        if len(state | missing) > max_state or rounds >= max_rounds:
+            raise NotClosedError(spec.name, [pretty_inner(s) for s in _sort(missing)], len(state))
+        state |= missing
+        rounds += 1
+    order = _sort(state)
+    return GramDerivation(
+        spec=spec,
+        vector_steps=vector_steps,
+        matrix_steps=matrix_steps,
+        state=order,
+        maps={s: maps[s] for s in order},
+        outputs=tuple(spec.outputs),
+        ntk=theta,
+        rounds=rounds,
+    )

@@ -1,0 +1,55 @@
+"""How a model is declared: width-n parameters, an output through inner products, MSE + GD."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+__all__ = ["ModelSpec", "ETA", "WIDTH"]
+
+ETA = sp.Symbol("eta", positive=True)
+"""The learning rate."""
+
+WIDTH = sp.Symbol("n", positive=True)
+"""The width: kept as a symbol, never truncated or expanded in."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Declaration of a model whose parameters are width-n vectors (and matrices).
+
+    Attributes:
+        name: short model name (``"uv"``, ``"full"``...).
+        vectors: names of the width-n parameter vectors (entries N(0, 1) at init).
+        matrices: names of width-n x width-n parameter matrices (deeper models).
+        outputs: the network output on each training sample, written through
+            inner-product symbols (:func:`catapultlab.theory.inner_symbol`), the data
+            and the width ``n``.
+        targets: the label symbol of each training sample.
+        data: the input symbols (constants of the dynamics).
+        description: one line for people.
+
+    The loss is always ``L = (1/2m) sum_a (f_a - y_a)^2`` and the step plain gradient
+    descent on every parameter at once with learning rate ``eta``.
+    """
+
+    name: str
+    vectors: tuple[str, ...]
+    outputs: tuple[sp.Expr, ...]
+    targets: tuple[sp.Symbol, ...]
+    data: tuple[sp.Symbol, ...] = ()
+    matrices: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def samples(self) -> int:
+        """Number of training samples m."""
+        return len(self.outputs)
+
+    def loss(self) -> sp.Expr:
+        """The MSE loss ``(1/2m) sum_a (f_a - y_a)^2`` in inner-product symbols."""
+        m = self.samples
+        return sp.Rational(1, 2 * m) * sp.Add(
+            *((f - y) ** 2 for f, y in zip(self.outputs, self.targets, strict=True))
+        )

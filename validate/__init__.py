@@ -1,0 +1,86 @@
+"""Validation layer: real networks in JAX, measured against the theory.
+
+Conventions (binding for every module here):
+
+* NTK parametrisation by default -- each dense/conv layer computes
+  ``W h / sqrt(fan_in)`` with ``W ~ N(0, 1)``, no biases; ``standard`` optional.
+  A one-hidden-layer linear MLP is exactly ``f(x) = v^T U x / sqrt(n d)``.
+* Loss ``L = (1/2m) sum_a |f(x_a) - y_a|^2``, one-hot targets.
+* Empirical NTK ``Theta = J J^T / m`` (all outputs stacked), ``lambda`` its top
+  eigenvalue, ``c = eta lambda_0``; linearised GD is ``r' = (I - eta Theta) r``.
+* Phases via :func:`catapultlab.sim._phases.classify_losses` with the thresholds
+  documented in :mod:`catapultlab.validate._sweep`.
+
+Public names are loaded lazily so that ``import catapultlab.validate._cli`` stays
+free of JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "ACTIVATIONS",
+    "ARCHITECTURES",
+    "DATASETS",
+    "Boundary",
+    "ComparisonRow",
+    "Dataset",
+    "LinearMapComparison",
+    "Network",
+    "RunSummary",
+    "SweepConfig",
+    "SweepResult",
+    "TopEigen",
+    "TrainResult",
+    "c_grid",
+    "cnn",
+    "compare_linear_network_with_map",
+    "comparison_table",
+    "explicit_ntk",
+    "explicit_top_eigenvalue",
+    "load_dataset",
+    "make_network",
+    "mlp",
+    "plot_sweep",
+    "precision",
+    "resnet",
+    "run_sweep",
+    "sweep_to_dict",
+    "sweep_to_xarray",
+    "top_ntk_eigenvalue",
+    "train",
+    "write_netcdf",
+]
+
+_WHERE = {
+    "_nets": ("ACTIVATIONS", "ARCHITECTURES", "Network", "cnn", "make_network", "mlp", "resnet"),
+    "_data": ("DATASETS", "Dataset", "load_dataset"),
+    "_ntk": ("TopEigen", "explicit_ntk", "explicit_top_eigenvalue", "top_ntk_eigenvalue"),
+    "_train": ("TrainResult", "train"),
+    "_sweep": ("Boundary", "RunSummary", "SweepConfig", "SweepResult", "c_grid", "run_sweep"),
+    "_report": (
+        "ComparisonRow",
+        "comparison_table",
+        "sweep_to_dict",
+        "sweep_to_xarray",
+        "write_netcdf",
+    ),
+    "_figure": ("plot_sweep",),
+    "_precision": ("precision",),
+    "_linear_map": ("LinearMapComparison", "compare_linear_network_with_map"),
+}
+_MODULE_OF = {name: mod for mod, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,125 @@
+"""A real linear network against the theory layer's closed ``full``-model map.
+
+The network is the one-hidden-layer linear MLP of :mod:`catapultlab.validate._nets`
+in NTK parametrisation without biases, ``f(x) = v^T U x / sqrt(n d)``, trained with
+full-batch GD on ``L = (1/2m) sum_a (f(x_a) - y_a)^2`` in JAX float64. The map is
+``catapultlab.theory.full_model``, started from the Gram state of the network's
+exact initial ``(U, v)``, iterated with the same ``eta``. Both report ``f_t`` on the
+training inputs and ``lambda_t``, the top eigenvalue of ``Theta = J J^T / m``
+(network: explicit Jacobian; map: its ``observe``). Iteration stops for both once
+either is non-finite or ``max |f|`` exceeds ``blowup``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LinearMapComparison", "compare_linear_network_with_map"]
+
+
+@dataclass(frozen=True)
+class LinearMapComparison:
+    """Trajectories of the network and the map, step 0 first (same length).
+
+    Attributes:
+        eta: learning rate, ``c / lambda_0``.
+        c: ``eta lambda_0``.
+        lam0: network ``lambda_0``.
+        f_net: ``(T+1, m)`` network outputs on the training inputs.
+        lam_net: ``(T+1,)`` network ``lambda_t``.
+        f_map: ``(T+1, m)`` map outputs.
+        lam_map: ``(T+1,)`` map ``lambda_t``.
+        stopped_early: whether iteration stopped at ``blowup`` before ``steps``.
+    """
+
+    eta: float
+    c: float
+    lam0: float
+    f_net: np.ndarray
+    lam_net: np.ndarray
+    f_map: np.ndarray
+    lam_map: np.ndarray
+    stopped_early: bool
+
+
+def compare_linear_network_with_map(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    width: int,
+    c: float,
+    steps: int,
+    seed: int = 0,
+    blowup: float = 1e8,
+) -> LinearMapComparison:
+    """Train the linear network and iterate the ``full``-model map side by side.
+
+    Args:
+        x: ``(m, d)`` training inputs.
+        y: ``(m,)`` scalar targets.
+        width: hidden width ``n``.
+        c: ``eta lambda_0`` (``lambda_0`` of the network at initialisation).
+        steps: number of GD steps ``T``.
+        seed: initialisation seed (``jax.random.PRNGKey(seed)``).
+        blowup: stop once ``max |f|`` of either trajectory exceeds this.
+
+    Returns:
+        Both trajectories.
+    """
+    import jax
+    import jax.numpy as jnp
+    from catapultlab.theory import full_model
+    from catapultlab.validate._nets import mlp
+    from catapultlab.validate._ntk import explicit_ntk
+    from catapultlab.validate._precision import precision
+    from catapultlab.validate._train import mse_loss
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    m, d = x.shape
+    net = mlp(inputs=d, outputs=1, depth=1, width=width, act="linear")
+    model = full_model(inputs=d, samples=m)
+    with precision("float64") as dtype:
+        params = net.init(jax.random.PRNGKey(seed), dtype)
+        xj, yj = jnp.asarray(x, dtype), jnp.asarray(y[:, None], dtype)
+
+        def lam_of(p) -> float:
+            return float(np.linalg.eigvalsh(explicit_ntk(net.apply, p, xj))[-1])
+
+        lam0 = lam_of(params)
+        eta = c / lam0
+        grad = jax.jit(jax.grad(lambda p: mse_loss(net.apply(p, xj), yj)))
+        state = model.gram_from_params(np.asarray(params[0]["W"]), np.asarray(params[1]["W"][0]))
+        f_net, lam_net, f_map, lam_map = [], [], [], []
+        stopped = False
+        for t in range(steps + 1):
+            fn = np.asarray(net.apply(params, xj))[:, 0]
+            fm, ntk = model.observe(state, n=width, x=x)
+            fm = np.asarray(fm, dtype=np.float64)
+            if (
+                not (np.all(np.isfinite(fn)) and np.all(np.isfinite(fm)))
+                or max(np.max(np.abs(fn)), np.max(np.abs(fm))) > blowup
+            ):
+                stopped = t <= steps
+                break
+            f_net.append(fn)
+            lam_net.append(lam_of(params))
+            f_map.append(fm)
+            lam_map.append(float(np.linalg.eigvalsh(np.asarray(ntk, dtype=np.float64))[-1]))
+            if t == steps:
+                break
+            g = grad(params)
+            params = jax.tree_util.tree_map(lambda a, b: a - eta * b, params, g)
+            state = model.step(state, eta=eta, n=width, x=x, y=y)
+    return LinearMapComparison(
+        eta=eta,
+        c=c,
+        lam0=lam0,
+        f_net=np.asarray(f_net),
+        lam_net=np.asarray(lam_net),
+        f_map=np.asarray(f_map),
+        lam_map=np.asarray(lam_map),
+        stopped_early=stopped,
+    )
