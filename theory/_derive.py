@@ -198,7 +198,7 @@ def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) ->
             a, b = symbol_words(s)
             new_a = _updated_word(a, updated_vectors, matrix_steps)
             new_b = _updated_word(b, updated_vectors, matrix_steps)
-            maps[s] = sp.expand(inner(new_a, new_b))
+            maps[s] = inner(new_a, new_b)  # exact; left unexpanded (compact for codegen)
         needed: set[sp.Symbol] = set()
         for expr in maps.values():
             needed |= inner_symbols_in(expr)

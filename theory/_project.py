@@ -77,17 +77,18 @@ def project(derivation: GramDerivation, definitions: dict[sp.Symbol, sp.Expr]) -
         set().union(*(e.free_symbols for e in derivation.maps.values())) | set(state), key=str
     )
     need: dict[sp.Symbol, set[sp.Symbol]] = {obs: set() for obs in definitions}
+    t = sp.Symbol("t")
     for _ in range(POINTS):
         point = _random_point(everything, rng)
         params = {s: v for s, v in point.items() if s not in state}
-        at_state = {s: point[s] for s in state}
         null = jac.xreplace(params).nullspace()
-        new_state = {s: sp.expand(e.xreplace(params)) for s, e in derivation.maps.items()}
-        for obs, expr in definitions.items():
-            new = sp.expand(expr.xreplace(params).xreplace(new_state))
-            g = [sp.diff(new, s).xreplace(at_state) for s in state]
-            for z in null:
-                if sum(zj * gj for zj, gj in zip(z, g, strict=True)) != 0:
+        for z in null:
+            # the state on the line p + t z: a directional derivative is a t-coefficient
+            line = {s: point[s] + t * zj for s, zj in zip(state, z, strict=True)}
+            new_state = {s: e.xreplace(params).xreplace(line) for s, e in derivation.maps.items()}
+            for obs, expr in definitions.items():
+                new = expr.xreplace(params).xreplace(new_state)
+                if sp.Poly(new, t).coeff_monomial(t) != 0:
                     need[obs] |= {s for s, zj in zip(state, z, strict=True) if zj != 0}
     missing = {obs: tuple(s for s in state if s in need[obs]) for obs in definitions}
     maps: dict[sp.Symbol, sp.Expr] = {}
