@@ -60,7 +60,7 @@ def test_uv_map_equals_parameter_gd(n: int, eta: float, y: float, seed: int) -> 
     assert np.all(np.abs(got - expected) <= step_rtol() * 10 * scale)
 
 
-@pytest.mark.parametrize("d,m", [(1, 1), (2, 2), (2, 3), (3, 2)])
+@pytest.mark.parametrize("d,m", [(1, 1), (1, 2), (2, 2), (2, 3), (3, 2)])
 def test_full_map_equals_parameter_gd(d: int, m: int) -> None:
     model = full_model(d, m)
     assert model.closed

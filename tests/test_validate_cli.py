@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from catapultlab.validate._cli import COMMANDS, validate_cmd
 from click.testing import CliRunner
 
 from catapultlab._errors import CatapultError
+from catapultlab.validate._cli import COMMANDS, validate_cmd
 
 BAD = [
     (["--arch", "transformer"], "architecture"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from catapultlab.validate import compare_linear_network_with_map
 
 

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
 from catapultlab.validate import cnn, explicit_ntk, mlp, precision, resnet, top_ntk_eigenvalue
 
 

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from catapultlab.validate import (
     SweepConfig,
     comparison_table,
@@ -64,6 +65,7 @@ def test_outputs(sweep, tmp_path):
     assert ds.sizes["c"] == len(sweep.runs) and ds.sizes["step"] == 121
     path = tmp_path / "s.nc"
     import xarray as xr
+
     from catapultlab.validate import plot_sweep, write_netcdf
 
     write_netcdf(sweep, str(path))

@@ -94,8 +94,11 @@ def project(derivation: GramDerivation, definitions: dict[sp.Symbol, sp.Expr]) -
     maps: dict[sp.Symbol, sp.Expr] = {}
     if not any(missing.values()):
         equations = [expr - obs for obs, expr in definitions.items()]
-        (elimination,) = sp.solve(equations, state, dict=True)
-        for obs, expr in definitions.items():
+        solutions = sp.solve(equations, state, dict=True)
+        # dependent observables (e.g. f_1, f_2 with d = 1) admit no joint elimination:
+        # the closure verdict stands, the maps are then left in the Gram state only
+        for obs, expr in definitions.items() if len(solutions) == 1 else ():
+            elimination = solutions[0]
             new = expr.xreplace(derivation.maps)
             maps[obs] = sp.factor_terms(sp.expand(new.xreplace(elimination)))
     return Projection(tuple(definitions), dict(definitions), maps, missing)

@@ -9,6 +9,7 @@ marked. Uses the object-oriented Agg backend (no pyplot global state).
 from __future__ import annotations
 
 import numpy as np
+
 from catapultlab.validate._sweep import SweepResult
 
 __all__ = ["plot_sweep"]

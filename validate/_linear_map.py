@@ -70,6 +70,7 @@ def compare_linear_network_with_map(
     """
     import jax
     import jax.numpy as jnp
+
     from catapultlab.theory import full_model
     from catapultlab.validate._nets import mlp
     from catapultlab.validate._ntk import explicit_ntk

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from catapultlab.sim._phases import PHASE_NAMES
 from catapultlab.validate._sweep import SweepResult
 

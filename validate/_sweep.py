@@ -31,10 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from catapultlab.sim._phases import Phase, classify_losses
-from catapultlab.validate._train import TrainResult
 
 from catapultlab._errors import CatapultError
+from catapultlab.sim._phases import Phase, classify_losses
+from catapultlab.validate._train import TrainResult
 
 __all__ = ["SweepConfig", "RunSummary", "Boundary", "SweepResult", "run_sweep", "c_grid"]
 
@@ -241,6 +241,7 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
     with precision(cfg.dtype) as dtype:
         import jax
         import jax.numpy as jnp
+
         from catapultlab.validate._ntk import top_ntk_eigenvalue
         from catapultlab.validate._train import mse_loss, train
 

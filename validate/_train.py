@@ -24,6 +24,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from catapultlab.validate._data import Dataset
 from catapultlab.validate._nets import Network
 from catapultlab.validate._ntk import top_ntk_eigenvalue

@@ -1,0 +1,172 @@
+"""Shared helpers of the reproduce pipeline: numbers, figures, netCDF, bootstrap."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Number",
+    "Figure",
+    "crossing",
+    "new_figure",
+    "save_figure",
+    "write_nc",
+    "fit_line",
+    "bootstrap",
+    "fmt",
+]
+
+
+def fmt(value: Any) -> str:
+    """How every number appears in report.md / report.html (``numbers.json`` keeps full precision)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if math.isnan(v):
+            return "n/a"
+        return f"{v:.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Number:
+    """One reported number: a measurement beside its prediction.
+
+    Attributes:
+        key: unique id (``stage.name``); report tables show it.
+        quantity: what it is, in words.
+        measured: the value measured in this run.
+        uncertainty: one standard error (bootstrap or bracket width), or None.
+        ci_low: lower end of the 95% interval, or None.
+        ci_high: upper end of the 95% interval, or None.
+        predicted: the prediction (derived in this run), or None.
+        relation: how to compare: ``"="`` (within 2 s.e.), ``"<="``, ``">"`` or ``""``.
+        agrees: the comparison's outcome, or None when there is nothing to compare.
+        source: where the prediction comes from.
+    """
+
+    key: str
+    quantity: str
+    measured: float | None
+    uncertainty: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    predicted: float | None = None
+    relation: str = ""
+    agrees: bool | None = None
+    source: str = ""
+
+    @classmethod
+    def make(cls, key: str, quantity: str, measured: Any, **kw: Any) -> Number:
+        """Build a number, cleaning NaN to None and computing ``agrees``."""
+
+        def clean(v: Any) -> float | None:
+            if v is None:
+                return None
+            v = float(v)
+            return None if not math.isfinite(v) else v
+
+        measured = clean(measured)
+        for k in ("uncertainty", "ci_low", "ci_high", "predicted"):
+            kw[k] = clean(kw.get(k))
+        rel, pred, unc = kw.get("relation", ""), kw["predicted"], kw["uncertainty"] or 0.0
+        agrees = None
+        if measured is not None and pred is not None and rel:
+            lo, hi = kw["ci_low"], kw["ci_high"]
+            if rel == "=":
+                if lo is not None and hi is not None:
+                    agrees = lo <= pred <= hi or abs(measured - pred) <= 2 * unc
+                else:
+                    agrees = abs(measured - pred) <= 2 * unc
+            elif rel == "<=":
+                agrees = measured <= pred + 2 * unc
+            elif rel == ">":
+                agrees = measured > pred
+        kw["agrees"] = agrees
+        return cls(key=key, quantity=quantity, measured=measured, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure the report shows (``figures/<name>.png`` and ``.pdf``), with its data file."""
+
+    name: str
+    caption: str
+    data: str
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> Any:
+    """An Agg figure (no pyplot state) and its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=size)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def save_figure(fig: Any, out: Path, name: str) -> None:
+    """Save ``out/figures/<name>.png`` and ``.pdf``."""
+    d = out / "figures"
+    d.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(d / f"{name}.png", dpi=110)
+    fig.savefig(d / f"{name}.pdf")
+
+
+def write_nc(ds: Any, out: Path, name: str) -> str:
+    """Write an xarray Dataset to ``out/data/<name>.nc`` (netCDF3 via scipy); return the relative path."""
+    d = out / "data"
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{name}.nc"
+    ds.to_netcdf(path, engine="scipy")
+    return f"data/{name}.nc"
+
+
+def crossing(c: np.ndarray, frac: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """First ``c`` where ``frac`` (axis 0 along ``c``) reaches ``level``, linearly interpolated.
+
+    NaN where never reached or already reached at the first grid point.
+    """
+    frac = np.asarray(frac, dtype=float)
+    hit = frac >= level
+    first = np.argmax(hit, axis=0)
+    found = hit.any(axis=0) & (first > 0)
+    i = np.where(found, first, 1)
+    f_lo = np.take_along_axis(frac, (i - 1)[None], 0)[0]
+    f_hi = np.take_along_axis(frac, i[None], 0)[0]
+    c_lo, c_hi = c[i - 1], c[i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(f_hi > f_lo, (level - f_lo) / (f_hi - f_lo), 1.0)
+    return np.where(found, c_lo + w * (c_hi - c_lo), np.nan)
+
+
+def bootstrap(estimates: np.ndarray) -> tuple[float, float, float]:
+    """``(standard error, 2.5%, 97.5%)`` of bootstrap replicates (NaNs dropped)."""
+    e = np.asarray(estimates, dtype=float)
+    e = e[np.isfinite(e)]
+    if e.size < 2:
+        return float("nan"), float("nan"), float("nan")
+    lo, hi = np.percentile(e, [2.5, 97.5])
+    return float(np.std(e, ddof=1)), float(lo), float(hi)
+
+
+def fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares ``(slope, intercept)`` of ``y = slope x + intercept``."""
+    slope, intercept = np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)
+    return float(slope), float(intercept)

@@ -1,0 +1,147 @@
+"""The embedded configurations of ``catapultlab reproduce`` (quick, default, full).
+
+Every value the pipeline uses is here; ``config.json`` in the output directory
+records the exact dictionary (plus package versions), and each stage's cache
+marker stores a hash of its own section, so that editing one section reruns only
+that stage.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+__all__ = ["PRESETS", "preset", "stage_hash"]
+
+_QUICK: dict[str, Any] = {
+    "preset": "quick",
+    "seed": 0,
+    "theory": {"full_inputs": 2, "full_samples": 2},
+    "sim": {
+        # uv phase diagram, label y = 0
+        "diagram_c": [0.25, 5.0, 39],  # linspace(start, stop, count)
+        "diagram_n": [16, 64, 256, 1024, 4096],
+        "diagram_y": 0.0,
+        "ensemble": 64,
+        "steps": 1500,
+        "bootstrap": 200,
+        # one trajectory per phase
+        "single_n": 1024,
+        "single_c": {"lazy": 1.0, "catapult": 3.0, "divergent": 4.5},
+        "single_steps": 60,
+        # finite-width divergent boundary for y != 0
+        "finite_y": 1.0,
+        "finite_c": [3.0, 5.0, 41],
+        "finite_n": [4, 8, 16, 64, 256, 1024],
+        "finite_ensemble": 64,
+        # peak loss and t_peak vs n at fixed catapult c
+        "scaling_c": 3.0,
+        "scaling_n": [100, 316, 1000, 3162, 10000, 31623, 100000],
+        "scaling_ensemble": 64,
+        "lazy_c": 1.0,
+    },
+    "validate": {
+        "dataset": "digits",
+        "relu": {
+            "depth": 1,
+            "width": 64,
+            "c_values": [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0],
+            "steps": 40,
+            "train_size": 128,
+            "test_size": 256,
+            "bisect": 1,
+            "measure_count": 8,
+        },
+        "linear": {
+            "depth": 1,
+            "width": 64,
+            "c_values": [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
+            "steps": 40,
+            "train_size": 128,
+            "test_size": 256,
+            "bisect": 1,
+            "measure_count": 8,
+        },
+        "linear_map": {"width": 64, "samples": 2, "inputs": 2, "c": [1.0, 3.0], "steps": 30},
+    },
+}
+
+_DEFAULT: dict[str, Any] = copy.deepcopy(_QUICK)
+_DEFAULT["preset"] = "default"
+_DEFAULT["sim"].update(
+    diagram_c=[0.1, 5.0, 99],
+    diagram_n=[16, 64, 256, 1024, 4096, 16384, 65536],
+    ensemble=256,
+    steps=4000,
+    bootstrap=500,
+    single_n=4096,
+    single_steps=80,
+    finite_c=[3.0, 5.0, 101],
+    finite_n=[4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384],
+    finite_ensemble=256,
+    scaling_n=[100, 316, 1000, 3162, 10000, 31623, 100000, 316228, 1000000],
+    scaling_ensemble=256,
+)
+_DEFAULT["validate"]["relu"].update(
+    depth=2,
+    width=256,
+    c_values=[0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0],
+    steps=120,
+    train_size=256,
+    test_size=360,
+    bisect=2,
+    measure_count=16,
+)
+_DEFAULT["validate"]["linear"].update(
+    width=256,
+    c_values=[0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0],
+    steps=120,
+    train_size=256,
+    test_size=360,
+    bisect=3,
+    measure_count=16,
+)
+_DEFAULT["validate"]["linear_map"].update(width=256, c=[1.0, 3.0, 3.8], steps=60)
+
+_FULL: dict[str, Any] = copy.deepcopy(_DEFAULT)
+_FULL["preset"] = "full"
+_FULL["theory"].update(full_inputs=3, full_samples=3)
+_FULL["sim"].update(
+    diagram_c=[0.05, 5.0, 199],
+    diagram_n=[16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+    ensemble=2048,
+    steps=20000,
+    bootstrap=1000,
+    finite_c=[3.0, 5.0, 201],
+    finite_ensemble=2048,
+    scaling_ensemble=2048,
+)
+_FULL["validate"]["relu"].update(
+    depth=3,
+    width=2048,
+    c_values=[0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 24.0, 32.0],
+    steps=500,
+    train_size=None,
+    test_size=None,
+    bisect=4,
+    measure_count=40,
+)
+_FULL["validate"]["linear"].update(
+    width=2048, steps=500, train_size=None, test_size=None, bisect=4, measure_count=40
+)
+_FULL["validate"]["linear_map"].update(width=2048, samples=3, inputs=3, steps=100)
+
+PRESETS: dict[str, dict[str, Any]] = {"quick": _QUICK, "default": _DEFAULT, "full": _FULL}
+
+
+def preset(name: str) -> dict[str, Any]:
+    """A deep copy of the named configuration (``quick``, ``default`` or ``full``)."""
+    return copy.deepcopy(PRESETS[name])
+
+
+def stage_hash(config: dict[str, Any], stage: str) -> str:
+    """Hash of what a stage depends on: its own section plus the seed."""
+    part = {"seed": config["seed"], stage: config.get(stage)}
+    return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,138 @@
+"""Run the stages with caching and write the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from catapultlab._reproduce._config import preset, stage_hash
+
+__all__ = ["STAGES", "reproduce", "package_versions"]
+
+STAGES: tuple[str, ...] = ("theory", "sim", "validate")
+
+PACKAGES = (
+    "catapultlab",
+    "numpy",
+    "scipy",
+    "sympy",
+    "numba",
+    "jax",
+    "jaxlib",
+    "xarray",
+    "matplotlib",
+    "scikit-learn",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages the run uses."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for p in PACKAGES:
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _runner(stage: str) -> Callable[..., dict[str, Any]]:
+    if stage == "theory":
+        from catapultlab._reproduce._theory_stage import run_theory
+
+        return run_theory
+    if stage == "sim":
+        from catapultlab._reproduce._sim_stage import run_sim
+
+        return run_sim
+    from catapultlab._reproduce._validate_stage import run_validate
+
+    return run_validate
+
+
+def _cached(out: Path, stage: str, h: str) -> dict[str, Any] | None:
+    marker = out / ".stages" / f"{stage}.json"
+    if not marker.is_file():
+        return None
+    try:
+        done = json.loads(marker.read_text())
+    except json.JSONDecodeError:
+        return None
+    if done.get("hash") != h:
+        return None
+    result = done["result"]
+    needed = list(result.get("files", []))
+    needed += [
+        f"figures/{f['name']}.{ext}" for f in result.get("figures", []) for ext in ("png", "pdf")
+    ]
+    if not all((out / p).is_file() for p in needed):
+        return None
+    return result
+
+
+def reproduce(
+    out: str | os.PathLike[str],
+    *,
+    preset_name: str = "default",
+    force: bool = False,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or reuse) every stage and write the report into ``out``.
+
+    Args:
+        out: output directory (created).
+        preset_name: ``quick``, ``default`` or ``full``.
+        force: rerun every stage even when its cache marker matches.
+        echo: where progress lines go.
+
+    Returns:
+        ``{"numbers": [...], "figures": [...], "timings": {...}, "cached": [...]}``.
+    """
+    from catapultlab._reproduce._report import write_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / ".stages").mkdir(exist_ok=True)
+    cfg = preset(preset_name)
+    results: dict[str, dict[str, Any]] = {}
+    timings: dict[str, float] = {}
+    cached: list[str] = []
+    t_all = time.perf_counter()
+    for i, stage in enumerate(STAGES):
+        h = stage_hash(cfg, stage)
+        label = f"[{i + 1}/{len(STAGES) + 1}] {stage}"
+        hit = None if force else _cached(out, stage, h)
+        if hit is not None:
+            echo(f"{label}: cached (config hash {h}), skipped")
+            results[stage] = hit
+            cached.append(stage)
+            continue
+        echo(f"{label}: running ...")
+        t0 = time.perf_counter()
+        result = _runner(stage)(cfg, out, echo)
+        timings[stage] = time.perf_counter() - t0
+        result["seconds"] = timings[stage]
+        marker = out / ".stages" / f"{stage}.json"
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"hash": h, "result": result}, indent=1))
+        tmp.replace(marker)
+        results[stage] = result
+        echo(f"{label}: done in {timings[stage]:.1f} s")
+    echo(f"[{len(STAGES) + 1}/{len(STAGES) + 1}] report: writing ...")
+    config = {
+        "config": cfg,
+        "stage_hashes": {s: stage_hash(cfg, s) for s in STAGES},
+        "versions": package_versions(),
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    summary = write_report(out, cfg, results, config)
+    echo(
+        f"report: {out / 'report.md'} and {out / 'report.html'} ({time.perf_counter() - t_all:.1f} s)"
+    )
+    return summary | {"timings": timings, "cached": cached}

@@ -1,0 +1,202 @@
+"""``catapultlab bench``: the generated kernel against NumPy and JAX on one workload.
+
+Workload: the uv model at width ``n`` (default 1000), label 1, Gaussian init
+(exact Wishart), ``c`` uniform on [0.5, 4.5] per trajectory, budget ``steps``; every
+method stops each trajectory at convergence/divergence and tracks the peak loss
+and its step. Rates are *useful* trajectory-steps per second (the sum over
+trajectories of the steps each one needed) so early stopping is not counted as
+free work; the NumPy and JAX baselines run on a subsample and also report the
+lane-steps they actually computed (they step every lane until the last stops).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from catapultlab.sim._init import initial_state
+from catapultlab.sim._kernel import run_kernel
+from catapultlab.sim._pure import run_pure
+from catapultlab.sim._setup import make_setup
+from catapultlab.sim._stop import StopRule
+
+__all__ = ["run_bench", "format_table", "workload"]
+
+
+def workload(trajectories: int, n: float, seed: int = 0) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The bench workload: ``(setup, state0 (2, B), eta (B,))``."""
+    setup = make_setup("uv", y=1.0)
+    rng = np.random.default_rng(seed)
+    init = initial_state(setup, int(n), trajectories, rng)
+    c = rng.uniform(0.5, 4.5, trajectories)
+    return setup, init.state, c / init.lam0
+
+
+def _jax_runner(model: Any, dtype: str) -> Any:
+    import jax
+    import jax.numpy as jnp
+    import sympy as sp
+
+    args = list(model.state) + list(model.params)
+    fmap = sp.lambdify(args, [model.maps[s] for s in model.state], modules="jax")
+    floss = sp.lambdify(args, model.loss, modules="jax")
+
+    def run(state0: Any, eta: Any, shared: Any, conv: Any, div: Any, steps: int) -> Any:
+        def body(carry: Any, _: Any) -> Any:
+            st, t, pk, tp = carry
+            loss = floss(*st, eta, *shared)
+            live = (loss > conv) & (loss <= div)
+            up = loss > pk
+            pk = jnp.where(up, loss, pk)
+            tp = jnp.where(up, t, tp)
+            new = fmap(*st, eta, *shared)
+            st = tuple(jnp.where(live, a, b) for a, b in zip(new, st, strict=True))
+            return (st, t + live.astype(t.dtype), pk, tp), None
+
+        loss0 = floss(*state0, eta, *shared)
+        z = jnp.zeros_like(eta, dtype=jnp.int32)
+        carry, _ = jax.lax.scan(body, (tuple(state0), z, loss0, z), None, length=steps)
+        return carry
+
+    return jax.jit(run, static_argnums=(5,))
+
+
+def _time_jax(
+    setup: Any,
+    state0: np.ndarray,
+    eta: np.ndarray,
+    n: float,
+    steps: int,
+    dtype: str,
+    stop: StopRule,
+) -> tuple[float, int]:
+    import jax
+    import jax.numpy as jnp
+
+    with jax.enable_x64(dtype == "float64"):
+        run = _jax_runner(setup.model, dtype)
+        dt = jnp.float64 if dtype == "float64" else jnp.float32
+        st = tuple(jnp.asarray(s, dtype=dt) for s in state0)
+        et = jnp.asarray(eta, dtype=dt)
+        sh = tuple(jnp.asarray(v, dtype=dt) for v in setup.shared(n))
+        conv, div = dt(stop.converge_loss), dt(stop.diverge_loss(n))
+        jax.block_until_ready(run(st, et, sh, conv, div, steps))  # compile
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(run(st, et, sh, conv, div, steps))
+        el = time.perf_counter() - t0
+        return el, int(np.asarray(out[1]).sum())
+
+
+def run_bench(
+    trajectories: int = 10**7,
+    steps: int = 1000,
+    *,
+    n: float = 1000.0,
+    baseline: int | None = None,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Time the three methods in float64 then float32.
+
+    Args:
+        trajectories: trajectories for the kernel.
+        steps: step budget.
+        n: width.
+        baseline: trajectories for NumPy and JAX (default ``min(trajectories, 2e5)``).
+        seed: workload seed.
+
+    Returns:
+        One row per (dtype, method): seconds, trajectories, useful steps, rate and
+        the kernel's speed-up over it.
+    """
+    import numba
+
+    stop = StopRule()
+    setup, state0, eta = workload(trajectories, n, seed)
+    nb = min(trajectories, baseline or 200_000)
+    rows: list[dict[str, Any]] = []
+    shared = setup.shared(n)
+    for dtype in ("float64", "float32"):
+        kw = dict(
+            converge_loss=stop.converge_loss,
+            diverge_loss=stop.diverge_loss(n),
+            rise_tol=stop.rise_tol,
+            max_steps=steps,
+            dtype=dtype,
+        )
+        run_kernel(setup.model, state0[:, :256], eta[:256], shared, **kw)  # compile / load
+        t0 = time.perf_counter()
+        raw = run_kernel(setup.model, state0, eta, shared, **kw)
+        el = time.perf_counter() - t0
+        useful = int(raw.steps.sum())
+        krate = useful / el
+        rows.append(
+            {
+                "dtype": dtype,
+                "method": "generated kernel",
+                "seconds": el,
+                "trajectories": trajectories,
+                "useful_steps": useful,
+                "rate": krate,
+                "threads": numba.get_num_threads(),
+            }
+        )
+        t0 = time.perf_counter()
+        pure = run_pure(
+            setup.model,
+            state0[:, :nb],
+            eta[:nb],
+            shared,
+            n=n,
+            stop=stop,
+            max_steps=steps,
+            dtype=dtype,
+        )
+        el = time.perf_counter() - t0
+        useful = int(pure.run.steps.sum())
+        rows.append(
+            {
+                "dtype": dtype,
+                "method": "numpy vectorised",
+                "seconds": el,
+                "trajectories": nb,
+                "useful_steps": useful,
+                "rate": useful / el,
+                "lane_steps": nb * int(pure.run.steps.max()),
+            }
+        )
+        el, useful = _time_jax(setup, state0[:, :nb], eta[:nb], n, steps, dtype, stop)
+        rows.append(
+            {
+                "dtype": dtype,
+                "method": "jax jit+scan (cpu)",
+                "seconds": el,
+                "trajectories": nb,
+                "useful_steps": useful,
+                "rate": useful / el,
+                "lane_steps": nb * steps,
+            }
+        )
+        for r in rows[-3:]:
+            r["kernel_speedup"] = krate / r["rate"]
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of :func:`run_bench` rows."""
+    head = (
+        f"{'dtype':8} {'method':22} {'traj':>10} {'seconds':>9} {'traj-steps/s':>13} "
+        f"{'kernel x':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['dtype']:8} {r['method']:22} {r['trajectories']:>10.3g} "
+            f"{r['seconds']:>9.3f} {r['rate']:>13.3e} {r['kernel_speedup']:>9.1f}"
+        )
+    lines.append(
+        "rates: useful trajectory-steps per second (each trajectory counts the steps "
+        "it needed before stopping)"
+    )
+    return "\n".join(lines)

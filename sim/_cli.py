@@ -1,0 +1,283 @@
+"""Command line of the sim layer: ``sweep``, ``simulate`` and ``bench``.
+
+Heavy imports happen inside the commands. Bad input raises
+:class:`catapultlab.CatapultError`; the top-level ``catapultlab`` entry point turns
+it (and click's own usage errors) into one stderr line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from catapultlab._errors import CatapultError
+
+__all__ = ["COMMANDS", "sweep", "simulate", "bench"]
+
+_MODEL = click.argument("model", type=str)
+_INPUTS = click.option(
+    "--inputs", type=int, default=2, show_default=True, help="full model: input dimension d."
+)
+_SAMPLES = click.option(
+    "--samples", type=int, default=2, show_default=True, help="full model: number of samples m."
+)
+
+
+def _float(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise CatapultError(f"{name} must be a number, got {text!r}") from exc
+
+
+def _setup(model: str, y: float, inputs: int, samples: int, seed: int) -> Any:
+    from catapultlab.sim._setup import make_setup
+
+    return make_setup(model, y=y, inputs=inputs, samples=samples, data_seed=seed)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, allow_nan=False)
+
+
+@click.command()
+@_MODEL
+@click.option("--c", "c_range", required=True, help="control parameters c = eta lam0: A:B:STEP.")
+@click.option("--n", "widths", required=True, help="widths N1,N2,...")
+@click.option("--y", type=float, default=1.0, show_default=True, help="label(s).")
+@click.option(
+    "--ensemble", type=int, default=1000, show_default=True, help="trajectories per cell."
+)
+@click.option("--steps", type=int, default=1000, show_default=True, help="step budget.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="netCDF file (written atomically; re-running resumes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the results as JSON.")
+@click.option(
+    "--figure", type=click.Path(dir_okay=False), default=None, help="phase diagram PNG/PDF."
+)
+@click.option("--workers", type=int, default=None, help="run on a local dask cluster.")
+@click.option("--scheduler", type=str, default=None, help="dask scheduler address.")
+@click.option(
+    "--chunk",
+    type=int,
+    default=65536,
+    show_default=True,
+    help="trajectories per chunk task (whole seed blocks).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["kernel", "numpy"]),
+    default="kernel",
+    show_default=True,
+    help="generated Numba kernel or the pure NumPy path.",
+)
+@_INPUTS
+@_SAMPLES
+def sweep(
+    model: str,
+    c_range: str,
+    widths: str,
+    y: float,
+    ensemble: int,
+    steps: int,
+    seed: int,
+    dtype: str,
+    out: str | None,
+    as_json: bool,
+    figure: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    chunk: int,
+    backend: str,
+    inputs: int,
+    samples: int,
+) -> None:
+    """Phase fractions, boundaries and scaling fits over a (c, n) grid."""
+    from catapultlab.sim._ensemble import validate_common
+    from catapultlab.sim._sweep import (
+        SweepConfig,
+        parse_c_range,
+        parse_widths,
+        parts_dir_for,
+        remove_parts,
+        run_sweep,
+        sweep_to_json,
+        write_netcdf,
+    )
+
+    setup = _setup(model, y, inputs, samples, seed)
+    c = parse_c_range(c_range)
+    n = parse_widths(widths)
+    validate_common(steps=steps, ensemble=ensemble)
+    if chunk < 1:
+        raise CatapultError(f"--chunk must be >= 1, got {chunk}")
+    cfg = SweepConfig(
+        setup=setup.config,
+        c=c,
+        n=n,
+        ensemble=ensemble,
+        steps=steps,
+        seed=seed,
+        dtype=dtype,
+        backend=backend,
+    )
+    parts = parts_dir_for(out, cfg) if out else None
+    progress = (not as_json) and sys.stderr.isatty()
+    if workers is not None or scheduler is not None:
+        from catapultlab.sim._dask import dask_client, dask_runner
+
+        with dask_client(scheduler=scheduler, workers=workers) as client:
+            ds = run_sweep(
+                cfg, chunk=chunk, runner=dask_runner(client), parts_dir=parts, progress=progress
+            )
+    else:
+        ds = run_sweep(cfg, chunk=chunk, parts_dir=parts, progress=progress)
+    if out:
+        write_netcdf(ds, out)
+        remove_parts(out)
+    if figure:
+        from catapultlab.sim._figures import phase_diagram
+
+        phase_diagram(ds, figure, model=setup.model)
+    doc = sweep_to_json(ds)
+    if as_json:
+        click.echo(_dumps(doc))
+        return
+    click.echo(f"{'n':>8} {'c_divergent':>12} {'95% CI':>22} {'c_catapult':>11} {'95% CI':>22}")
+    for b in doc["boundaries"]:
+
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v:.4f}"
+
+        def ci(v: list[float | None] | None) -> str:
+            return "-" if not v else f"[{fmt(v[0])}, {fmt(v[1])}]"
+
+        click.echo(
+            f"{b['n']:>8} {fmt(b['c_divergent']):>12} {ci(b['c_divergent_ci']):>22} "
+            f"{fmt(b['c_catapult']):>11} {ci(b['c_catapult_ci']):>22}"
+        )
+    if out:
+        click.echo(f"wrote {out}")
+
+
+@click.command()
+@_MODEL
+@click.option("--c", "c", type=float, required=True, help="c = eta lam0.")
+@click.option("--n", "n", type=float, required=True, help="width.")
+@click.option("--y", type=float, default=1.0, show_default=True)
+@click.option("--f0", type=float, default=None, help="explicit initial output (uv).")
+@click.option("--lam0", type=float, default=None, help="explicit initial NTK (uv).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--steps", type=int, required=True)
+@click.option("--exact", is_flag=True, help="parameter-space GD on explicit width-n vectors.")
+@click.option("--ensemble", type=int, default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="JSON output file.")
+@click.option(
+    "--figure",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="f_t and lam_t curves (PNG/PDF).",
+)
+@_INPUTS
+@_SAMPLES
+def simulate(
+    model: str,
+    c: float,
+    n: float,
+    y: float,
+    f0: float | None,
+    lam0: float | None,
+    seed: int,
+    steps: int,
+    exact: bool,
+    ensemble: int,
+    dtype: str,
+    as_json: bool,
+    out: str | None,
+    figure: str | None,
+    inputs: int,
+    samples: int,
+) -> None:
+    """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
+    from catapultlab.sim._trajectory import simulate_trajectories
+
+    setup = _setup(model, y, inputs, samples, seed)
+    doc = simulate_trajectories(
+        setup,
+        c=c,
+        n=n,
+        steps=steps,
+        seed=seed,
+        f0=f0,
+        lam0=lam0,
+        exact=exact,
+        ensemble=ensemble,
+        dtype=dtype,
+    )
+    if figure:
+        from catapultlab.sim._figures import trajectory_figure
+
+        trajectory_figure(doc, figure)
+    text = _dumps(doc)
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(text + "\n")
+    if as_json or not out:
+        if as_json:
+            click.echo(text)
+        else:
+            click.echo(
+                f"phase {doc['phase']}, steps {doc['steps_taken']}, peak loss "
+                f"{doc['peak_loss']:.6g} at step {doc['t_peak']}, eta*lam_final "
+                f"{doc['eta_lam_final']}"
+            )
+
+
+@click.command()
+@click.option("--trajectories", type=float, default=1e7, show_default=True)
+@click.option("--steps", type=int, default=1000, show_default=True)
+@click.option("--n", "n", type=float, default=1000.0, show_default=True)
+@click.option(
+    "--baseline-trajectories",
+    type=float,
+    default=None,
+    help="subsample for the NumPy and JAX baselines (default min(N, 2e5)).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench(
+    trajectories: float, steps: int, n: float, baseline_trajectories: float | None, as_json: bool
+) -> None:
+    """Time the generated kernel against NumPy and JAX on the uv workload."""
+    from catapultlab.sim._bench import format_table, run_bench
+
+    if trajectories < 1 or trajectories != int(trajectories):
+        raise CatapultError(f"--trajectories must be an integer >= 1, got {trajectories!r}")
+    if steps < 1:
+        raise CatapultError(f"--steps must be >= 1, got {steps}")
+    rows = run_bench(
+        int(trajectories),
+        steps,
+        n=n,
+        baseline=None if baseline_trajectories is None else int(baseline_trajectories),
+    )
+    if as_json:
+        click.echo(_dumps(rows))
+    else:
+        click.echo(format_table(rows))
+
+
+COMMANDS = (sweep, simulate, bench)

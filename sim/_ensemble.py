@@ -1,0 +1,316 @@
+"""Ensembles of trajectories, streamed in chunks of fixed seed blocks.
+
+Trajectory ``k`` of a cell at width ``n`` belongs to seed block ``k // SEED_BLOCK``;
+block ``b`` draws its initial conditions from
+``SeedSequence(seed, spawn_key=(n, b))``. A runtime chunk is a whole number of
+blocks, so the numbers do not depend on the chunk size, the thread count or the
+backend (kernel lanes are independent IEEE computations). Every ``c`` at a given
+``n`` sees the same initial conditions (common random numbers: phase fractions are
+then monotone in ``c`` whenever each trajectory's outcome is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from catapultlab._errors import CatapultError
+from catapultlab.sim._init import initial_state, top_ntk
+from catapultlab.sim._kernel import run_kernel
+from catapultlab.sim._pure import run_pure
+from catapultlab.sim._setup import Setup, make_setup
+from catapultlab.sim._stop import StopRule
+
+__all__ = [
+    "SEED_BLOCK",
+    "ChunkTask",
+    "Outcomes",
+    "run_chunk",
+    "run_ensemble",
+    "chunk_tasks",
+    "setup_from_config",
+    "validate_common",
+]
+
+SEED_BLOCK = 1024
+"""Trajectories per seed block: the unit of random streams and of chunking."""
+
+
+def validate_common(
+    *, c: float | None = None, n: float | None = None, steps: object = None, ensemble: object = None
+) -> None:
+    """Raise :class:`CatapultError` on a bad control parameter, width, step count or size."""
+    if c is not None and not (np.isfinite(c) and c > 0):
+        raise CatapultError(f"c must be a finite number > 0, got {c!r}")
+    if n is not None and not (np.isfinite(n) and n >= 1 and float(n) == int(n)):
+        raise CatapultError(f"width n must be an integer >= 1, got {n!r}")
+    if steps is not None and (
+        isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1
+    ):
+        raise CatapultError(f"step count must be an integer >= 1, got {steps!r}")
+    if ensemble is not None and (
+        isinstance(ensemble, bool) or not isinstance(ensemble, int | np.integer) or ensemble < 1
+    ):
+        raise CatapultError(f"ensemble size must be an integer >= 1, got {ensemble!r}")
+
+
+_SETUPS: dict[str, Setup] = {}
+
+
+def setup_from_config(config: dict[str, object]) -> Setup:
+    """Rebuild (and cache) a :class:`Setup` from its ``config`` dict (for remote workers)."""
+    import json
+
+    key = json.dumps(config, sort_keys=True)
+    if key not in _SETUPS:
+        x = np.asarray(config["x"], dtype=float) if config["model"] == "full" else None
+        _SETUPS[key] = make_setup(
+            str(config["model"]),
+            y=tuple(config["y"]),  # type: ignore[arg-type]
+            inputs=int(config["inputs"]),  # type: ignore[arg-type]
+            samples=int(config["samples"]),  # type: ignore[arg-type]
+            x=x,
+        )
+    return _SETUPS[key]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk of one cell: plain data, so it can travel to a dask worker.
+
+    Attributes:
+        setup: :attr:`Setup.config` of the model.
+        c: control parameter ``eta * lam0``.
+        n: width.
+        seed: master seed.
+        first_block: first seed block of the chunk.
+        sizes: trajectories in each of its blocks.
+        steps: step budget.
+        stop: thresholds.
+        dtype: kernel precision.
+        backend: ``"kernel"`` (generated Numba) or ``"numpy"`` (pure path).
+        f0: explicit uv f0 (with ``lam0``), else Gaussian init.
+        lam0: explicit uv lam0.
+        keep_state: return final states.
+    """
+
+    setup: dict[str, object]
+    c: float
+    n: int
+    seed: int
+    first_block: int
+    sizes: tuple[int, ...]
+    steps: int
+    stop: StopRule = field(default_factory=StopRule)
+    dtype: str = "float64"
+    backend: str = "kernel"
+    f0: float | None = None
+    lam0: float | None = None
+    keep_state: bool = False
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Per-trajectory outcomes.
+
+    Attributes:
+        phase: :class:`Phase` codes (int8).
+        rose: the loss rose above its initial value at some step.
+        eta: learning rates.
+        lam0: initial top NTK eigenvalue.
+        eta_lam_final: ``eta`` times the final top NTK eigenvalue.
+        peak_loss: largest loss (step 0 included).
+        t_peak: first step reaching it.
+        steps: steps until the run stopped.
+        state: final states ``(S, B)`` when requested, else None.
+    """
+
+    phase: np.ndarray
+    rose: np.ndarray
+    eta: np.ndarray
+    lam0: np.ndarray
+    eta_lam_final: np.ndarray
+    peak_loss: np.ndarray
+    t_peak: np.ndarray
+    steps: np.ndarray
+    state: np.ndarray | None = None
+
+    @staticmethod
+    def concat(parts: list[Outcomes]) -> Outcomes:
+        """Concatenate outcomes in order."""
+        names = ["phase", "rose", "eta", "lam0", "eta_lam_final", "peak_loss", "t_peak", "steps"]
+        kw = {k: np.concatenate([getattr(p, k) for p in parts]) for k in names}
+        states = [p.state for p in parts]
+        kw["state"] = None if any(s is None for s in states) else np.concatenate(states, axis=1)
+        return Outcomes(**kw)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The outcome arrays by name (for saving)."""
+        out = {
+            k: getattr(self, k)
+            for k in [
+                "phase",
+                "rose",
+                "eta",
+                "lam0",
+                "eta_lam_final",
+                "peak_loss",
+                "t_peak",
+                "steps",
+            ]
+        }
+        if self.state is not None:
+            out["state"] = self.state
+        return out
+
+
+def run_chunk(task: ChunkTask) -> Outcomes:
+    """Run one chunk (a pure function of ``task``)."""
+    setup = setup_from_config(task.setup)
+    states, lam0s = [], []
+    for k, size in enumerate(task.sizes):
+        b = task.first_block + k
+        rng = None
+        if task.f0 is None:
+            rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(task.n, b)))
+        init = initial_state(setup, task.n, size, rng, f0=task.f0, lam0=task.lam0)
+        states.append(init.state)
+        lam0s.append(init.lam0)
+    state0 = np.concatenate(states, axis=1)
+    lam0 = np.concatenate(lam0s)
+    eta = task.c / lam0
+    shared = setup.shared(task.n)
+    kw = dict(
+        converge_loss=task.stop.converge_loss,
+        diverge_loss=task.stop.diverge_loss(task.n),
+        rise_tol=task.stop.rise_tol,
+        max_steps=task.steps,
+        dtype=task.dtype,
+    )
+    if task.backend == "kernel":
+        raw = run_kernel(setup.model, state0, eta, shared, **kw)  # type: ignore[arg-type]
+    elif task.backend == "numpy":
+        raw = run_pure(
+            setup.model,
+            state0,
+            eta,
+            shared,
+            n=task.n,
+            stop=task.stop,
+            max_steps=task.steps,
+            dtype=task.dtype,
+        ).run
+    else:
+        raise CatapultError(f"unknown backend {task.backend!r}")
+    final = raw.state.astype(np.float64)
+    with np.errstate(all="ignore"):
+        lam_final = top_ntk(setup, np.nan_to_num(final, nan=0.0, posinf=0.0, neginf=0.0), task.n)
+    lam_final = np.where(np.isfinite(final).all(axis=0), lam_final, np.nan)
+    phase = raw.phase.astype(np.int8)
+    peak = raw.peak.astype(np.float64)
+    return Outcomes(
+        phase=phase,
+        rose=(phase == 1) | (phase == 2) | ((phase == 3) & (raw.t_peak > 0)),
+        eta=eta,
+        lam0=lam0,
+        eta_lam_final=eta * lam_final,
+        peak_loss=peak,
+        t_peak=raw.t_peak.astype(np.int64),
+        steps=raw.steps.astype(np.int64),
+        state=final if task.keep_state else None,
+    )
+
+
+def chunk_tasks(
+    setup: Setup,
+    *,
+    c: float,
+    n: int,
+    ensemble: int,
+    steps: int,
+    seed: int,
+    chunk: int = 64 * SEED_BLOCK,
+    **kw: object,
+) -> list[ChunkTask]:
+    """Split an ensemble of one cell into chunk tasks of ``ceil(chunk / SEED_BLOCK)`` blocks."""
+    validate_common(c=c, n=n, steps=steps, ensemble=ensemble)
+    if chunk < 1:
+        raise CatapultError(f"chunk size must be >= 1, got {chunk!r}")
+    nblocks = -(-ensemble // SEED_BLOCK)
+    sizes = [SEED_BLOCK] * nblocks
+    sizes[-1] = ensemble - SEED_BLOCK * (nblocks - 1)
+    per = max(1, -(-chunk // SEED_BLOCK))
+    return [
+        ChunkTask(
+            setup=setup.config,
+            c=float(c),
+            n=int(n),
+            seed=int(seed),
+            first_block=b,
+            sizes=tuple(sizes[b : b + per]),
+            steps=int(steps),
+            **kw,
+        )  # type: ignore[arg-type]
+        for b in range(0, nblocks, per)
+    ]
+
+
+def run_ensemble(
+    setup: Setup,
+    *,
+    c: float,
+    n: int,
+    ensemble: int,
+    steps: int,
+    seed: int = 0,
+    chunk: int = 64 * SEED_BLOCK,
+    stop: StopRule | None = None,
+    dtype: str = "float64",
+    backend: str = "kernel",
+    f0: float | None = None,
+    lam0: float | None = None,
+    keep_state: bool = False,
+) -> Outcomes:
+    """Run ``ensemble`` trajectories of one cell, chunk by chunk.
+
+    Args:
+        setup: model and data.
+        c: control parameter; each trajectory gets ``eta = c / lam0``.
+        n: width.
+        ensemble: number of trajectories.
+        steps: step budget.
+        seed: master seed.
+        chunk: trajectories per chunk (rounded up to whole seed blocks).
+        stop: thresholds (default :class:`StopRule`).
+        dtype: ``"float64"`` or ``"float32"``.
+        backend: ``"kernel"`` or ``"numpy"``.
+        f0: explicit uv initial output (with ``lam0``).
+        lam0: explicit uv initial NTK.
+        keep_state: keep final states.
+
+    Returns:
+        The outcomes, trajectory 0 first.
+
+    Example:
+        >>> from catapultlab.sim import make_setup
+        >>> out = run_ensemble(make_setup("uv", y=1.0), c=3.0, n=256, ensemble=8, steps=500)
+        >>> sorted(set(out.phase.tolist()))
+        [1]
+    """
+    tasks = chunk_tasks(
+        setup,
+        c=c,
+        n=n,
+        ensemble=ensemble,
+        steps=steps,
+        seed=seed,
+        chunk=chunk,
+        stop=stop or StopRule(),
+        dtype=dtype,
+        backend=backend,
+        f0=f0,
+        lam0=lam0,
+        keep_state=keep_state,
+    )
+    return Outcomes.concat([run_chunk(t) for t in tasks])

@@ -1,0 +1,122 @@
+"""Figures (matplotlib, Agg): phase diagram with theory boundaries, trajectories, scaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["phase_diagram", "trajectory_figure", "scaling_figure", "theory_c_boundaries"]
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def theory_c_boundaries(model: Any) -> dict[str, float]:
+    """The theory layer's boundaries in ``eta`` (functions of ``lam0``) turned into c = eta lam0."""
+    import sympy as sp
+
+    out = {}
+    for name, expr in model.boundaries.items():
+        lam0 = [s for s in expr.free_symbols if s.name == "lam0"]
+        out[name] = float(sp.simplify(expr * lam0[0])) if lam0 else float("nan")
+    return out
+
+
+def phase_diagram(ds: Any, path: str | Path, *, model: Any | None = None) -> None:
+    """Dominant phase over (c, n), measured boundaries with CIs and theory lines."""
+    plt = _plt()
+    c = ds["c"].values
+    n = ds["n"].values
+    probs = np.stack([ds[f"p_{k}"].values for k in ("lazy", "catapult", "divergent", "unresolved")])
+    rgb = np.array([[0.30, 0.55, 0.85], [0.95, 0.65, 0.20], [0.80, 0.20, 0.20], [0.6, 0.6, 0.6]])
+    img = np.einsum("pcn,pk->nck", probs, rgb)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    y = np.arange(len(n))
+    ax.imshow(
+        img,
+        aspect="auto",
+        origin="lower",
+        extent=(c[0] - 0.5 * _step(c), c[-1] + 0.5 * _step(c), -0.5, len(n) - 0.5),
+    )
+    for name, mk in (("c_divergent", "o"), ("c_catapult", "s")):
+        v, lo, hi = ds[name].values, ds[f"{name}_lo"].values, ds[f"{name}_hi"].values
+        ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt=mk, color="k", ms=4, label=f"{name} (sim)")
+    if model is not None:
+        for name, cv in theory_c_boundaries(model).items():
+            ax.axvline(cv, color="w", ls="--", lw=1.5)
+            ax.text(
+                cv,
+                len(n) - 0.45,
+                f" theory {name}: c={cv:g}",
+                color="k",
+                fontsize=7,
+                rotation=90,
+                va="top",
+            )
+    ax.set_yticks(y, [f"{int(v):g}" for v in n])
+    ax.set_xlabel("c = eta lam0")
+    ax.set_ylabel("width n")
+    ax.set_title("phase fractions (blue lazy, orange catapult, red divergent)")
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _step(c: np.ndarray) -> float:
+    return float(np.diff(c).min()) if c.size > 1 else 1.0
+
+
+def trajectory_figure(doc: dict[str, Any], path: str | Path) -> None:
+    """``f_t``, ``lam_t`` (times eta) and the loss of a ``simulate`` result."""
+    plt = _plt()
+    fig, axes = plt.subplots(3, 1, figsize=(6, 6), sharex=True)
+    t = np.arange(len(doc["loss"]))
+    f = np.array([np.nan if v is None else v for v in doc["f"]], dtype=object).astype(float)
+    axes[0].plot(t, f)
+    axes[0].set_ylabel("f_t")
+    lam = np.array([np.nan if v is None else v for v in doc["lam"]], dtype=float)
+    axes[1].plot(t, doc["eta"] * lam)
+    axes[1].axhline(2, color="k", ls="--", lw=0.8)
+    axes[1].set_ylabel("eta lam_t")
+    loss = np.array([np.nan if v is None else v for v in doc["loss"]], dtype=float)
+    axes[2].semilogy(t, loss)
+    axes[2].set_ylabel("loss")
+    axes[2].set_xlabel("step")
+    axes[0].set_title(f"{doc['model']}: c={doc['c']:g}, n={doc['n']}, phase {doc['phase']}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def scaling_figure(ds: Any, path: str | Path) -> None:
+    """Median catapult peak loss vs n (log-log) and t_peak vs ln n, with fitted lines."""
+    plt = _plt()
+    n = ds["n"].values
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for k, c in enumerate(ds["c_fit"].values):
+        i = int(np.nonzero(ds["c"].values == c)[0][0])
+        pk = ds["catapult_median_peak_loss"].values[i]
+        tp = ds["catapult_median_t_peak"].values[i]
+        line = a1.loglog(n, pk, "o", label=f"c={c:g}")[0]
+        b, A = ds["fit_peak_exponent"].values[k], ds["fit_peak_prefactor"].values[k]
+        a1.loglog(n, A * n**b, "-", color=line.get_color())
+        a2.plot(np.log(n), tp, "o", color=line.get_color())
+        s, a = ds["fit_tpeak_slope"].values[k], ds["fit_tpeak_intercept"].values[k]
+        a2.plot(np.log(n), a + s * np.log(n), "-", color=line.get_color())
+    a1.set_xlabel("n")
+    a1.set_ylabel("median peak loss")
+    a2.set_xlabel("ln n")
+    a2.set_ylabel("median t_peak")
+    a1.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,171 @@
+"""Initial conditions: the exact Gram state of Gaussian parameters, O(1) per trajectory.
+
+At init every parameter vector (``u``, ``v``; ``u_1..u_d, v`` for the full model)
+has i.i.d. N(0, 1) entries in R^n, so their Gram matrix is Wishart(n, I_p). It is
+sampled through the Bartlett decomposition ``G = A A^T`` (``A`` lower triangular,
+``A_ii^2 ~ chi2(n - i)``, ``A_ij ~ N(0, 1)`` below the diagonal): the cost does not
+depend on n, so n = 1e12 costs what n = 10 does. For n < p (fewer dimensions than
+vectors) the vectors are drawn directly. The model state is then read off the
+Gram matrix (``f0 = u.v / sqrt(n)``, ``lam0 = (|u|^2 + |v|^2) / n`` for uv, via the
+theory layer's projection; the Gram entries themselves for the full model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from catapultlab._errors import CatapultError
+from catapultlab.sim._memo import memo_by_id
+from catapultlab.sim._setup import Setup
+
+__all__ = ["sample_gram", "initial_state", "Init", "top_ntk", "check_reachable"]
+
+
+def sample_gram(p: int, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` draws of the Gram matrix of p Gaussian vectors in R^n, shape ``(size, p, p)``.
+
+    Args:
+        p: number of vectors.
+        n: their dimension (width).
+        size: number of draws.
+        rng: random generator.
+    """
+    if n < p:
+        X = rng.standard_normal((size, n, p))
+        return np.einsum("bki,bkj->bij", X, X)
+    A = np.zeros((size, p, p))
+    for i in range(p):
+        A[:, i, i] = np.sqrt(rng.chisquare(n - i, size))
+        if i:
+            A[:, i, :i] = rng.standard_normal((size, i))
+    return np.einsum("bik,bjk->bij", A, A)
+
+
+def _vector_names(setup: Setup) -> tuple[str, ...]:
+    return tuple(setup.model.gram.spec.vectors)
+
+
+@memo_by_id
+def _projector(model: object) -> object:
+    """Lambdified state (in model order) from Gram symbols and n."""
+    gram_syms = list(model.gram.state)  # type: ignore[attr-defined]
+    n = sp.Symbol("n", positive=True)
+    if tuple(model.state) == tuple(gram_syms):  # type: ignore[attr-defined]
+        exprs = list(gram_syms)
+    else:
+        defs = model.projection.definitions  # type: ignore[attr-defined]
+        exprs = [defs[s] for s in model.state]  # type: ignore[attr-defined]
+    return sp.lambdify(gram_syms + [n], exprs, modules="numpy")
+
+
+def _gram_index(setup: Setup) -> list[tuple[int, int]]:
+    from catapultlab.theory._algebra import symbol_words
+
+    names = _vector_names(setup)
+    out = []
+    for s in setup.model.gram.state:
+        a, b = symbol_words(s)
+        out.append((names.index(a[-1]), names.index(b[-1])))
+    return out
+
+
+def state_from_gram(setup: Setup, G: np.ndarray, n: float) -> np.ndarray:
+    """The model state ``(S, B)`` of Gram matrices ``G`` ``(B, p, p)``."""
+    gvals = [G[:, i, j] for i, j in _gram_index(setup)]
+    out = _projector(setup.model)(*gvals, float(n))
+    B = G.shape[0]
+    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (B,)) for v in out])
+
+
+@memo_by_id
+def _ntk_fn(model: object) -> object:
+    return sp.lambdify(
+        list(model.state) + list(model.params),
+        model.ntk.tolist(),
+        modules="numpy",  # type: ignore
+    )
+
+
+def top_ntk(setup: Setup, state: np.ndarray, n: float) -> np.ndarray:
+    """Top eigenvalue of the NTK of each state ``(S, B)`` -> ``(B,)``."""
+    B = state.shape[1]
+    shared = setup.shared(n)
+    ntk = _ntk_fn(setup.model)(*state, 0.0, *shared)
+    m = len(ntk)
+    if m == 1:
+        return np.broadcast_to(np.asarray(ntk[0][0], dtype=float), (B,)).copy()
+    M = np.empty((B, m, m))
+    for a in range(m):
+        for b in range(m):
+            M[:, a, b] = np.broadcast_to(np.asarray(ntk[a][b], dtype=float), (B,))
+    return np.linalg.eigvalsh(M)[:, -1]
+
+
+def check_reachable(f0: float, lam0: float, n: float) -> None:
+    """Refuse a uv state no real vectors reach: it needs ``|f0| <= sqrt(n) lam0 / 2``."""
+    if not (np.isfinite(f0) and np.isfinite(lam0)) or lam0 <= 0:
+        raise CatapultError(f"need finite f0 and lam0 > 0, got f0={f0!r}, lam0={lam0!r}")
+    if abs(f0) > np.sqrt(n) * lam0 / 2 * (1 + 1e-12):
+        raise CatapultError(
+            f"unreachable initial state: |f0| = {abs(f0):g} > sqrt(n) lam0 / 2 = "
+            f"{np.sqrt(n) * lam0 / 2:g} (no u, v in R^n give it)"
+        )
+
+
+@dataclass(frozen=True)
+class Init:
+    """Initial conditions of a batch.
+
+    Attributes:
+        state: ``(S, B)`` model states.
+        lam0: ``(B,)`` top NTK eigenvalue at init.
+    """
+
+    state: np.ndarray
+    lam0: np.ndarray
+
+
+def initial_state(
+    setup: Setup,
+    n: int,
+    size: int,
+    rng: np.random.Generator | None = None,
+    *,
+    f0: float | None = None,
+    lam0: float | None = None,
+) -> Init:
+    """Initial states: Gaussian init (exact Wishart Gram) or an explicit uv ``(f0, lam0)``.
+
+    Args:
+        setup: model and data.
+        n: width.
+        size: number of trajectories.
+        rng: random generator (needed unless ``f0`` and ``lam0`` are given).
+        f0: explicit initial output (uv only; with ``lam0``).
+        lam0: explicit initial NTK (uv only; with ``f0``).
+
+    Returns:
+        The batch's initial conditions.
+
+    Raises:
+        CatapultError: only one of f0/lam0, an explicit state for the full model, or an
+            unreachable state.
+    """
+    if (f0 is None) != (lam0 is None):
+        raise CatapultError("give both --f0 and --lam0, or neither")
+    if f0 is not None and lam0 is not None:
+        if setup.name != "uv":
+            raise CatapultError("explicit f0/lam0 is only defined for the uv model")
+        check_reachable(float(f0), float(lam0), n)
+        state = np.empty((2, size))
+        state[0] = f0
+        state[1] = lam0
+        return Init(state, np.full(size, float(lam0)))
+    if rng is None:
+        raise ValueError("a random generator is needed for Gaussian init")
+    G = sample_gram(len(_vector_names(setup)), int(n), size, rng)
+    state = state_from_gram(setup, G, n)
+    return Init(state, top_ntk(setup, state, n))

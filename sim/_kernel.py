@@ -1,0 +1,200 @@
+"""Write generated kernels to a cache directory, import them and call them.
+
+Numba's on-disk cache (``cache=True``) needs a real source file, so each kernel
+module lives at ``<cache>/kernels/k_<hash>_<dtype>.py`` where ``<cache>`` is
+``$CATAPULTLAB_CACHE`` or ``~/.cache/catapultlab``; the hash covers the model's
+maps, loss and the generator version. Numba stores its compiled objects next to
+it (or under ``$NUMBA_CACHE_DIR`` when set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from catapultlab.sim._codegen import GENERATOR_VERSION, kernel_source, kernel_spec
+
+__all__ = ["cache_dir", "compiled_kernel", "KernelRun", "run_kernel", "DTYPES"]
+
+DTYPES = ("float64", "float32")
+
+UNROLL = 4
+"""Steps per lane between loads and stores for small models (state stays in registers)."""
+
+CONTRACT = False
+"""Allow fused multiply-add in kernels (off: results are plain IEEE arithmetic)."""
+
+_CALL_LOCK = threading.Lock()
+"""Numba's default threading layer is not thread-safe: one parallel kernel call at a time."""
+
+
+def cache_dir() -> Path:
+    """The directory generated kernel modules are written to."""
+    root = os.environ.get("CATAPULTLAB_CACHE")
+    base = Path(root) if root else Path.home() / ".cache" / "catapultlab"
+    path = base / "kernels"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _model_hash(model: object) -> str:
+    maps = model.maps  # type: ignore[attr-defined]
+    text = repr(
+        (
+            [str(s) for s in model.state],  # type: ignore[attr-defined]
+            [str(p) for p in model.params],  # type: ignore[attr-defined]
+            [str(maps[s]) for s in model.state],  # type: ignore[attr-defined]
+            str(model.loss),  # type: ignore[attr-defined]
+            GENERATOR_VERSION,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+@cache
+def _compiled(model_hash: str, dtype: str, model_ref: int) -> Callable[..., None]:
+    model = _MODELS[model_ref]
+    size = sum(sp.count_ops(e) for e in model.maps.values())  # type: ignore[attr-defined]
+    unroll = UNROLL if size <= 200 else 1
+    tag = f"{model_hash}_{dtype}_u{unroll}{'c' if CONTRACT else ''}"
+    path = cache_dir() / f"k_{tag}.py"
+    if not path.exists():
+        spec = kernel_spec(model.state, model.params, model.maps, model.loss)  # type: ignore
+        _write_atomic(path, kernel_source(spec, dtype, unroll=unroll, contract=CONTRACT))
+    name = f"catapultlab_kernel_{tag}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    module_spec.loader.exec_module(module)
+    return module.run
+
+
+_MODELS: dict[int, object] = {}
+
+
+def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None]:
+    """The generated ``run`` kernel of a closed model for ``dtype`` (written and imported once).
+
+    Args:
+        model: a closed :class:`catapultlab.theory.Model`.
+        dtype: ``"float64"`` or ``"float32"``.
+
+    Returns:
+        The Numba dispatcher ``run(state0, eta, shared, conv_loss, div_loss, rise_tol,
+        max_steps, lanes, check_every, block_size, out_state, out_peak, out_tpeak,
+        out_steps, out_phase)``.
+    """
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    _MODELS[id(model)] = model
+    return _compiled(_model_hash(model), dtype, id(model))
+
+
+@dataclass(frozen=True)
+class KernelRun:
+    """Raw per-trajectory results of one kernel call.
+
+    Attributes:
+        state: final state, shape ``(S, B)`` in the kernel dtype.
+        peak: largest loss seen (step 0 included), ``(B,)``.
+        t_peak: first step at which it was reached, ``(B,)``.
+        steps: steps taken before the run stopped, ``(B,)``.
+        phase: :class:`catapultlab.sim.Phase` codes, ``(B,)`` int8.
+    """
+
+    state: np.ndarray
+    peak: np.ndarray
+    t_peak: np.ndarray
+    steps: np.ndarray
+    phase: np.ndarray
+
+
+def run_kernel(
+    model: object,
+    state0: np.ndarray,
+    eta: np.ndarray,
+    shared: np.ndarray,
+    *,
+    converge_loss: float,
+    diverge_loss: float,
+    rise_tol: float,
+    max_steps: int,
+    dtype: str = "float64",
+    lanes: int = 128,
+    check_every: int = 8,
+    block_size: int | None = None,
+) -> KernelRun:
+    """Run the generated kernel on a batch of trajectories.
+
+    Args:
+        model: the closed model.
+        state0: initial states ``(S, B)``.
+        eta: per-trajectory learning rates ``(B,)``.
+        shared: the shared parameters (``model.params[1:]``), float64.
+        converge_loss: a run has converged once its loss is at most this.
+        diverge_loss: a run has diverged once its loss exceeds this or is not finite.
+        rise_tol: relative slack of the "loss rose" test.
+        max_steps: step budget.
+        dtype: kernel precision.
+        lanes: trajectories stepped together in the vector loop.
+        check_every: steps between refills of finished lanes.
+        block_size: trajectories per parallel block (default: about 8 blocks per thread).
+
+    Returns:
+        Raw results; they do not depend on ``lanes``, ``check_every`` or ``block_size``.
+    """
+    import numba
+
+    kernel = compiled_kernel(model, dtype)
+    dt = np.dtype(dtype)
+    state0 = np.ascontiguousarray(state0, dtype=np.float64)
+    eta = np.ascontiguousarray(eta, dtype=np.float64)
+    B = eta.shape[0]
+    if dtype == "float32" and max_steps >= 2**24:
+        raise ValueError("float32 kernels count steps exactly only below 2**24")
+    if block_size is None:
+        threads = numba.get_num_threads()
+        block_size = max(lanes, -(-B // (8 * threads)))
+    out_state = np.empty((state0.shape[0], B), dtype=dt)
+    out_peak = np.empty(B, dtype=dt)
+    out_tpeak = np.empty(B, dtype=np.int64)
+    out_steps = np.empty(B, dtype=np.int64)
+    out_phase = np.empty(B, dtype=np.int8)
+    with _CALL_LOCK:
+        kernel(
+            state0,
+            eta,
+            np.ascontiguousarray(shared, dtype=np.float64),
+            float(converge_loss),
+            float(diverge_loss),
+            float(rise_tol),
+            int(max_steps),
+            int(lanes),
+            int(check_every),
+            int(block_size),
+            out_state,
+            out_peak,
+            out_tpeak,
+            out_steps,
+            out_phase,
+        )
+    return KernelRun(out_state, out_peak, out_tpeak, out_steps, out_phase)

@@ -1,0 +1,106 @@
+"""The pure NumPy path: the same stopping semantics as the kernel, via ``model.numeric_map``.
+
+It is the reference the generated kernel is tested against, records full
+trajectories on request and is the NumPy baseline of ``catapultlab bench``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from catapultlab.sim._kernel import KernelRun
+from catapultlab.sim._stop import StopRule
+
+__all__ = ["run_pure", "PureRun"]
+
+
+@dataclass(frozen=True)
+class PureRun:
+    """Results of :func:`run_pure`.
+
+    Attributes:
+        run: per-trajectory results, as the kernel returns them.
+        states: ``(T+1, S, B)`` states, step 0 first (only when recorded; frozen after the stop).
+        losses: ``(T+1, B)`` losses (only when recorded).
+    """
+
+    run: KernelRun
+    states: np.ndarray | None
+    losses: np.ndarray | None
+
+
+def run_pure(
+    model: object,
+    state0: np.ndarray,
+    eta: np.ndarray,
+    shared: np.ndarray,
+    *,
+    n: float,
+    stop: StopRule,
+    max_steps: int,
+    dtype: str = "float64",
+    record: bool = False,
+) -> PureRun:
+    """Iterate ``model.numeric_map`` on a batch with the kernel's stopping rules.
+
+    Args:
+        model: the closed model.
+        state0: ``(S, B)`` initial states.
+        eta: ``(B,)`` learning rates.
+        shared: shared parameters (``model.params[1:]``).
+        n: width (for the divergence threshold).
+        stop: thresholds.
+        max_steps: step budget.
+        dtype: ``"float64"`` or ``"float32"``.
+        record: keep every state and loss.
+
+    Returns:
+        The results (and trajectories if recorded).
+    """
+    dt = np.dtype(dtype).type
+    st = [np.asarray(s, dtype=dt).copy() for s in state0]
+    et = np.asarray(eta, dtype=dt)
+    par = [dt(p) for p in shared]
+    conv = dt(stop.converge_loss)
+    div = dt(stop.diverge_loss(n))
+    fmap = model.numeric_map  # type: ignore[attr-defined]
+    floss = model.numeric_loss  # type: ignore[attr-defined]
+    B = et.shape[0]
+    t = np.zeros(B, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        loss = np.asarray(floss(*st, et, *par), dtype=dt) * np.ones(B, dtype=dt)
+        l0 = loss * (dt(1) + dt(stop.rise_tol))
+        pk = loss.copy()
+        tp = np.zeros(B, dtype=np.int64)
+        states = [np.stack(st)] if record else None
+        losses = [loss.copy()] if record else None
+        for _ in range(max_steps + 1):
+            live = (loss > conv) & (loss <= div) & (t < max_steps)
+            up = loss > pk
+            pk = np.where(up, loss, pk)
+            tp = np.where(up, t, tp)
+            if not live.any():
+                break
+            new = fmap(*st, et, *par)
+            st = [np.where(live, np.asarray(v, dtype=dt), s) for v, s in zip(new, st, strict=True)]
+            t = t + live
+            loss = np.asarray(floss(*st, et, *par), dtype=dt) * np.ones(B, dtype=dt)
+            if record:
+                states.append(np.stack(st))  # type: ignore[union-attr]
+                losses.append(loss.copy())  # type: ignore[union-attr]
+        phase = np.full(B, 3, dtype=np.int8)
+        conv_mask = loss <= conv
+        phase[conv_mask] = np.where(pk[conv_mask] > l0[conv_mask], 1, 0)
+        phase[~(loss <= div)] = 2
+    run = KernelRun(np.stack(st), pk, tp, t, phase)
+    if record:
+        T = max_steps + 1
+        S = np.stack(states)  # type: ignore[arg-type]
+        Lo = np.stack(losses)  # type: ignore[arg-type]
+        if S.shape[0] < T:  # pad with the frozen final state
+            S = np.concatenate([S, np.repeat(S[-1:], T - S.shape[0], axis=0)])
+            Lo = np.concatenate([Lo, np.repeat(Lo[-1:], T - Lo.shape[0], axis=0)])
+        return PureRun(run, S, Lo)
+    return PureRun(run, None, None)

@@ -1,0 +1,84 @@
+import json
+
+import pytest
+
+from catapultlab._cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sweep", "uv", "--c", "0:2:0.5", "--n", "16"],
+        ["sweep", "uv", "--c", "nan:2:0.5", "--n", "16"],
+        ["sweep", "uv", "--c", "3:2:0.5", "--n", "16"],
+        ["sweep", "uv", "--c", "1:2:0.5", "--n", "0"],
+        ["sweep", "uv", "--c", "1:2:0.5", "--n", "16", "--steps", "1.5"],
+        ["sweep", "uv", "--c", "1:2:0.5", "--n", "16", "--ensemble", "0"],
+        ["sweep", "nosuch", "--c", "1:2:0.5", "--n", "16"],
+        ["simulate", "uv", "--c", "-1", "--n", "16", "--steps", "10"],
+        ["simulate", "uv", "--c", "2", "--n", "16", "--steps", "10", "--f0", "9", "--lam0", "2"],
+        ["simulate", "uv", "--c", "2", "--n", "0.5", "--steps", "10"],
+    ],
+)
+def test_bad_input_is_one_line_exit_2(capsys, args):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("catapultlab: error:")
+
+
+def test_simulate_json(capsys):
+    code, out, err = run(
+        capsys, "simulate", "uv", "--c", "3", "--n", "256", "--steps", "300", "--json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["phase"] == "catapult"
+    assert len(doc["f"]) == len(doc["lam"]) == len(doc["loss"]) == doc["steps_taken"] + 1
+    assert doc["eta_lam_final"] < 2
+
+
+def test_simulate_exact_json(capsys):
+    code, out, _ = run(
+        capsys, "simulate", "uv", "--c", "1.5", "--n", "200", "--steps", "50", "--exact", "--json"
+    )
+    assert code == 0 and json.loads(out)["phase"] == "lazy"
+
+
+def test_sweep_json_and_netcdf(capsys, tmp_path):
+    out_nc = tmp_path / "s.nc"
+    code, out, err = run(
+        capsys,
+        "sweep",
+        "uv",
+        "--c",
+        "1:4.4:0.5",
+        "--n",
+        "16,64",
+        "--ensemble",
+        "300",
+        "--steps",
+        "500",
+        "--json",
+        "--out",
+        str(out_nc),
+        "--figure",
+        str(tmp_path / "p.png"),
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {"cells", "boundaries", "fits", "config"} <= set(doc)
+    assert len(doc["cells"]) == 7 * 2
+    assert doc["boundaries"][0]["c_divergent"] is None or doc["boundaries"][0]["c_divergent"] > 3
+    import xarray as xr
+
+    ds = xr.open_dataset(out_nc, engine="scipy")
+    assert ds["p_divergent"].shape == (7, 2)
+    ds.close()
+    assert (tmp_path / "p.png").stat().st_size > 0
+    assert not (tmp_path / "s.nc.parts").exists()

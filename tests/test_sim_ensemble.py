@@ -1,0 +1,154 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from catapultlab import CatapultError
+from catapultlab.sim import (
+    Phase,
+    StopRule,
+    SweepConfig,
+    initial_state,
+    make_setup,
+    parse_c_range,
+    run_ensemble,
+    run_pure,
+    run_sweep,
+    sample_gram,
+)
+
+
+@pytest.fixture(scope="module")
+def uv():
+    return make_setup("uv", y=1.0)
+
+
+def test_wishart_init_matches_direct_sampling(uv):
+    n, size = 50, 4000
+    rng = np.random.default_rng(0)
+    init = initial_state(uv, n, size, rng)
+    U = rng.standard_normal((size, n))
+    V = rng.standard_normal((size, n))
+    f_direct = (U * V).sum(1) / np.sqrt(n)
+    lam_direct = ((U**2).sum(1) + (V**2).sum(1)) / n
+    assert stats.ks_2samp(init.state[0], f_direct).pvalue > 1e-3
+    assert stats.ks_2samp(init.state[1], lam_direct).pvalue > 1e-3
+    G = sample_gram(3, 2, 3000, rng)  # n < p path: rank-deficient Gram
+    assert np.allclose(np.linalg.det(G), 0, atol=1e-8)
+
+
+def test_huge_width_costs_nothing(uv):
+    init = initial_state(uv, 10**12, 1000, np.random.default_rng(1))
+    assert np.all(np.abs(init.state[1] - 2) < 1e-4)
+
+
+def test_explicit_state_and_unreachable(uv):
+    init = initial_state(uv, 100, 3, f0=1.0, lam0=2.0)
+    assert init.state.shape == (2, 3)
+    with pytest.raises(CatapultError, match="unreachable"):
+        initial_state(uv, 100, 3, f0=11.0, lam0=2.0)
+
+
+def test_chunk_and_backend_invariance(uv):
+    kw = dict(c=3.8, n=64, ensemble=2500, steps=400, seed=5)
+    a = run_ensemble(uv, chunk=10**6, **kw)
+    b = run_ensemble(uv, chunk=1, **kw)
+    for name in ("phase", "steps", "t_peak", "peak_loss", "eta_lam_final"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    c = run_ensemble(uv, backend="numpy", **kw)
+    np.testing.assert_array_equal(a.phase, c.phase)
+
+
+def test_dask_backend_identical(uv):
+    from catapultlab.sim._dask import dask_client, dask_runner
+
+    cfg = SweepConfig(
+        setup=uv.config, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=1500, steps=300, bootstrap=20
+    )
+    local = run_sweep(cfg)
+    with dask_client(workers=2) as client:
+        remote = run_sweep(cfg, runner=dask_runner(client), chunk=1024)
+    import xarray as xr
+
+    xr.testing.assert_identical(local, remote)
+
+
+def test_phase_fractions_monotone_and_boundaries(uv):
+    cfg = SweepConfig(
+        setup=uv.config,
+        c=parse_c_range("0.5:4.5:0.25"),
+        n=(16, 256),
+        ensemble=1024,
+        steps=1000,
+        bootstrap=50,
+    )
+    ds = run_sweep(cfg)
+    p_div = ds["p_divergent"].values
+    assert np.all(np.diff(p_div, axis=0) >= 0)
+    assert np.all(ds["p_lazy"].values[ds["c"].values < 1.9] == 1)
+    cdiv = ds["c_divergent"].values
+    assert np.all((cdiv > 3.3) & (cdiv < 4.3))
+    ccat = ds["c_catapult"].values
+    assert np.all(np.abs(ccat - 2) < 0.3)
+    lo, hi = ds["c_divergent_lo"].values, ds["c_divergent_hi"].values
+    assert np.all(lo <= cdiv + 1e-12) and np.all(cdiv <= hi + 1e-12)
+
+
+def test_sweep_resume(uv, tmp_path):
+    from catapultlab.sim._sweep import parts_dir_for
+
+    cfg = SweepConfig(
+        setup=uv.config, c=(1.0, 3.0), n=(16,), ensemble=2048, steps=200, bootstrap=10
+    )
+    out = tmp_path / "s.nc"
+    parts = parts_dir_for(out, cfg)
+    full = run_sweep(cfg, parts_dir=parts, chunk=1024)
+    files = sorted(parts.iterdir())
+    assert len(files) == 4
+    files[0].unlink()
+    calls = []
+
+    def runner(tasks):
+        from catapultlab.sim._sweep import local_runner
+
+        calls.append(len(tasks))
+        yield from local_runner(tasks)
+
+    again = run_sweep(cfg, parts_dir=parts, chunk=1024, runner=runner)
+    assert calls == [1]
+    import xarray as xr
+
+    xr.testing.assert_identical(full, again)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    g=st.floats(-0.99, 0.99),
+    lam=st.floats(0.1, 10.0),
+    c=st.floats(0.1, 4.5),
+    y=st.floats(-2.0, 2.0),
+    logn=st.integers(0, 6),
+)
+def test_reachable_invariant_preserved(g, lam, c, y, logn):
+    n = 10.0**logn
+    setup = make_setup("uv", y=y)
+    f0 = g * np.sqrt(n) * lam / 2
+    state = np.array([[f0], [lam]])
+    rec = run_pure(
+        setup.model,
+        state,
+        np.array([c / lam]),
+        setup.shared(n),
+        n=n,
+        stop=StopRule(),
+        max_steps=60,
+        record=True,
+    )
+    f, la = rec.states[:, 0, 0], rec.states[:, 1, 0]
+    ok = np.isfinite(f) & np.isfinite(la) & (rec.losses[:, 0] <= StopRule().diverge_loss(n))
+    assert np.all(np.abs(f[ok]) <= np.sqrt(n) * la[ok] / 2 * (1 + 1e-9) + 1e-9)
+
+
+def test_phase_codes_match_shared_definitions():
+    assert [int(p) for p in Phase] == [0, 1, 2, 3]
