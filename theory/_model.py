@@ -127,7 +127,7 @@ class Model:
         Example:
             >>> m = uv_model()
             >>> m.step(np.array([0.5, 2.0]), eta=0.1, n=100.0, y=0.0).round(6).tolist()
-            [0.400025, 1.998042]
+            [0.400012, 1.99905]
         """
         out = self.numeric_map(*np.asarray(state, dtype=float), *self._param_values(eta, n, x, y))
         return np.asarray(out, dtype=float)
