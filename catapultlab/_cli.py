@@ -18,26 +18,12 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from catapultlab._reproduce_cli import COMMANDS as REPRODUCE_COMMANDS
+    from catapultlab.sim._cli import COMMANDS as SIM_COMMANDS
     from catapultlab.theory._cli import derive
+    from catapultlab.validate._cli import COMMANDS as VALIDATE_COMMANDS
 
-    cli.add_command(derive)
-    try:
-        from catapultlab.sim._cli import COMMANDS as SIM_COMMANDS
-    except ImportError:  # pragma: no cover - layer not present yet
-        SIM_COMMANDS = ()
-    for command in SIM_COMMANDS:
-        cli.add_command(command)
-    try:
-        from catapultlab.validate._cli import COMMANDS as VALIDATE_COMMANDS
-    except ImportError:  # pragma: no cover - layer not present yet
-        VALIDATE_COMMANDS = ()
-    for command in VALIDATE_COMMANDS:
-        cli.add_command(command)
-    try:
-        from catapultlab._reproduce_cli import COMMANDS as REPRODUCE_COMMANDS
-    except ImportError:  # pragma: no cover - not present yet
-        REPRODUCE_COMMANDS = ()
-    for command in REPRODUCE_COMMANDS:
+    for command in (derive, *SIM_COMMANDS, *VALIDATE_COMMANDS, *REPRODUCE_COMMANDS):
         cli.add_command(command)
 
 

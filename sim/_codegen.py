@@ -10,7 +10,9 @@ The kernel (one per dtype, in the same generated file) runs blocks of trajectori
 in ``prange``; inside a block, ``lanes`` trajectories step together in an inner
 loop that LLVM vectorises (no ``fastmath``: every lane does the same IEEE
 operations, so results are bit-identical whatever lane, block or thread a
-trajectory lands on). A lane whose run is over is *frozen* (its state stops
+trajectory lands on). ``error_model="numpy"`` drops Python's zero-division checks
+from the loops (the maps only divide by shared parameters, hoisted out of the loops,
+so no result changes). A lane whose run is over is *frozen* (its state stops
 changing, so it never wanders into subnormal numbers) and, every ``check_every``
 steps, frozen lanes are written out and refilled from the block's queue of
 pending trajectories; once the queue is empty, live lanes are compacted to the
@@ -26,7 +28,7 @@ import sympy as sp
 
 __all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -211,7 +213,7 @@ from numba import prange
 DT = np.{dtype}
 
 
-@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False{fastmath})
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False, error_model="numpy"{fastmath})
 def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, unused,
         block_size, out_state, out_peak, out_tpeak, out_steps, out_phase):
     \"\"\"Run every trajectory to its stop; see catapultlab.sim._codegen.\"\"\"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,23 @@ def theory_c_boundaries(model: Any) -> dict[str, float]:
     return out
 
 
-def phase_diagram(ds: Any, path: str | Path, *, model: Any | None = None) -> None:
-    """Dominant phase over (c, n), measured boundaries with CIs and theory lines."""
+Paths = str | Path | Sequence[str | Path]
+
+
+def _save(fig: Any, path: Paths) -> None:
+    """Save to one path or to each of several (e.g. ``.png`` and ``.pdf``)."""
+    for p in [path] if isinstance(path, str | Path) else path:
+        fig.savefig(p)
+
+
+def phase_diagram(
+    ds: Any, path: Paths, *, model: Any | None = None, title: str | None = None
+) -> None:
+    """Dominant phase over (c, n), measured boundaries with CIs and theory lines.
+
+    A boundary below the grid (``<name>_below_grid``) is drawn as a ``<`` at the first
+    ``c``; one above it as a ``>`` at the last.
+    """
     plt = _plt()
     c = ds["c"].values
     n = ds["n"].values
@@ -48,7 +64,13 @@ def phase_diagram(ds: Any, path: str | Path, *, model: Any | None = None) -> Non
     )
     for name, mk in (("c_divergent", "o"), ("c_catapult", "s")):
         v, lo, hi = ds[name].values, ds[f"{name}_lo"].values, ds[f"{name}_hi"].values
-        ax.errorbar(v, y, xerr=[v - lo, hi - v], fmt=mk, color="k", ms=4, label=f"{name} (sim)")
+        err = [np.clip(np.nan_to_num(v - lo), 0, None), np.clip(np.nan_to_num(hi - v), 0, None)]
+        ax.errorbar(v, y, xerr=err, fmt=mk, color="k", ms=4, label=f"{name} (sim)")
+        for side, x0, m in (("below", c[0], "<"), ("above", c[-1], ">")):
+            flag = f"{name}_{side}_grid"
+            if flag in ds and np.any(ds[flag].values):
+                rows = y[ds[flag].values.astype(bool)]
+                ax.plot(np.full(rows.size, x0), rows, m, color="k", ms=6)
     if model is not None:
         for name, cv in theory_c_boundaries(model).items():
             ax.axvline(cv, color="w", ls="--", lw=1.5)
@@ -64,10 +86,11 @@ def phase_diagram(ds: Any, path: str | Path, *, model: Any | None = None) -> Non
     ax.set_yticks(y, [f"{int(v):g}" for v in n])
     ax.set_xlabel("c = eta lam0")
     ax.set_ylabel("width n")
-    ax.set_title("phase fractions (blue lazy, orange catapult, red divergent)")
+    ax.set_title(title or "phase fractions (blue lazy, orange catapult, red divergent)")
+    ax.title.set_fontsize(8)
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    fig.savefig(path)
+    _save(fig, path)
     plt.close(fig)
 
 

@@ -1,4 +1,13 @@
-"""Phase boundaries with bootstrap CIs, and scaling fits with CIs."""
+"""Phase boundaries with bootstrap CIs, and scaling fits with CIs.
+
+A boundary is where the fraction of "hits" (diverging or rising trajectories)
+over an ensemble first reaches one half on the ``c`` grid, linearly
+interpolated. The grid only brackets it when the fraction is below one half at
+the first ``c`` and reaches it later: if the first ``c`` already has at least
+half hits the boundary is *below the grid*, if no ``c`` reaches one half it is
+*above the grid*; either way no value is reported (NaN / ``null``) and a flag
+says which side it lies on.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +16,85 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["half_crossing", "boundary_with_ci", "Fit", "fit_line"]
+__all__ = ["half_crossing", "Boundary", "boundary", "boundary_with_ci", "Fit", "fit_line"]
 
 
 def half_crossing(c: np.ndarray, p: np.ndarray, level: float = 0.5) -> float:
-    """Smallest ``c`` where ``p`` reaches ``level`` (linear interpolation); NaN if never.
+    """Smallest ``c`` where ``p`` reaches ``level`` (linear interpolation).
+
+    Returns ``-inf`` when ``p[0]`` already reaches ``level`` (the crossing lies below
+    the grid) and ``+inf`` when no grid point reaches it (above the grid).
 
     Example:
         >>> half_crossing(np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.25, 0.75]))
         2.5
+        >>> half_crossing(np.array([1.0, 2.0]), np.array([0.5, 1.0]))
+        -inf
+        >>> half_crossing(np.array([1.0, 2.0]), np.array([0.0, 0.25]))
+        inf
     """
-    hit = np.nonzero(p >= level)[0]
+    hit = np.nonzero(np.asarray(p) >= level)[0]
     if hit.size == 0:
-        return float("nan")
+        return float("inf")
     i = int(hit[0])
     if i == 0:
-        return float(c[0])
+        return float("-inf")
     p0, p1 = p[i - 1], p[i]
     return float(c[i - 1] + (level - p0) / (p1 - p0) * (c[i] - c[i - 1]))
 
 
-def boundary_with_ci(
+@dataclass(frozen=True)
+class Boundary:
+    """A measured boundary on a ``c`` grid.
+
+    Attributes:
+        estimate: the 50% crossing; NaN when it lies outside the grid.
+        low: lower end of the bootstrap percentile interval, widened by half a grid
+            cell (NaN if unbounded).
+        high: upper end, likewise.
+        se: bootstrap standard error combined in quadrature with the grid
+            resolution ``dc / sqrt(12)`` (the crossing is interpolated within a cell);
+            NaN when the estimate is.
+        below_grid: the first grid point already has at least half hits.
+        above_grid: no grid point reaches half hits.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    se: float
+    below_grid: bool
+    above_grid: bool
+
+
+def boundary(
     c: np.ndarray, hits: np.ndarray, *, resamples: int = 200, seed: int = 0, level: float = 0.95
-) -> tuple[float, float, float]:
+) -> Boundary:
     """Where half the trajectories hit, with a bootstrap CI over trajectories.
 
     Args:
-        c: the grid ``(C,)``.
+        c: the grid ``(C,)``, increasing.
         hits: ``(C, K)`` booleans, trajectory k at grid point i (same k across c).
         resamples: bootstrap resamples.
         seed: bootstrap seed.
         level: CI level.
 
     Returns:
-        ``(estimate, low, high)``; NaN where the grid never reaches one half.
+        The :class:`Boundary`. Bootstrap replicates that fall outside the grid count
+        as ``-inf`` / ``+inf``: an interval end they reach is reported as NaN.
+
+    Example:
+        >>> hits = np.array([[1, 1, 0, 1], [1, 1, 1, 1]], dtype=bool)
+        >>> b = boundary(np.array([3.0, 3.5]), hits, resamples=20)
+        >>> (b.estimate, b.below_grid, b.above_grid)
+        (nan, True, False)
     """
+    c = np.asarray(c, dtype=np.float64)
     hits = np.asarray(hits, dtype=np.float64)
     K = hits.shape[1]
-    est = half_crossing(c, hits.mean(axis=1))
+    raw = half_crossing(c, hits.mean(axis=1))
+    below, above = raw == -np.inf, raw == np.inf
+    est = raw if np.isfinite(raw) else float("nan")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(99,)))
     boots = np.empty(resamples)
     for start in range(0, resamples, 32):
@@ -52,11 +102,27 @@ def boundary_with_ci(
         w = rng.multinomial(K, np.full(K, 1.0 / K), size=m).T.astype(np.float64)  # (K, m)
         p = hits @ w / K  # (C, m)
         boots[start : start + m] = [half_crossing(c, p[:, j]) for j in range(m)]
-    if np.all(np.isnan(boots)):
-        return est, float("nan"), float("nan")
-    a = (1 - level) / 2
-    lo, hi = np.nanquantile(boots, [a, 1 - a])
-    return est, float(lo), float(hi)
+    nan = float("nan")
+    lo = hi = se = nan
+    if resamples >= 2:
+        a = (1 - level) / 2
+        lo = float(np.quantile(boots, a, method="lower"))
+        hi = float(np.quantile(boots, 1 - a, method="higher"))
+        # the crossing is only known to within a grid cell: add its resolution
+        dc = float(np.median(np.diff(c))) if c.size > 1 else 0.0
+        lo, hi = (v if np.isfinite(v) else nan for v in (lo - dc / 2, hi + dc / 2))
+        fin = boots[np.isfinite(boots)]
+        if np.isfinite(est) and fin.size >= 2:
+            se = float(np.sqrt(np.var(fin, ddof=1) + dc**2 / 12.0))
+    return Boundary(est, lo, hi, se, bool(below), bool(above))
+
+
+def boundary_with_ci(
+    c: np.ndarray, hits: np.ndarray, *, resamples: int = 200, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
+    """``(estimate, low, high)`` of :func:`boundary` (NaN outside the grid)."""
+    b = boundary(c, hits, resamples=resamples, seed=seed, level=level)
+    return b.estimate, b.low, b.high
 
 
 @dataclass(frozen=True)
@@ -68,18 +134,27 @@ class Fit:
         intercept: fitted intercept.
         slope_ci: ``(low, high)`` t-interval (NaN with fewer than 3 points).
         points: number of points.
+        slope_se: standard error of the slope (NaN with fewer than 3 points).
     """
 
     slope: float
     intercept: float
     slope_ci: tuple[float, float]
     points: int
+    slope_se: float = float("nan")
 
 
 def fit_line(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> Fit:
-    """Least-squares line with a t-interval on the slope (NaN where undetermined)."""
+    """Least-squares line with a t-interval on the slope (NaN where undetermined).
+
+    Example:
+        >>> f = fit_line(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 3.1, 4.9, 7.0]))
+        >>> round(f.slope, 2), f.points
+        (1.98, 4)
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     ok = np.isfinite(x) & np.isfinite(y)
-    x, y = np.asarray(x)[ok], np.asarray(y)[ok]
+    x, y = x[ok], y[ok]
     nan = float("nan")
     if x.size < 2 or np.ptp(x) == 0:
         return Fit(nan, nan, (nan, nan), int(x.size))
@@ -93,4 +168,5 @@ def fit_line(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> Fit:
         float(r.intercept),
         (float(r.slope - t * r.stderr), float(r.slope + t * r.stderr)),
         int(x.size),
+        float(r.stderr),
     )

@@ -10,7 +10,11 @@ Per cell (over its trajectories): ``p_lazy, p_catapult, p_divergent, p_unresolve
 and ``p_rise`` (the loss rose above its initial value); quartiles of
 ``eta * lam_final``, ``peak_loss / n`` and ``t_peak`` over the *converged* runs
 (lazy + catapult). Per ``n``: ``c_divergent`` (where half diverge) and
-``c_catapult`` (where half the losses rise) with bootstrap CIs. Per ``c`` where
+``c_catapult`` (where half the losses rise) with bootstrap CIs and standard
+errors (:func:`catapultlab.sim._stats.boundary`); a boundary outside the ``c``
+grid is NaN (``null`` in JSON) with ``<name>_below_grid`` / ``<name>_above_grid``
+set (e.g. ``c_catapult_below_grid`` when the first ``c`` already has half its
+losses rising). Per ``c`` where
 every width is mostly catapult: fits ``log(peak_loss) = a + b log n`` and
 ``t_peak = a + b ln n`` on the catapult runs' medians.
 """
@@ -41,7 +45,7 @@ from catapultlab.sim._ensemble import (
 )
 from catapultlab.sim._phases import Phase
 from catapultlab.sim._setup import Setup
-from catapultlab.sim._stats import boundary_with_ci, fit_line
+from catapultlab.sim._stats import boundary, fit_line
 from catapultlab.sim._stop import StopRule
 
 __all__ = [
@@ -288,22 +292,28 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
             cat_tpeak[ic, jn] = np.median(o.t_peak[cat])
     c = np.asarray(cfg.c, dtype=float)
     bounds = {
-        k: np.full(N, np.nan)
-        for k in (
-            "c_divergent",
-            "c_divergent_lo",
-            "c_divergent_hi",
-            "c_catapult",
-            "c_catapult_lo",
-            "c_catapult_hi",
-        )
+        f"{name}{suffix}": np.full(N, np.nan)
+        for name in ("c_divergent", "c_catapult")
+        for suffix in ("", "_lo", "_hi", "_se")
+    }
+    flags = {
+        f"{name}_{side}_grid": np.zeros(N, dtype=np.int8)
+        for name in ("c_divergent", "c_catapult")
+        for side in ("below", "above")
     }
     for jn in range(N):
         div = np.stack([cells[(ic, jn)].phase == Phase.DIVERGENT for ic in range(C)])
         rise = np.stack([cells[(ic, jn)].rose for ic in range(C)])
         for name, hits in (("c_divergent", div), ("c_catapult", rise)):
-            est, lo, hi = boundary_with_ci(c, hits, resamples=cfg.bootstrap, seed=cfg.seed + jn)
-            bounds[name][jn], bounds[f"{name}_lo"][jn], bounds[f"{name}_hi"][jn] = est, lo, hi
+            b = boundary(c, hits, resamples=cfg.bootstrap, seed=cfg.seed + jn)
+            bounds[name][jn], bounds[f"{name}_lo"][jn], bounds[f"{name}_hi"][jn] = (
+                b.estimate,
+                b.low,
+                b.high,
+            )
+            bounds[f"{name}_se"][jn] = b.se
+            flags[f"{name}_below_grid"][jn] = b.below_grid
+            flags[f"{name}_above_grid"][jn] = b.above_grid
     logn = np.log(np.asarray(cfg.n, dtype=float))
     fit_c = [ic for ic in range(C) if N >= 2 and np.all(p["catapult"][ic] >= 0.5)]
     fits: dict[str, list[float]] = {
@@ -312,10 +322,12 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
             "peak_exponent",
             "peak_exponent_lo",
             "peak_exponent_hi",
+            "peak_exponent_se",
             "peak_prefactor",
             "tpeak_slope",
             "tpeak_slope_lo",
             "tpeak_slope_hi",
+            "tpeak_slope_se",
             "tpeak_intercept",
         )
     }
@@ -325,10 +337,12 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
         fits["peak_exponent"].append(f1.slope)
         fits["peak_exponent_lo"].append(f1.slope_ci[0])
         fits["peak_exponent_hi"].append(f1.slope_ci[1])
+        fits["peak_exponent_se"].append(f1.slope_se)
         fits["peak_prefactor"].append(float(np.exp(f1.intercept)))
         fits["tpeak_slope"].append(f2.slope)
         fits["tpeak_slope_lo"].append(f2.slope_ci[0])
         fits["tpeak_slope_hi"].append(f2.slope_ci[1])
+        fits["tpeak_slope_se"].append(f2.slope_se)
         fits["tpeak_intercept"].append(f2.intercept)
     ds = xr.Dataset(
         {
@@ -340,6 +354,7 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
             "catapult_median_peak_loss": (("c", "n"), cat_peak),
             "catapult_median_t_peak": (("c", "n"), cat_tpeak),
             **{k: (("n",), v) for k, v in bounds.items()},
+            **{k: (("n",), v) for k, v in flags.items()},
             **{f"fit_{k}": (("c_fit",), np.asarray(v, dtype=float)) for k, v in fits.items()},
         },
         coords={
@@ -426,6 +441,9 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
             b[name] = _num(ds[name].values[j])
             lo, hi = _num(ds[f"{name}_lo"].values[j]), _num(ds[f"{name}_hi"].values[j])
             b[f"{name}_ci"] = None if b[name] is None else [lo, hi]
+            b[f"{name}_se"] = _num(ds[f"{name}_se"].values[j])
+            for side in ("below", "above"):
+                b[f"{name}_{side}_grid"] = bool(ds[f"{name}_{side}_grid"].values[j])
         bounds.append(b)
     fits = {"peak_loss_vs_n": [], "t_peak_vs_log_n": []}
     for k, c in enumerate(ds["c_fit"].values):
@@ -438,6 +456,7 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
                     _num(ds["fit_peak_exponent_lo"].values[k]),
                     _num(ds["fit_peak_exponent_hi"].values[k]),
                 ],
+                "exponent_se": _num(ds["fit_peak_exponent_se"].values[k]),
                 "prefactor": _num(ds["fit_peak_prefactor"].values[k]),
             }
         )
@@ -450,6 +469,7 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
                     _num(ds["fit_tpeak_slope_lo"].values[k]),
                     _num(ds["fit_tpeak_slope_hi"].values[k]),
                 ],
+                "slope_se": _num(ds["fit_tpeak_slope_se"].values[k]),
                 "intercept": _num(ds["fit_tpeak_intercept"].values[k]),
             }
         )

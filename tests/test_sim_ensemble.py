@@ -95,6 +95,38 @@ def test_phase_fractions_monotone_and_boundaries(uv):
     assert np.all(lo <= cdiv + 1e-12) and np.all(cdiv <= hi + 1e-12)
 
 
+def test_boundary_outside_grid_is_null_with_a_flag(uv):
+    from catapultlab.sim import sweep_to_json
+    from catapultlab.sim._stats import boundary
+
+    # y = 1: every loss rises already at c = 3 (c_catapult below the grid); nothing
+    # diverges up to c = 3.5 (c_divergent above it)
+    cfg = SweepConfig(setup=uv.config, c=(3.0, 3.25, 3.5), n=(256,), ensemble=256, steps=500)
+    ds = run_sweep(cfg)
+    assert ds["p_rise"].values[0, 0] >= 0.5
+    assert np.isnan(ds["c_catapult"].values[0])
+    assert ds["c_catapult_below_grid"].values[0] == 1
+    assert ds["c_catapult_above_grid"].values[0] == 0
+    assert np.isnan(ds["c_divergent"].values[0])
+    assert ds["c_divergent_above_grid"].values[0] == 1
+    assert ds["c_divergent_below_grid"].values[0] == 0
+    b = sweep_to_json(ds)["boundaries"][0]
+    assert b["c_catapult"] is None and b["c_catapult_ci"] is None
+    assert b["c_catapult_below_grid"] is True and b["c_catapult_above_grid"] is False
+    assert b["c_divergent"] is None and b["c_divergent_above_grid"] is True
+    # directly: half already at the first grid point -> below; bracketed -> a value
+    c = np.array([1.0, 2.0, 3.0])
+    hits = np.zeros((3, 10), dtype=bool)
+    hits[0, :5] = hits[1:, :] = True
+    below = boundary(c, hits, resamples=50)
+    assert np.isnan(below.estimate) and below.below_grid and not below.above_grid
+    hits[0, :] = False
+    hits[1, 5:] = False
+    inside = boundary(c, hits, resamples=50)
+    assert inside.estimate == 2.0 and not (inside.below_grid or inside.above_grid)
+    assert inside.low <= 2.0 <= inside.high and inside.se > 0
+
+
 def test_sweep_resume(uv, tmp_path):
     from catapultlab.sim._sweep import parts_dir_for
 

@@ -1,4 +1,7 @@
-"""Shared helpers of the reproduce pipeline: numbers, figures, netCDF, bootstrap."""
+"""Shared helpers of the reproduce pipeline: numbers, figures, netCDF.
+
+Statistics (boundaries, bootstrap CIs, fits) live in :mod:`catapultlab.sim._stats`.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,9 @@ import numpy as np
 __all__ = [
     "Number",
     "Figure",
-    "crossing",
     "new_figure",
     "save_figure",
     "write_nc",
-    "fit_line",
-    "bootstrap",
     "fmt",
 ]
 
@@ -136,37 +136,3 @@ def write_nc(ds: Any, out: Path, name: str) -> str:
     path = d / f"{name}.nc"
     ds.to_netcdf(path, engine="scipy")
     return f"data/{name}.nc"
-
-
-def crossing(c: np.ndarray, frac: np.ndarray, level: float = 0.5) -> np.ndarray:
-    """First ``c`` where ``frac`` (axis 0 along ``c``) reaches ``level``, linearly interpolated.
-
-    NaN where never reached or already reached at the first grid point.
-    """
-    frac = np.asarray(frac, dtype=float)
-    hit = frac >= level
-    first = np.argmax(hit, axis=0)
-    found = hit.any(axis=0) & (first > 0)
-    i = np.where(found, first, 1)
-    f_lo = np.take_along_axis(frac, (i - 1)[None], 0)[0]
-    f_hi = np.take_along_axis(frac, i[None], 0)[0]
-    c_lo, c_hi = c[i - 1], c[i]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(f_hi > f_lo, (level - f_lo) / (f_hi - f_lo), 1.0)
-    return np.where(found, c_lo + w * (c_hi - c_lo), np.nan)
-
-
-def bootstrap(estimates: np.ndarray) -> tuple[float, float, float]:
-    """``(standard error, 2.5%, 97.5%)`` of bootstrap replicates (NaNs dropped)."""
-    e = np.asarray(estimates, dtype=float)
-    e = e[np.isfinite(e)]
-    if e.size < 2:
-        return float("nan"), float("nan"), float("nan")
-    lo, hi = np.percentile(e, [2.5, 97.5])
-    return float(np.std(e, ddof=1)), float(lo), float(hi)
-
-
-def fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares ``(slope, intercept)`` of ``y = slope x + intercept``."""
-    slope, intercept = np.polyfit(np.asarray(x, float), np.asarray(y, float), 1)
-    return float(slope), float(intercept)

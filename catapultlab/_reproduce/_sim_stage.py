@@ -1,4 +1,12 @@
-"""Stage b: uv-model ensembles -- phase diagram, one run per phase, finite-width boundary, scaling."""
+"""Stage b: uv-model ensembles -- phase diagram, one run per phase, finite-width boundary, scaling.
+
+Every simulated number comes from :mod:`catapultlab.sim`: ensembles, phase
+fractions, boundaries with bootstrap CIs and scaling fits from
+:func:`~catapultlab.sim.run_sweep` (kernel backend), single trajectories from
+:func:`~catapultlab.sim.simulate_trajectories`, fits from
+:func:`catapultlab.sim._stats.fit_line`. This stage only chooses the grids,
+plots and turns the results into report numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,190 +15,149 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._reproduce._common import (
-    Figure,
-    Number,
-    bootstrap,
-    crossing,
-    fit_line,
-    new_figure,
-    save_figure,
-    write_nc,
-)
+from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure
 
-__all__ = ["run_sim"]
+__all__ = ["run_sim", "ENGINE"]
+
+ENGINE = "catapultlab.sim (run_sweep + simulate_trajectories, kernel backend)"
 
 PHASE_COLORS = ("tab:blue", "tab:orange", "tab:red", "0.6")
 
-
-def _grid(spec: list[float]) -> np.ndarray:
-    return np.linspace(spec[0], spec[1], int(spec[2]))
-
-
-def _ensemble_grid(
-    rng: np.random.Generator, c: np.ndarray, ns: list[int], y: float, E: int, steps: int
-) -> Any:
-    """Phases on a (n, c, member) grid; members share their init across c."""
-    from catapultlab._reproduce._uv import run_ensemble, sample_init
-
-    f0 = np.empty((len(ns), 1, E))
-    lam0 = np.empty_like(f0)
-    for i, n in enumerate(ns):
-        f0[i, 0], lam0[i, 0] = sample_init(rng, n, E)
-    nn = np.asarray(ns, dtype=float)[:, None, None]
-    res = run_ensemble(f0, lam0, c[None, :, None], nn, y, steps)
-    shape = (len(ns), len(c), E)
-    return {k: getattr(res, k).reshape(shape) for k in res.__dataclass_fields__}
+# seed offsets of the four parts (each part draws its own initial conditions)
+_DIAGRAM, _SINGLE, _FINITE, _SCALING = range(4)
 
 
-def _boundaries(
-    c: np.ndarray, phase: np.ndarray, B: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """``c_catapult(n)`` and ``c_divergent(n)`` (50% crossings) with bootstrap s.e. and 95% CIs."""
-    from catapultlab.sim._phases import Phase
+def _grid(spec: list[float]) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.linspace(spec[0], spec[1], int(spec[2])))
 
-    nn, _, E = phase.shape
-    ind = {
-        "c_catapult": (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT),
-        "c_divergent": phase == Phase.DIVERGENT,
+
+def _sweep(
+    y: float, c: tuple[float, ...], ns: list[int], E: int, steps: int, seed: int, B: int
+) -> tuple[Any, dict[tuple[float, int], Any]]:
+    """A :func:`catapultlab.sim.run_sweep` over ``(c, n)`` plus each cell's per-trajectory outcomes."""
+    from catapultlab.sim import Outcomes, SweepConfig, make_setup, run_sweep
+    from catapultlab.sim._sweep import local_runner
+
+    cfg = SweepConfig(
+        setup=make_setup("uv", y=y).config,
+        c=tuple(c),
+        n=tuple(int(n) for n in ns),
+        ensemble=int(E),
+        steps=int(steps),
+        seed=int(seed),
+        backend="kernel",
+        bootstrap=int(B),
+    )
+    parts: dict[tuple[float, int], list[tuple[int, Any]]] = {}
+
+    def runner(tasks: list[Any]) -> Any:
+        for i, out in local_runner(tasks):
+            t = tasks[i]
+            parts.setdefault((t.c, t.n), []).append((t.first_block, out))
+            yield i, out
+
+    ds = run_sweep(cfg, runner=runner)
+    cells = {
+        k: Outcomes.concat([o for _, o in sorted(v, key=lambda p: p[0])]) for k, v in parts.items()
     }
-    out: dict[str, np.ndarray] = {}
-    idx = rng.integers(0, E, size=(B, E))
-    for name, x in ind.items():
-        est = crossing(c, x.mean(-1).T)  # (nn,)
-        reps = crossing(c, x[:, :, idx].mean(-1).transpose(1, 2, 0).reshape(len(c), -1))
-        reps = reps.reshape(B, nn)
-        se, lo, hi = np.array([bootstrap(reps[:, i]) for i in range(nn)]).T
-        # the crossing is only known to within a grid cell: add its resolution
-        dc = float(np.median(np.diff(c)))
-        se = np.sqrt(np.nan_to_num(se) ** 2 + dc**2 / 12.0)
-        lo, hi = lo - dc / 2, hi + dc / 2
-        out[name], out[name + "_se"], out[name + "_lo"], out[name + "_hi"] = est, se, lo, hi
-    return out
+    return ds, cells
 
 
-def _phase_fractions(phase: np.ndarray) -> np.ndarray:
-    from catapultlab.sim._phases import PHASE_NAMES
+def _write(ds: Any, out: Path, name: str) -> str:
+    from catapultlab.sim import write_netcdf
 
-    return np.stack([(phase == k).mean(-1) for k in range(len(PHASE_NAMES))], axis=-1)
+    write_netcdf(ds, out / "data" / f"{name}.nc")
+    return f"data/{name}.nc"
+
+
+def _boundary_number(key: str, quantity: str, ds: Any, name: str, j: int, **kw: Any) -> Number:
+    return Number.make(
+        key,
+        quantity,
+        ds[name].values[j],
+        uncertainty=ds[f"{name}_se"].values[j],
+        ci_low=ds[f"{name}_lo"].values[j],
+        ci_high=ds[f"{name}_hi"].values[j],
+        **kw,
+    )
 
 
 def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
-    """Run the uv-model experiments; write data, figures and the stage result."""
+    """Run the uv-model experiments on :mod:`catapultlab.sim`; write data, figures and the stage result."""
     import xarray as xr
     from tqdm.auto import tqdm
 
     from catapultlab._reproduce._theory_stage import derived_predictions, tpeak_slope
-    from catapultlab._reproduce._uv import thresholds, trajectory
-    from catapultlab.sim._phases import PHASE_NAMES, Phase, classify_losses
+    from catapultlab.sim import Phase, make_setup, simulate_trajectories
+    from catapultlab.sim._figures import phase_diagram
+    from catapultlab.sim._stats import fit_line
     from catapultlab.theory import uv_model
 
     s = cfg["sim"]
-    rng = np.random.default_rng(cfg["seed"])
+    seed, B, steps = int(cfg["seed"]), int(s["bootstrap"]), int(s["steps"])
     pred = derived_predictions()
     c2, c4 = pred["c_lazy_catapult"], pred["c_catapult_divergent"]
-    m = uv_model()
     numbers: list[Number] = []
     figures: list[Figure] = []
     bar = tqdm(total=4, desc="sim", unit="part", leave=False)
 
-    # -- 1. phase diagram, y = 0 ------------------------------------------------------
-    c = _grid(s["diagram_c"])
+    # -- 1. phase diagram ---------------------------------------------------------------
+    y0 = float(s["diagram_y"])
     ns = list(s["diagram_n"])
-    g = _ensemble_grid(rng, c, ns, s["diagram_y"], s["ensemble"], s["steps"])
-    fr = _phase_fractions(g["phase"])
-    bnd = _boundaries(c, g["phase"], s["bootstrap"], rng)
-    ds = xr.Dataset(
-        {"fraction": (("n", "c", "phase"), fr)} | {k: (("n",), v) for k, v in bnd.items()},
-        coords={"n": np.asarray(ns), "c": c, "phase": list(PHASE_NAMES)},
-        attrs={
-            "y": s["diagram_y"],
-            "ensemble": s["ensemble"],
-            "steps": s["steps"],
-            "derived_c_lazy_catapult": c2,
-            "derived_c_catapult_divergent": c4,
-        },
+    ds, cells = _sweep(y0, _grid(s["diagram_c"]), ns, s["ensemble"], steps, seed + _DIAGRAM, B)
+    ds.attrs.update(
+        y=y0, derived_c_lazy_catapult=c2, derived_c_catapult_divergent=c4, engine=ENGINE
     )
-    data = write_nc(ds, out, "uv_phase_diagram")
-    fig, ax = new_figure(1, 1, (7, 4.2))
-    ax = ax[0, 0]
-    dominant = fr.argmax(-1)
-    from matplotlib.colors import ListedColormap
-
-    ax.pcolormesh(
-        c,
-        np.arange(len(ns)),
-        dominant,
-        cmap=ListedColormap(PHASE_COLORS),
-        vmin=-0.5,
-        vmax=3.5,
-        shading="nearest",
-        alpha=0.55,
+    data = _write(ds, out, "uv_phase_diagram")
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    phase_diagram(
+        ds,
+        [out / "figures" / "uv_phase_diagram.png", out / "figures" / "uv_phase_diagram.pdf"],
+        model=uv_model(),
+        title=f"uv model, y = {y0:g}: phase fractions (blue lazy, orange catapult, "
+        "red divergent, grey unresolved)",
     )
-    for name, col in (("c_catapult", "k"), ("c_divergent", "darkred")):
-        ax.errorbar(
-            bnd[name],
-            np.arange(len(ns)),
-            xerr=2 * np.nan_to_num(bnd[name + "_se"]),
-            fmt="o",
-            color=col,
-            ms=4,
-            capsize=3,
-            label=f"measured {name}(n) (50% crossing, 2 s.e.)",
-        )
-    ax.axvline(c2, color="k", ls="--", lw=1, label=f"derived c = {c2:g}")
-    ax.axvline(c4, color="darkred", ls="--", lw=1, label=f"derived c = {c4:g}")
-    ax.set(
-        yticks=np.arange(len(ns)),
-        yticklabels=[str(n) for n in ns],
-        xlabel="c = eta*lambda0",
-        ylabel="width n",
-        title="uv model, y = 0: dominant phase (blue lazy, orange catapult, red divergent, grey unresolved)",
-    )
-    ax.title.set_fontsize(8)
-    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
-    save_figure(fig, out, "uv_phase_diagram")
     figures.append(
         Figure(
             "uv_phase_diagram",
-            "uv-model phase diagram (dominant phase over the ensemble) with measured boundaries and the derived ones (dashed).",
+            "uv-model phase fractions over (c, n) from catapultlab.sim, with the measured "
+            "boundaries (50% crossings, 95% bootstrap intervals) and the derived ones (dashed).",
             data,
         )
     )
-    i = len(ns) - 1
+    j = len(ns) - 1
     src = "catapultlab.theory uv boundaries"
     numbers.append(
-        Number.make(
+        _boundary_number(
             "sim.c_catapult_largest_n",
-            f"uv c_catapult at n={ns[i]} (y=0)",
-            bnd["c_catapult"][i],
-            uncertainty=bnd["c_catapult_se"][i],
-            ci_low=bnd["c_catapult_lo"][i],
-            ci_high=bnd["c_catapult_hi"][i],
+            f"uv c_catapult at n={ns[j]} (y={y0:g}; half the losses rise)",
+            ds,
+            "c_catapult",
+            j,
             predicted=c2,
             relation="=",
             source=src,
         )
     )
     numbers.append(
-        Number.make(
+        _boundary_number(
             "sim.c_divergent_largest_n",
-            f"uv c_divergent at n={ns[i]} (y=0)",
-            bnd["c_divergent"][i],
-            uncertainty=bnd["c_divergent_se"][i],
-            ci_low=bnd["c_divergent_lo"][i],
-            ci_high=bnd["c_divergent_hi"][i],
+            f"uv c_divergent at n={ns[j]} (y={y0:g})",
+            ds,
+            "c_divergent",
+            j,
             predicted=c4,
             relation="=",
             source=src,
         )
     )
-    cat = g["phase"] == Phase.CATAPULT
+    cat_eta = [o.eta_lam_final[o.phase == Phase.CATAPULT] for o in cells.values()]
+    cat_eta_all = np.concatenate(cat_eta) if cat_eta else np.empty(0)
     numbers.append(
         Number.make(
             "sim.max_eta_lam_final_catapult",
             "uv max eta*lambda_final over catapult runs",
-            float(g["eta_lam_final"][cat].max()) if cat.any() else None,
+            float(cat_eta_all.max()) if cat_eta_all.size else None,
             predicted=c2,
             relation="<=",
             source="Theorem 1: lambda_final <= 2/eta",
@@ -198,42 +165,45 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     )
     bar.update()
 
-    # -- 2. one trajectory per phase --------------------------------------------------
-    n1 = int(s["single_n"])
-    u, v = rng.standard_normal(n1), rng.standard_normal(n1)
-    f0, lam0 = m.gram_from_params(u[:, None], v)
-    T = int(s["single_steps"])
+    # -- 2. one trajectory per phase (same initialisation) -------------------------------
+    n1, T = int(s["single_n"]), int(s["single_steps"])
     names = list(s["single_c"])
+    uv0 = make_setup("uv", y=0.0)
     F = np.full((len(names), T + 1), np.nan)
     L = np.full_like(F, np.nan)
-    phases = []
+    docs = []
     for k, name in enumerate(names):
-        F[k], L[k], _ = trajectory(f0, lam0, c=s["single_c"][name], n=n1, y=0.0, steps=T)
-        loss = 0.5 * F[k] ** 2
-        conv, div = thresholds(np.array(loss[0]), np.array(float(n1)), 0.0)
-        ok = np.isfinite(loss)
-        lossc = loss if ok.all() else np.append(loss[ok], np.inf)
-        phases.append(
-            classify_losses(lossc, converge_loss=float(conv), diverge_loss=float(div)).name.lower()
+        doc = simulate_trajectories(
+            uv0, c=float(s["single_c"][name]), n=n1, steps=T, seed=seed + _SINGLE
         )
+        f = np.array([np.nan if v is None else v for v in doc["f"]], dtype=float)
+        lam = np.array([np.nan if v is None else v for v in doc["lam"]], dtype=float)
+        F[k, : f.size], L[k, : lam.size] = f, lam
+        docs.append(doc)
+    phases = [d["phase"] for d in docs]
+    etas = np.array([d["eta"] for d in docs])
+    lam0 = docs[0]["lam0"]
     ds = xr.Dataset(
         {
             "f": (("run", "step"), F),
             "lam": (("run", "step"), L),
+            "eta_lam": (("run", "step"), etas[:, None] * L),
             "c": (("run",), [s["single_c"][k] for k in names]),
+            "eta": (("run",), etas),
             "measured_phase": (("run",), phases),
+            "steps_taken": (("run",), [d["steps_taken"] for d in docs]),
         },
         coords={"run": names, "step": np.arange(T + 1)},
-        attrs={"n": n1, "f0": f0, "lam0": lam0, "y": 0.0},
+        attrs={"n": n1, "f0": docs[0]["f"][0], "lam0": lam0, "y": 0.0, "engine": ENGINE},
     )
-    data = write_nc(ds, out, "uv_single_runs")
+    data = _write(ds, out, "uv_single_runs")
     fig, ax = new_figure(2, 1, (10, 3.8))
     for k, name in enumerate(names):
         col = PHASE_COLORS[k]
         ax[0, 0].semilogy(
             np.abs(F[k]), color=col, label=f"{name} (c={s['single_c'][name]:g}) -> {phases[k]}"
         )
-        ax[0, 1].plot(s["single_c"][name] / lam0 * L[k], color=col, label=name)
+        ax[0, 1].plot(etas[k] * L[k], color=col, label=name)
     ax[0, 0].set(xlabel="step t", ylabel="|f_t|", title=f"uv model, n = {n1}")
     ax[0, 1].axhline(c2, color="k", ls="--", lw=1, label=f"eta*lambda = {c2:g}")
     ax[0, 1].axhline(c4, color="darkred", ls="--", lw=1, label=f"eta*lambda = {c4:g}")
@@ -244,7 +214,8 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     figures.append(
         Figure(
             "uv_single_runs",
-            "f_t and eta*lambda_t of one uv run in each phase (same initialisation).",
+            "f_t and eta*lambda_t of one uv run in each phase (same initialisation; "
+            "runs stop once converged or diverged).",
             data,
         )
     )
@@ -253,9 +224,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             Number.make(
                 f"sim.single_{name}_eta_lam_final",
                 f"eta*lambda_final of the {name} run (classified {phases[k]})",
-                None
-                if phases[k] == "divergent"
-                else s["single_c"][name] / lam0 * L[k][np.isfinite(L[k])][-1],
+                None if phases[k] == "divergent" else docs[k]["eta_lam_final"],
                 predicted=c2 if name != "divergent" else None,
                 relation="<=" if name != "divergent" else "",
                 source="lazy: lambda barely moves; catapult: lambda_final <= 2/eta",
@@ -265,23 +234,30 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
 
     # -- 3. finite-width divergent boundary for y != 0 ----------------------------------
     y = float(s["finite_y"])
-    c = _grid(s["finite_c"])
     ns = list(s["finite_n"])
-    g = _ensemble_grid(rng, c, ns, y, s["finite_ensemble"], s["steps"])
-    bnd = _boundaries(c, g["phase"], s["bootstrap"], rng)
-    ds = xr.Dataset(
-        {"fraction": (("n", "c", "phase"), _phase_fractions(g["phase"]))}
-        | {k: (("n",), v) for k, v in bnd.items()},
-        coords={"n": np.asarray(ns), "c": c, "phase": list(PHASE_NAMES)},
-        attrs={"y": y, "ensemble": s["finite_ensemble"], "derived_c_catapult_divergent": c4},
+    ds, _ = _sweep(y, _grid(s["finite_c"]), ns, s["finite_ensemble"], steps, seed + _FINITE, B)
+    cdiv, cse = ds["c_divergent"].values, ds["c_divergent_se"].values
+    yt = y / np.sqrt(np.asarray(ns, float))
+    okf = np.isfinite(cdiv) & np.isfinite(cse) & (cse > 0)
+    c_inf = c_inf_se = float("nan")
+    if okf.sum() >= 4:
+        # extrapolate to n -> oo: quadratic in ytilde = y / sqrt(n), weighted by 1/s.e.
+        coef, cov = np.polyfit(yt[okf], cdiv[okf], 2, w=1 / cse[okf], cov="unscaled")
+        c_inf, c_inf_se = float(coef[-1]), float(np.sqrt(cov[-1, -1]))
+    ds.attrs.update(
+        y=y,
+        derived_c_catapult_divergent=c4,
+        extrapolated_c_divergent=c_inf,
+        extrapolated_c_divergent_se=c_inf_se,
+        engine=ENGINE,
     )
-    data = write_nc(ds, out, "uv_c_divergent_finite_width")
+    data = _write(ds, out, "uv_c_divergent_finite_width")
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
     ax.errorbar(
         ns,
-        bnd["c_divergent"],
-        yerr=2 * np.nan_to_num(bnd["c_divergent_se"]),
+        cdiv,
+        yerr=2 * np.nan_to_num(cse),
         fmt="o-",
         capsize=3,
         label=f"measured c_divergent(n), y = {y:g} (2 s.e.)",
@@ -298,31 +274,22 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     figures.append(
         Figure(
             "uv_c_divergent_finite_width",
-            f"Finite-width boundary c_divergent(n) of the uv model with label y = {y:g}; it approaches the derived value as n grows (y/sqrt(n) -> 0).",
+            f"Finite-width boundary c_divergent(n) of the uv model with label y = {y:g}; it "
+            "approaches the derived value as n grows (y/sqrt(n) -> 0).",
             data,
         )
     )
-    for i in (0, len(ns) - 1):
+    for j in (0, len(ns) - 1):
         numbers.append(
-            Number.make(
-                f"sim.c_divergent_y_n{ns[i]}",
-                f"uv c_divergent at n={ns[i]}, y={y:g}",
-                bnd["c_divergent"][i],
-                uncertainty=bnd["c_divergent_se"][i],
-                ci_low=bnd["c_divergent_lo"][i],
-                ci_high=bnd["c_divergent_hi"][i],
+            _boundary_number(
+                f"sim.c_divergent_y_n{ns[j]}",
+                f"uv c_divergent at n={ns[j]}, y={y:g}",
+                ds,
+                "c_divergent",
+                j,
                 source="finite-width value (the maps depend on n only through y/sqrt(n))",
             )
         )
-    # extrapolate to n -> oo: quadratic in ytilde = y / sqrt(n), weighted by 1/s.e.
-    yt = y / np.sqrt(np.asarray(ns, float))
-    okf = np.isfinite(bnd["c_divergent"])
-    coef, cov = np.polyfit(
-        yt[okf], bnd["c_divergent"][okf], 2, w=1 / bnd["c_divergent_se"][okf], cov="unscaled"
-    )
-    c_inf, c_inf_se = float(coef[-1]), float(np.sqrt(cov[-1, -1]))
-    ds.attrs.update(extrapolated_c_divergent=c_inf, extrapolated_c_divergent_se=c_inf_se)
-    write_nc(ds, out, "uv_c_divergent_finite_width")
     numbers.append(
         Number.make(
             "sim.c_divergent_y_extrapolated",
@@ -342,80 +309,77 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     cs, cl = float(s["scaling_c"]), float(s["lazy_c"])
     ns = list(s["scaling_n"])
     E = int(s["scaling_ensemble"])
-    g = _ensemble_grid(rng, np.array([cs, cl]), ns, 0.0, E, s["steps"])
-    catm = g["phase"][:, 0] == Phase.CATAPULT
-    lazym = g["phase"][:, 1] == Phase.LAZY
-    # lambda_0 of each member: eta*lam_final / (c/lam0) -> recover from the run at c_lazy
-    logn, lnn = np.log(np.asarray(ns, float)), np.log(np.asarray(ns, float))
-    logpeak = np.where(catm, np.log(g["peak"][:, 0]), np.nan)
-    tpk = np.where(catm, g["t_peak"][:, 0].astype(float), np.nan)
-    lam_drift = np.abs(g["eta_lam_final"][:, 1] - cl) / cl  # |lam_final - lam0| / lam0
-    lam_drift = np.where(lazym, lam_drift, np.nan)
+    ds, cells = _sweep(0.0, tuple(sorted({cs, cl})), ns, E, steps, seed + _SCALING, B)
+    nx = np.asarray(ns, float)
+    logn = np.log(nx)
+    ic = int(np.nonzero(ds["c"].values == cs)[0][0])
+    med_peak = ds["catapult_median_peak_loss"].values[ic]
+    med_tpeak = ds["catapult_median_t_peak"].values[ic]
+    fp = fit_line(logn, np.log(med_peak))  # the sweep's own fits (same data, same function)
+    ft = fit_line(logn, med_tpeak)
 
-    def fit_stats(
-        vals: np.ndarray, x: np.ndarray, log: bool
-    ) -> tuple[np.ndarray, float, float, tuple]:
-        agg = np.nanmean(np.log(vals) if log else vals, axis=-1)
-        slope, icpt = fit_line(x, agg)
-        idx = rng.integers(0, E, size=(s["bootstrap"], E))
-        reps = []
-        for b in idx:
-            with np.errstate(all="ignore"):
-                a = np.nanmean((np.log(vals) if log else vals)[:, b], axis=-1)
-            reps.append(fit_line(x, a)[0] if np.all(np.isfinite(a)) else np.nan)
-        return agg, slope, icpt, bootstrap(np.asarray(reps))
+    def member(c: float, n: int, get: Any, phase: Phase) -> np.ndarray:
+        o = cells[(c, n)]
+        return np.where(o.phase == phase, get(o), np.nan).astype(float)
 
+    peak = np.stack([member(cs, n, lambda o: o.peak_loss, Phase.CATAPULT) for n in ns])
+    tpk = np.stack([member(cs, n, lambda o: o.t_peak, Phase.CATAPULT) for n in ns])
+    drift = np.stack(
+        [member(cl, n, lambda o: np.abs(o.eta_lam_final / cl - 1.0), Phase.LAZY) for n in ns]
+    )  # |lambda_final - lambda_0| / lambda_0
     with np.errstate(all="ignore"):
-        agg_p, sp_, ip_, bp = fit_stats(np.exp(logpeak), logn, True)
-        agg_t, st_, it_, bt = fit_stats(tpk, lnn, False)
-        agg_l, sl_, il_, bl = fit_stats(lam_drift, logn, True)
-    ds = xr.Dataset(
+        log_drift = np.nanmean(np.where(drift > 0, np.log(drift), np.nan), axis=-1)
+    fl = fit_line(logn, log_drift)
+    ds_out = xr.Dataset(
         {
-            "mean_log_peak_loss": (("n",), agg_p),
-            "mean_t_peak": (("n",), agg_t),
-            "mean_log_lazy_lam_drift": (("n",), agg_l),
-            "catapult_fraction": (("n",), catm.mean(-1)),
-            "lazy_fraction": (("n",), lazym.mean(-1)),
-            "peak_loss": (("n", "member"), np.exp(logpeak)),
+            "median_peak_loss": (("n",), med_peak),
+            "median_t_peak": (("n",), med_tpeak),
+            "mean_log_lazy_lam_drift": (("n",), log_drift),
+            "catapult_fraction": (("n",), ds["p_catapult"].values[ic]),
+            "lazy_fraction": (("n",), ds["p_lazy"].values[int(ds["c"].values.tolist().index(cl))]),
+            "peak_loss": (("n", "member"), peak),
             "t_peak": (("n", "member"), tpk),
-            "lazy_lam_drift": (("n", "member"), lam_drift),
+            "lazy_lam_drift": (("n", "member"), drift),
         },
-        coords={"n": np.asarray(ns)},
+        coords={"n": nx},
         attrs={
             "c_catapult_run": cs,
             "c_lazy_run": cl,
             "ensemble": E,
-            "peak_exponent": sp_,
-            "peak_intercept": ip_,
-            "peak_exponent_se": bp[0],
-            "tpeak_slope": st_,
-            "tpeak_intercept": it_,
-            "tpeak_slope_se": bt[0],
-            "lam_drift_exponent": sl_,
-            "lam_drift_intercept": il_,
-            "lam_drift_exponent_se": bl[0],
+            "peak_exponent": fp.slope,
+            "peak_intercept": fp.intercept,
+            "peak_exponent_se": fp.slope_se,
+            "tpeak_slope": ft.slope,
+            "tpeak_intercept": ft.intercept,
+            "tpeak_slope_se": ft.slope_se,
+            "lam_drift_exponent": fl.slope,
+            "lam_drift_intercept": fl.intercept,
+            "lam_drift_exponent_se": fl.slope_se,
             "derived_peak_exponent": pred["peak_loss_exponent"],
             "derived_tpeak_slope": tpeak_slope(cs),
             "derived_lam_drift_exponent": pred["lazy_dlam_exponent"],
+            "fits": "least squares on per-n medians (peak, t_peak of catapult runs) and "
+            "per-n mean log drift (lazy runs); t-intervals (catapultlab.sim._stats.fit_line)",
+            "engine": ENGINE,
         },
     )
-    data = write_nc(ds, out, "uv_scaling")
+    data = _write(ds_out, out, "uv_scaling")
     fig, ax = new_figure(3, 1, (13, 3.8))
-    nx = np.asarray(ns, float)
-    ax[0, 0].loglog(nx, np.exp(agg_p), "o", label=f"catapult c={cs:g}: exp(mean ln peak loss)")
-    ax[0, 0].loglog(nx, np.exp(ip_ + sp_ * logn), "-", label=f"fit: n^{sp_:.3f}")
+    ax[0, 0].loglog(nx, med_peak, "o", label=f"catapult c={cs:g}: median peak loss")
+    ax[0, 0].loglog(nx, np.exp(fp.intercept + fp.slope * logn), "-", label=f"fit: n^{fp.slope:.3f}")
     ax[0, 0].set(xlabel="width n", ylabel="peak loss")
-    ax[0, 1].plot(lnn, agg_t, "o", label="mean t_peak")
-    ax[0, 1].plot(lnn, it_ + st_ * lnn, "-", label=f"fit slope {st_:.3f}")
+    ax[0, 1].plot(logn, med_tpeak, "o", label="median t_peak")
+    ax[0, 1].plot(logn, ft.intercept + ft.slope * logn, "-", label=f"fit slope {ft.slope:.3f}")
+    ts = tpeak_slope(cs)
     ax[0, 1].plot(
-        lnn,
-        it_ + tpeak_slope(cs) * (lnn - lnn.mean()) + (st_ - tpeak_slope(cs)) * lnn.mean(),
+        logn,
+        np.nanmean(med_tpeak) + ts * (logn - logn.mean()),
         "--",
-        label=f"derived slope {tpeak_slope(cs):.3f}",
+        label=f"derived slope {ts:.3f}",
     )
     ax[0, 1].set(xlabel="ln n", ylabel="t_peak (steps)")
-    ax[0, 2].loglog(nx, np.exp(agg_l), "o", label=f"lazy c={cl:g}: |lam_final-lam0|/lam0")
-    ax[0, 2].loglog(nx, np.exp(il_ + sl_ * logn), "-", label=f"fit: n^{sl_:.3f}")
+    ax[0, 2].loglog(nx, np.exp(log_drift), "o", label=f"lazy c={cl:g}: |lam_final-lam0|/lam0")
+    ax[0, 2].loglog(nx, np.exp(fl.intercept + fl.slope * logn), "-", label=f"fit: n^{fl.slope:.3f}")
     ax[0, 2].set(xlabel="width n", ylabel="relative lambda drift")
     for a in ax[0]:
         a.legend(fontsize=7)
@@ -423,7 +387,8 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     figures.append(
         Figure(
             "uv_scaling",
-            "Catapult peak loss vs n and t_peak vs ln n with fits (left, middle); lazy-phase drift of lambda vs n (right).",
+            "Catapult peak loss vs n and t_peak vs ln n (medians) with fits (left, middle); "
+            "lazy-phase drift of lambda vs n (right).",
             data,
         )
     )
@@ -431,10 +396,10 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         Number.make(
             "sim.peak_loss_exponent",
             f"fitted exponent of n in the peak loss (c={cs:g})",
-            sp_,
-            uncertainty=bp[0],
-            ci_low=bp[1],
-            ci_high=bp[2],
+            fp.slope,
+            uncertainty=fp.slope_se,
+            ci_low=fp.slope_ci[0],
+            ci_high=fp.slope_ci[1],
             predicted=pred["peak_loss_exponent"],
             relation="=",
             source="width scaling f = n^a g of the derived maps (2a); paper bound n/log n",
@@ -442,21 +407,21 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         Number.make(
             "sim.tpeak_slope",
             f"fitted slope of t_peak vs ln n (c={cs:g})",
-            st_,
-            uncertainty=bt[0],
-            ci_low=bt[1],
-            ci_high=bt[2],
-            predicted=tpeak_slope(cs),
+            ft.slope,
+            uncertainty=ft.slope_se,
+            ci_low=ft.slope_ci[0],
+            ci_high=ft.slope_ci[1],
+            predicted=ts,
             relation="=",
             source="d t_catapult / d ln n of the derived catapult time",
         ),
         Number.make(
             "sim.lazy_lam_drift_exponent",
             f"fitted exponent of n in |lambda_final - lambda0| (c={cl:g})",
-            sl_,
-            uncertainty=bl[0],
-            ci_low=bl[1],
-            ci_high=bl[2],
+            fl.slope,
+            uncertainty=fl.slope_se,
+            ci_low=fl.slope_ci[0],
+            ci_high=fl.slope_ci[1],
             predicted=pred["lazy_dlam_exponent"],
             relation="=",
             source="power of n in lambda' - lambda of the derived map",
@@ -468,5 +433,5 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         "files": [f.data for f in figures],
         "figures": [f.__dict__ for f in figures],
         "numbers": [x.to_dict() for x in numbers],
-        "engine": "catapultlab._reproduce._uv (numpy, theory numeric_map)",
+        "engine": ENGINE,
     }
