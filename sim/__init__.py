@@ -7,31 +7,8 @@ a pure NumPy path and exact parameter-space gradient descent.
 
 from __future__ import annotations
 
-from catapultlab.sim._codegen import KernelSpec, kernel_source, kernel_spec
-from catapultlab.sim._ensemble import (
-    SEED_BLOCK,
-    ChunkTask,
-    Outcomes,
-    chunk_tasks,
-    run_chunk,
-    run_ensemble,
-)
-from catapultlab.sim._exact import ExactRun, gaussian_params, run_exact
-from catapultlab.sim._init import Init, check_reachable, initial_state, sample_gram, top_ntk
-from catapultlab.sim._kernel import KernelRun, cache_dir, compiled_kernel, run_kernel
-from catapultlab.sim._phases import PHASE_NAMES, Phase, classify_losses
-from catapultlab.sim._pure import PureRun, run_pure
-from catapultlab.sim._setup import MODELS, Setup, make_setup
-from catapultlab.sim._stop import StopRule
-from catapultlab.sim._sweep import (
-    SweepConfig,
-    parse_c_range,
-    parse_widths,
-    run_sweep,
-    sweep_to_json,
-    write_netcdf,
-)
-from catapultlab.sim._trajectory import simulate_trajectories
+import importlib
+from typing import Any
 
 __all__ = [
     "MODELS",
@@ -72,3 +49,74 @@ __all__ = [
     "top_ntk",
     "write_netcdf",
 ]
+
+_WHERE = {
+    "_codegen": (
+        "KernelSpec",
+        "kernel_source",
+        "kernel_spec",
+    ),
+    "_ensemble": (
+        "SEED_BLOCK",
+        "ChunkTask",
+        "Outcomes",
+        "chunk_tasks",
+        "run_chunk",
+        "run_ensemble",
+    ),
+    "_exact": (
+        "ExactRun",
+        "gaussian_params",
+        "run_exact",
+    ),
+    "_init": (
+        "Init",
+        "check_reachable",
+        "initial_state",
+        "sample_gram",
+        "top_ntk",
+    ),
+    "_kernel": (
+        "KernelRun",
+        "cache_dir",
+        "compiled_kernel",
+        "run_kernel",
+    ),
+    "_phases": (
+        "PHASE_NAMES",
+        "Phase",
+        "classify_losses",
+    ),
+    "_pure": (
+        "PureRun",
+        "run_pure",
+    ),
+    "_setup": (
+        "MODELS",
+        "Setup",
+        "make_setup",
+    ),
+    "_stop": ("StopRule",),
+    "_sweep": (
+        "SweepConfig",
+        "parse_c_range",
+        "parse_widths",
+        "run_sweep",
+        "sweep_to_json",
+        "write_netcdf",
+    ),
+    "_trajectory": ("simulate_trajectories",),
+}
+_MODULE_OF = {name: mod for mod, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

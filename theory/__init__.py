@@ -9,14 +9,8 @@ Example:
 
 from __future__ import annotations
 
-from catapultlab.theory._algebra import inner_symbol, pretty_inner
-from catapultlab.theory._boundaries import LAM0, C, ScalarBoundaries, derive_scalar_boundaries
-from catapultlab.theory._derive import GramDerivation, NotClosedError, derive_gram
-from catapultlab.theory._model import LAM, F, Model, full_model, uv_model
-from catapultlab.theory._project import Projection, project
-from catapultlab.theory._render import parse_expr, report, to_json, to_latex, to_text
-from catapultlab.theory._spec import ETA, WIDTH, ModelSpec
-from catapultlab.theory._specs import deep_linear_spec, full_spec, uv_spec
+import importlib
+from typing import Any
 
 __all__ = [
     "C",
@@ -47,3 +41,63 @@ __all__ = [
     "uv_model",
     "uv_spec",
 ]
+
+# public names load lazily: the CLI imports this package without paying for sympy
+_WHERE = {
+    "_algebra": (
+        "inner_symbol",
+        "pretty_inner",
+    ),
+    "_boundaries": (
+        "LAM0",
+        "C",
+        "ScalarBoundaries",
+        "derive_scalar_boundaries",
+    ),
+    "_derive": (
+        "GramDerivation",
+        "NotClosedError",
+        "derive_gram",
+    ),
+    "_model": (
+        "LAM",
+        "F",
+        "Model",
+        "full_model",
+        "uv_model",
+    ),
+    "_project": (
+        "Projection",
+        "project",
+    ),
+    "_render": (
+        "parse_expr",
+        "report",
+        "to_json",
+        "to_latex",
+        "to_text",
+    ),
+    "_spec": (
+        "ETA",
+        "WIDTH",
+        "ModelSpec",
+    ),
+    "_specs": (
+        "deep_linear_spec",
+        "full_spec",
+        "uv_spec",
+    ),
+}
+_MODULE_OF = {name: mod for mod, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
