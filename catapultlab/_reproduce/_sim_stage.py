@@ -207,7 +207,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     ax[0, 0].set(xlabel="step t", ylabel="|f_t|", title=f"uv model, n = {n1}")
     ax[0, 1].axhline(c2, color="k", ls="--", lw=1, label=f"eta*lambda = {c2:g}")
     ax[0, 1].axhline(c4, color="darkred", ls="--", lw=1, label=f"eta*lambda = {c4:g}")
-    ax[0, 1].set(xlabel="step t", ylabel="eta * lambda_t")
+    ax[0, 1].set(xlabel="step t", ylabel="eta * lambda_t", yscale="log")
     ax[0, 0].legend(fontsize=7)
     ax[0, 1].legend(fontsize=7)
     save_figure(fig, out, "uv_single_runs")
