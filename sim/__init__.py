@@ -7,8 +7,7 @@ a pure NumPy path and exact parameter-space gradient descent.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from catapultlab._lazy import attach
 
 __all__ = [
     "MODELS",
@@ -107,16 +106,4 @@ _WHERE = {
     ),
     "_trajectory": ("simulate_trajectories",),
 }
-_MODULE_OF = {name: mod for mod, names in _WHERE.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MODULE_OF:
-        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _WHERE)

@@ -17,8 +17,7 @@ free of JAX.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from catapultlab._lazy import attach
 
 __all__ = [
     "ACTIVATIONS",
@@ -71,16 +70,4 @@ _WHERE = {
     "_precision": ("precision",),
     "_linear_map": ("LinearMapComparison", "compare_linear_network_with_map"),
 }
-_MODULE_OF = {name: mod for mod, names in _WHERE.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MODULE_OF:
-        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _WHERE)
