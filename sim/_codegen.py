@@ -28,7 +28,7 @@ import sympy as sp
 
 __all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "6"
+GENERATOR_VERSION = "7"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -44,6 +44,9 @@ class KernelSpec:
         new_state: code of the next value of each state variable.
         loss: code of the loss of the current state.
         loss_body: per-lane assignments the loss needs.
+        stable: code of ``mu2``, the squared residual multiplier (``"zero"`` if none): a
+            run counts as converged only where ``loss <= conv_loss`` and ``mu2 < 1``.
+        stable_body: per-lane assignments ``mu2`` needs.
         key: a hash of everything above (the cache key).
     """
 
@@ -55,6 +58,8 @@ class KernelSpec:
     loss_body: tuple[tuple[str, str], ...]
     loss: str
     key: str
+    stable: str = "zero"
+    stable_body: tuple[tuple[str, str], ...] = ()
 
 
 class _Printer:
@@ -133,6 +138,7 @@ def kernel_spec(
     params: tuple[sp.Symbol, ...],
     maps: dict[sp.Symbol, sp.Expr],
     loss: sp.Expr,
+    stable: sp.Expr | None = None,
 ) -> KernelSpec:
     """Turn a closed model's maps and loss into printable kernel pieces.
 
@@ -142,6 +148,7 @@ def kernel_spec(
             (per trajectory), the others are shared by every trajectory of a call.
         maps: next value of each state symbol.
         loss: the loss in the state and parameters.
+        stable: the squared residual multiplier ``mu^2`` (``None``: no stability test).
 
     Returns:
         The kernel spec, with a content hash as ``key``.
@@ -156,6 +163,7 @@ def kernel_spec(
     shared = frozenset(shared_syms)
     exprs = [_hoist(_cheapest(s, maps[s]), shared, table) for s in state]
     loss_h = _hoist(loss, shared, table)
+    stable_h = None if stable is None else _hoist(stable, shared, table)
     names64 = {p: f"{names[p]}_64" for p in shared_syms}
     hoisted_printer = _Printer(names64, typed=False)
     hoisted: list[tuple[str, str]] = []
@@ -175,6 +183,14 @@ def kernel_spec(
         names[sym] = sym.name
         loss_body.append((sym.name, typed(expr)))
     loss_code = typed(lred)
+    stable_body: list[tuple[str, str]] = []
+    stable_code = "zero"
+    if stable_h is not None:
+        sreps, (sred,) = sp.cse([stable_h], symbols=sp.numbered_symbols("m"))
+        for sym, expr in sreps:
+            names[sym] = sym.name
+            stable_body.append((sym.name, typed(expr)))
+        stable_code = typed(sred)
     text = repr(
         (
             tuple(names[s] for s in state),
@@ -183,6 +199,8 @@ def kernel_spec(
             new_state,
             loss_body,
             loss_code,
+            stable_body,
+            stable_code,
             GENERATOR_VERSION,
         )
     )
@@ -196,6 +214,8 @@ def kernel_spec(
         loss_body=tuple(loss_body),
         loss=loss_code,
         key=key,
+        stable=stable_code,
+        stable_body=tuple(stable_body),
     )
 
 
@@ -282,7 +302,7 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
                 out_steps[j] = np.int64(t)
                 if not (loss <= divL):
                     out_phase[j] = 2
-                elif loss <= convL:
+                elif loss <= convL and mu2 < one:
                     out_phase[j] = 1 if pk_a[i] > l0_a[i] else 0
                 else:
                     out_phase[j] = 3
@@ -306,12 +326,14 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
 
 
 def _loss_lines(spec: KernelSpec) -> list[str]:
-    return [f"{n} = {c}" for n, c in spec.loss_body] + [f"loss = {spec.loss}"]
+    lines = [f"{n} = {c}" for n, c in spec.loss_body] + [f"loss = {spec.loss}"]
+    lines += [f"{n} = {c}" for n, c in spec.stable_body] + [f"mu2 = {spec.stable}"]
+    return lines
 
 
 def _check_lines() -> list[str]:
     return [
-        "live = (loss > convL) & (loss <= divL) & (t < Tmax)",
+        "live = ((loss > convL) | (mu2 >= one)) & (loss <= divL) & (t < Tmax)",
         "up = loss > pk",
         "pk = loss if up else pk",
         "tp = t if up else tp",

@@ -48,6 +48,12 @@ def cache_dir() -> Path:
     return path
 
 
+def _stability(model: object) -> sp.Expr | None:
+    """``mu^2`` of the model's residual multiplier, or ``None`` (no stability test)."""
+    mu = getattr(model, "residual_multiplier", None)
+    return None if mu is None else sp.expand(mu**2)
+
+
 def _model_hash(model: object) -> str:
     maps = model.maps  # type: ignore[attr-defined]
     text = repr(
@@ -56,6 +62,7 @@ def _model_hash(model: object) -> str:
             [str(p) for p in model.params],  # type: ignore[attr-defined]
             [str(maps[s]) for s in model.state],  # type: ignore[attr-defined]
             str(model.loss),  # type: ignore[attr-defined]
+            str(_stability(model)),
             GENERATOR_VERSION,
         )
     )
@@ -77,7 +84,7 @@ def _compiled(model_hash: str, dtype: str, model_ref: int) -> Callable[..., None
     tag = f"{model_hash}_{dtype}_u{unroll}{'c' if CONTRACT else ''}"
     path = cache_dir() / f"k_{tag}.py"
     if not path.exists():
-        spec = kernel_spec(model.state, model.params, model.maps, model.loss)  # type: ignore
+        spec = kernel_spec(model.state, model.params, model.maps, model.loss, _stability(model))
         _write_atomic(path, kernel_source(spec, dtype, unroll=unroll, contract=CONTRACT))
     name = f"catapultlab_kernel_{tag}"
     module_spec = importlib.util.spec_from_file_location(name, path)

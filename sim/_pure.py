@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 from catapultlab.sim._kernel import KernelRun
 from catapultlab.sim._stop import StopRule
@@ -67,6 +68,15 @@ def run_pure(
     div = dt(stop.diverge_loss(n))
     fmap = model.numeric_map  # type: ignore[attr-defined]
     floss = model.numeric_loss  # type: ignore[attr-defined]
+    mu = getattr(model, "residual_multiplier", None)
+    fmu2 = None if mu is None else sp.lambdify(model.state + model.params, mu**2)  # type: ignore
+
+    def unstable(st: list[np.ndarray]) -> np.ndarray:
+        """Where the residual multiplier is not contracting (mu^2 >= 1)."""
+        if fmu2 is None:
+            return np.zeros(B, dtype=bool)
+        return np.asarray(fmu2(*st, et, *par), dtype=dt) * np.ones(B, dtype=dt) >= dt(1)
+
     B = et.shape[0]
     t = np.zeros(B, dtype=np.int64)
     with np.errstate(all="ignore"):
@@ -77,7 +87,7 @@ def run_pure(
         states = [np.stack(st)] if record else None
         losses = [loss.copy()] if record else None
         for _ in range(max_steps + 1):
-            live = (loss > conv) & (loss <= div) & (t < max_steps)
+            live = ((loss > conv) | unstable(st)) & (loss <= div) & (t < max_steps)
             up = loss > pk
             pk = np.where(up, loss, pk)
             tp = np.where(up, t, tp)
@@ -91,7 +101,7 @@ def run_pure(
                 states.append(np.stack(st))  # type: ignore[union-attr]
                 losses.append(loss.copy())  # type: ignore[union-attr]
         phase = np.full(B, 3, dtype=np.int8)
-        conv_mask = loss <= conv
+        conv_mask = (loss <= conv) & ~unstable(st)
         phase[conv_mask] = np.where(pk[conv_mask] > l0[conv_mask], 1, 0)
         phase[~(loss <= div)] = 2
     run = KernelRun(np.stack(st), pk, tp, t, phase)

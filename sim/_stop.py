@@ -1,7 +1,11 @@
 """When a trajectory stops, and what counts as a rise: the documented thresholds.
 
 * **converged**: loss <= ``converge_loss`` (absolute, default 1e-8; the loss starts
-  O(1) under the standard init, and 1e-8 keeps every float32 quantity normal);
+  O(1) under the standard init, and 1e-8 keeps every float32 quantity normal) *and*,
+  for one-sample models, the fixed point reached is linearly stable: the derived
+  residual multiplier ``1 - eta lam`` (:attr:`catapultlab.theory.Model.residual_multiplier`)
+  has modulus below 1. Without that test a run at ``eta lam ~ 4`` that passes close to
+  ``f = y`` by chance (about 1 in 1e5 at y = 0) would be called converged;
 * **diverged**: loss > ``diverge_ratio * n`` or not finite. The catapult peak
   loss grows like n (f reaches O(sqrt n)), so the bound is a fixed multiple of n:
   with the default 1e6 a run has diverged once ``|f - y| / sqrt(n) > ~1400``,

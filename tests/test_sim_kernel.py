@@ -133,3 +133,31 @@ def test_kernel_independent_of_lanes_and_blocks(uv):
 
 def test_tolerance_helper_is_the_one_place():
     assert TOL["float64"]["rtol"] < TOL["float32"]["rtol"]
+
+
+def test_unstable_near_fixed_point_is_not_converged() -> None:
+    """A tiny loss at eta*lam = 3.9 is not convergence: the residual multiplier is -2.9.
+
+    Kernel and pure path agree: the run leaves f = y, catapults, and ends with eta*lam < 2.
+    """
+    from catapultlab.sim import StopRule, run_kernel, run_pure
+    from catapultlab.theory import uv_model
+
+    model = uv_model()
+    n, y = 1000.0, 0.0
+    state0 = np.array([[y + 1e-6, y + 1e-6], [1.0, 1.0]])
+    eta = np.array([3.9, 1.5])  # unstable, stable
+    stop = StopRule()
+    kw = dict(
+        converge_loss=stop.converge_loss,
+        diverge_loss=stop.diverge_loss(n),
+        rise_tol=stop.rise_tol,
+        max_steps=2000,
+    )
+    k = run_kernel(model, state0, eta, np.array([n, y]), **kw)
+    p = run_pure(model, state0, eta, np.array([n, y]), n=n, stop=stop, max_steps=2000).run
+    np.testing.assert_array_equal(k.phase, p.phase)
+    np.testing.assert_array_equal(k.steps, p.steps)
+    assert k.steps[1] == 0 and k.phase[1] == 0  # stable: converged (lazy) at once
+    assert k.steps[0] > 0 and k.phase[0] == 1  # unstable: leaves, rises, converges
+    assert eta[0] * k.state[1, 0] < 2.0

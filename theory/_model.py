@@ -75,6 +75,19 @@ class Model:
         """Input-data symbols, in order (row-major ``x_a_i``)."""
         return tuple(self.gram.spec.data)
 
+    @property
+    def residual_multiplier(self) -> sp.Expr | None:
+        """Multiplier of the linearised residual map at zero residual, for one-sample models.
+
+        ``d r'/d r = 1 - eta Theta`` at ``r = 0`` (derived: for uv it is the Jacobian entry
+        at the fixed point ``f = y``; for ``full`` it is checked symbolically). A run has
+        converged to a *stable* fixed point only where ``|multiplier| < 1``. ``None`` when
+        Theta is a matrix (its top eigenvalue has no closed form in the state).
+        """
+        if self.ntk.shape != (1, 1):
+            return None
+        return 1 - ETA * self.ntk[0, 0]
+
     # -- numeric functions (one source of truth for sim/ and validate/) -------------------
 
     @cached_property
