@@ -96,6 +96,7 @@ def _compiled(model_hash: str, dtype: str, model_ref: int) -> Callable[..., None
 
 
 _MODELS: dict[int, object] = {}
+_HASHES: dict[int, tuple[object, str]] = {}
 
 
 def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None]:
@@ -113,7 +114,10 @@ def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     _MODELS[id(model)] = model
-    return _compiled(_model_hash(model), dtype, id(model))
+    known = _HASHES.get(id(model))
+    if known is None or known[0] is not model:  # hashing the maps costs ~20 ms: once per model
+        known = _HASHES[id(model)] = (model, _model_hash(model))
+    return _compiled(known[1], dtype, id(model))
 
 
 @dataclass(frozen=True)
