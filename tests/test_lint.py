@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _ruff() -> list[str]:
     exe = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if exe is None:
-        pytest.skip("ruff is not installed")
+    assert exe is not None, "ruff is part of the test extra: pip install -e '.[test]'"
     return [exe]
 
 

@@ -76,10 +76,6 @@ def test_network_matches_independent_gram_map(monkeypatch, c):
 
 @pytest.mark.parametrize("c", [1.0, 3.0, 5.0])
 def test_network_matches_theory_full_model(c):
-    try:
-        from catapultlab.theory import full_model  # noqa: F401
-    except ImportError:
-        pytest.skip("catapultlab.theory.full_model is not available yet")
     x, y = _data()
     res = compare_linear_network_with_map(x, y, width=256, c=c, steps=60, seed=0)
     _check(res, c)
