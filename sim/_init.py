@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from catapultlab._errors import CatapultError
-from catapultlab.sim._memo import memo_by_id
 from catapultlab.sim._setup import Setup
 
 __all__ = ["sample_gram", "initial_state", "Init", "top_ntk", "check_reachable"]
@@ -44,56 +42,16 @@ def sample_gram(p: int, n: int, size: int, rng: np.random.Generator) -> np.ndarr
     return np.einsum("bik,bjk->bij", A, A)
 
 
-def _vector_names(setup: Setup) -> tuple[str, ...]:
-    return tuple(setup.model.gram.spec.vectors)
-
-
-@memo_by_id
-def _projector(model: object) -> object:
-    """Lambdified state (in model order) from Gram symbols and n."""
-    gram_syms = list(model.gram.state)  # type: ignore[attr-defined]
-    n = sp.Symbol("n", positive=True)
-    if tuple(model.state) == tuple(gram_syms):  # type: ignore[attr-defined]
-        exprs = list(gram_syms)
-    else:
-        defs = model.projection.definitions  # type: ignore[attr-defined]
-        exprs = [defs[s] for s in model.state]  # type: ignore[attr-defined]
-    return sp.lambdify(gram_syms + [n], exprs, modules="numpy")
-
-
-def _gram_index(setup: Setup) -> list[tuple[int, int]]:
-    from catapultlab.theory._algebra import symbol_words
-
-    names = _vector_names(setup)
-    out = []
-    for s in setup.model.gram.state:
-        a, b = symbol_words(s)
-        out.append((names.index(a[-1]), names.index(b[-1])))
-    return out
-
-
 def state_from_gram(setup: Setup, G: np.ndarray, n: float) -> np.ndarray:
     """The model state ``(S, B)`` of Gram matrices ``G`` ``(B, p, p)``."""
-    gvals = [G[:, i, j] for i, j in _gram_index(setup)]
-    out = _projector(setup.model)(*gvals, float(n))
-    B = G.shape[0]
-    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (B,)) for v in out])
-
-
-@memo_by_id
-def _ntk_fn(model: object) -> object:
-    return sp.lambdify(
-        list(model.state) + list(model.params),
-        model.ntk.tolist(),
-        modules="numpy",  # type: ignore
-    )
+    return setup.model.state_from_gram(G, n)  # type: ignore[attr-defined]
 
 
 def top_ntk(setup: Setup, state: np.ndarray, n: float) -> np.ndarray:
     """Top eigenvalue of the NTK of each state ``(S, B)`` -> ``(B,)``."""
     B = state.shape[1]
     shared = setup.shared(n)
-    ntk = _ntk_fn(setup.model)(*state, 0.0, *shared)
+    _, ntk = setup.model.numeric_observables(*state, 0.0, *shared)  # type: ignore[attr-defined]
     m = len(ntk)
     if m == 1:
         return np.broadcast_to(np.asarray(ntk[0][0], dtype=float), (B,)).copy()
@@ -166,6 +124,6 @@ def initial_state(
         return Init(state, np.full(size, float(lam0)))
     if rng is None:
         raise ValueError("a random generator is needed for Gaussian init")
-    G = sample_gram(len(_vector_names(setup)), int(n), size, rng)
+    G = sample_gram(len(setup.model.gram.spec.vectors), int(n), size, rng)
     state = state_from_gram(setup, G, n)
     return Init(state, top_ntk(setup, state, n))

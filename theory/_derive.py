@@ -144,14 +144,6 @@ class GramDerivation:
     ntk: sp.Matrix
     rounds: int = field(default=0)
 
-    def closure_residual(self) -> set[sp.Symbol]:
-        """Symbols other than state, data, labels, ``eta`` and ``n`` in the maps (empty = closed)."""
-        allowed = set(self.state) | set(self.spec.data) | set(self.spec.targets)
-        used: set[sp.Symbol] = set()
-        for expr in self.maps.values():
-            used |= expr.free_symbols
-        return {s for s in used if s not in allowed and s.name not in ("eta", "n")}
-
 
 def _updated_word(
     word: Word, vectors: dict[str, VecExpr], matrices: dict[str, MatrixStep]
@@ -171,7 +163,7 @@ def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) ->
         max_rounds: give up once the state has grown this many times without closing.
 
     Returns:
-        The derivation, with ``closure_residual()`` empty.
+        The derivation; every map is a function of the state, data, labels, ``eta``, ``n``.
 
     Raises:
         NotClosedError: the update keeps needing inner products outside the state.

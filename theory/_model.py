@@ -154,25 +154,43 @@ class Model:
         f, ntk = self.numeric_observables(*np.asarray(state, dtype=float), *values)
         return np.asarray(f, dtype=float).reshape(m), np.asarray(ntk, dtype=float).reshape(m, m)
 
+    @cached_property
+    def _gram_to_state(self) -> Callable[..., list[float]]:
+        gram = list(self.gram.state)
+        if tuple(self.state) == tuple(gram):
+            exprs = gram
+        else:  # the state is a projection of the Gram state (uv: f, lam)
+            exprs = [self.projection.definitions[s] for s in self.state]
+        return sp.lambdify(gram + [WIDTH], exprs, modules="numpy")
+
+    def state_from_gram(self, gram: np.ndarray, n: float) -> np.ndarray:
+        """The state of Gram matrices of the parameter vectors (in ``gram.spec.vectors`` order).
+
+        Args:
+            gram: ``(..., p, p)`` matrices of raw inner products ``w_i . w_j``.
+            n: the width.
+
+        Returns:
+            The state, shape ``(S, ...)``, through the model's own observable definitions.
+        """
+        gram = np.asarray(gram, dtype=float)
+        names = self.gram.spec.vectors
+        values = []
+        for s in self.gram.state:
+            a, b = symbol_words(s)
+            values.append(gram[..., names.index(a[-1]), names.index(b[-1])])
+        out = self._gram_to_state(*values, float(n))
+        shape = gram.shape[:-2]
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out])
+
     def gram_from_params(self, U: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """The exact Gram state of real parameters (full model: ``U`` (n, d), ``v`` (n,)).
+        """The exact state of real parameters (full model: ``U`` (n, d), ``v`` (n,)).
 
         For the uv model pass ``U = u[:, None]``; the state is then ``(f, lam)``.
         """
         U = np.asarray(U, dtype=float)
-        v = np.asarray(v, dtype=float)
-        if U.ndim == 1:
-            U = U[:, None]
-        vectors = {f"u{i + 1}": U[:, i] for i in range(U.shape[1])} | {"v": v}
-        if self.name == "uv":
-            vectors["u"] = U[:, 0]
-            n = v.shape[0]
-            return np.array([U[:, 0] @ v / np.sqrt(n), (U[:, 0] @ U[:, 0] + v @ v) / n])
-        values = []
-        for s in self.state:
-            a, b = symbol_words(s)
-            values.append(vectors[a[-1]] @ vectors[b[-1]])
-        return np.array(values)
+        W = np.column_stack([U.reshape(U.shape[0], -1), np.asarray(v, dtype=float)])
+        return self.state_from_gram(W.T @ W, W.shape[0])
 
 
 def _uv_model() -> Model:
