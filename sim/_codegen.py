@@ -28,7 +28,7 @@ import sympy as sp
 
 __all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "7"
+GENERATOR_VERSION = "8"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -120,17 +120,44 @@ def _hoist(e: sp.Expr, shared: frozenset[sp.Symbol], table: dict[sp.Expr, sp.Sym
     return e.func(*(_hoist(a, shared, table) for a in e.args))
 
 
-def _cheapest(s: sp.Symbol, expr: sp.Expr, max_ops: int = 200) -> sp.Expr:
-    """``expr`` or ``s + factor(expr - s)``, whichever has fewer operations.
+def _fewest_ops(e: sp.Expr, depth: int = 0) -> sp.Expr:
+    """A form of ``e`` with fewer operations: factor, or collect in one symbol, recursively.
 
-    The factored increment is usually both cheaper and more accurate near a fixed
-    point (it is proportional to the residual); large expressions are left alone
-    because multivariate factoring gets slow.
+    A greedy search over ``factor`` and ``collect`` (coefficients simplified the same
+    way, ``depth`` levels down), keeping whichever form has the fewest operations. For
+    the uv map increment ``-eta r (n lam - eta f r) / n`` (``r = f - y``) it finds the
+    nested form that the expanded polynomial hides: 13 operations instead of 20 for
+    both maps after CSE.
+    """
+    if e.is_Atom:
+        return e
+    if not isinstance(e, sp.Add):
+        return e.func(*(_fewest_ops(a, depth) for a in e.args))
+    candidates = [e]
+    factored = sp.factor(e) if sp.count_ops(e) <= 200 else e
+    if not isinstance(factored, sp.Add):
+        candidates.append(_fewest_ops(factored, depth))
+    if depth < 3 and sp.count_ops(e) <= 60 and len(e.free_symbols) <= 6:
+        for s in sorted(e.free_symbols, key=str):
+            parts = sp.collect(e, s, evaluate=False)
+            if len(parts) > 1 or (len(parts) == 1 and next(iter(parts)) != 1):
+                candidates.append(
+                    sp.Add(*(k * _fewest_ops(v, depth + 1) for k, v in parts.items()))
+                )
+    return min(candidates, key=sp.count_ops)
+
+
+def _cheapest(s: sp.Symbol, expr: sp.Expr, max_ops: int = 200) -> sp.Expr:
+    """``expr`` or ``s + (expr - s)`` rewritten with fewer operations, whichever is cheaper.
+
+    The increment form is usually both cheaper and more accurate near a fixed point
+    (it is proportional to the residual); large expressions are left alone because
+    multivariate factoring gets slow.
     """
     if sp.count_ops(expr) > max_ops:
         return expr
-    factored = s + sp.factor(expr - s)
-    return factored if sp.count_ops(factored) < sp.count_ops(expr) else expr
+    rewritten = s + _fewest_ops(sp.expand(expr - s))
+    return rewritten if sp.count_ops(rewritten) < sp.count_ops(expr) else expr
 
 
 def kernel_spec(
