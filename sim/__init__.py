@@ -43,9 +43,11 @@ __all__ = [
     "run_pure",
     "run_sweep",
     "sample_gram",
+    "sample_gram_streams",
     "simulate_trajectories",
     "sweep_to_json",
     "top_ntk",
+    "uv_params_for_state",
     "write_netcdf",
 ]
 
@@ -67,12 +69,14 @@ _WHERE = {
         "ExactRun",
         "gaussian_params",
         "run_exact",
+        "uv_params_for_state",
     ),
     "_init": (
         "Init",
         "check_reachable",
         "initial_state",
         "sample_gram",
+        "sample_gram_streams",
         "top_ntk",
     ),
     "_kernel": (

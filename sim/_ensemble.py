@@ -1,10 +1,11 @@
 """Ensembles of trajectories, streamed in chunks of fixed seed blocks.
 
-Trajectory ``k`` of a cell at width ``n`` belongs to seed block ``k // SEED_BLOCK``;
-block ``b`` draws its initial conditions from
-``SeedSequence(seed, spawn_key=(n, b))``. A runtime chunk is a whole number of
-blocks, so the numbers do not depend on the chunk size, the thread count or the
-backend (kernel lanes are independent IEEE computations). Every ``c`` at a given
+Trajectory ``k`` of a cell at width ``n`` draws its initial Gram state from its
+own counter-based stream keyed by ``(seed, n, k)``
+(:func:`catapultlab.sim.sample_gram_streams`, compiled and parallel). A runtime
+chunk is a whole number of ``SEED_BLOCK`` trajectories, and neither the draws nor
+the kernel (lanes are independent IEEE computations) depend on the chunk size, the
+thread count or the backend. Every ``c`` at a given
 ``n`` sees the same initial conditions (common random numbers: phase fractions are
 then monotone in ``c`` whenever each trajectory's outcome is).
 """
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 SEED_BLOCK = 1024
-"""Trajectories per seed block: the unit of random streams and of chunking."""
+"""Trajectories per seed block: the unit of chunking."""
 
 
 def validate_common(
@@ -168,17 +169,16 @@ class Outcomes:
 def run_chunk(task: ChunkTask) -> Outcomes:
     """Run one chunk (a pure function of ``task``)."""
     setup = setup_from_config(task.setup)
-    states, lam0s = [], []
-    for k, size in enumerate(task.sizes):
-        b = task.first_block + k
-        rng = None
-        if task.f0 is None:
-            rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(task.n, b)))
-        init = initial_state(setup, task.n, size, rng, f0=task.f0, lam0=task.lam0)
-        states.append(init.state)
-        lam0s.append(init.lam0)
-    state0 = np.concatenate(states, axis=1)
-    lam0 = np.concatenate(lam0s)
+    init = initial_state(
+        setup,
+        task.n,
+        sum(task.sizes),
+        f0=task.f0,
+        lam0=task.lam0,
+        seed=None if task.f0 is not None else task.seed,
+        first=task.first_block * SEED_BLOCK,
+    )
+    state0, lam0 = init.state, init.lam0
     eta = task.c / lam0
     shared = setup.shared(task.n)
     kw = dict(

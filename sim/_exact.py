@@ -19,7 +19,7 @@ from catapultlab.sim._init import state_from_gram
 from catapultlab.sim._memo import memo_by_id
 from catapultlab.sim._setup import Setup
 
-__all__ = ["ExactRun", "run_exact", "gaussian_params"]
+__all__ = ["ExactRun", "run_exact", "gaussian_params", "uv_params_for_state"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,31 @@ def _loss_grad(model: object) -> tuple[object, list[tuple[int, int]], object]:
 def gaussian_params(setup: Setup, n: int, rng: np.random.Generator) -> np.ndarray:
     """Parameter vectors ``(p, n)`` with i.i.d. N(0, 1) entries."""
     return rng.standard_normal((len(setup.model.gram.spec.vectors), int(n)))
+
+
+def uv_params_for_state(n: int, f0: float, lam0: float, rng: np.random.Generator) -> np.ndarray:
+    """Vectors ``(u, v)`` in R^n with ``u.v / sqrt(n) = f0`` and ``(|u|^2 + |v|^2) / n = lam0``.
+
+    ``u = a e1 + b e2``, ``v = a e1 - b e2`` for a random orthonormal pair ``(e1, e2)``,
+    with ``a^2 - b^2 = sqrt(n) f0`` and ``2 (a^2 + b^2) = n lam0``: real exactly when the
+    state is reachable, ``|f0| <= sqrt(n) lam0 / 2`` (checked by the caller). For
+    ``n = 1`` both are multiples of the one direction. Since ``(f, lam)`` closes, every
+    such pair has the same ``(f, lam)`` trajectory.
+
+    Example:
+        >>> W = uv_params_for_state(100, 1.5, 2.0, np.random.default_rng(0))
+        >>> round(float(W[0] @ W[1]) / 10, 12), round(float((W**2).sum()) / 100, 12)
+        (1.5, 2.0)
+    """
+    F, Lam = np.sqrt(n) * f0, n * lam0
+    if n == 1:
+        plus, minus = np.sqrt(max(Lam + 2 * F, 0.0)), np.sqrt(max(Lam - 2 * F, 0.0))
+        return np.array([[(plus + minus) / 2], [(plus - minus) / 2]])
+    a = np.sqrt(max((Lam / 2 + F) / 2, 0.0))
+    b = np.sqrt(max((Lam / 2 - F) / 2, 0.0))
+    Q, _ = np.linalg.qr(rng.standard_normal((n, 2)))
+    e1, e2 = Q[:, 0], Q[:, 1]
+    return np.stack([a * e1 + b * e2, a * e1 - b * e2])
 
 
 def run_exact(setup: Setup, W: np.ndarray, *, eta: float, steps: int) -> ExactRun:

@@ -17,9 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab.sim._rng import gram_streams
 from catapultlab.sim._setup import Setup
 
-__all__ = ["sample_gram", "initial_state", "Init", "top_ntk", "check_reachable"]
+__all__ = [
+    "sample_gram",
+    "sample_gram_streams",
+    "initial_state",
+    "Init",
+    "top_ntk",
+    "check_reachable",
+]
 
 
 def sample_gram(p: int, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -34,12 +42,52 @@ def sample_gram(p: int, n: int, size: int, rng: np.random.Generator) -> np.ndarr
     if n < p:
         X = rng.standard_normal((size, n, p))
         return np.einsum("bki,bkj->bij", X, X)
-    A = np.zeros((size, p, p))
+    A = np.zeros((p, p, size))  # entry-major: each A_ij is one contiguous array
     for i in range(p):
-        A[:, i, i] = np.sqrt(rng.chisquare(n - i, size))
+        A[i, i] = np.sqrt(rng.chisquare(n - i, size))
         if i:
-            A[:, i, :i] = rng.standard_normal((size, i))
-    return np.einsum("bik,bjk->bij", A, A)
+            A[i, :i] = rng.standard_normal((size, i)).T
+    G = np.empty((p, p, size))
+    for i in range(p):  # G = A A^T, summed over k <= j in a fixed order
+        for j in range(i + 1):
+            acc = A[i, 0] * A[j, 0]
+            for k in range(1, j + 1):
+                acc += A[i, k] * A[j, k]
+            G[i, j] = acc
+            G[j, i] = acc
+    return G.transpose(2, 0, 1)
+
+
+def sample_gram_streams(p: int, n: int, size: int, seed: int, first: int = 0) -> np.ndarray:
+    """Gram draws of trajectories ``first .. first + size - 1`` of the cell ``(seed, n)``.
+
+    The compiled, parallel counterpart of :func:`sample_gram`: the same law (Bartlett
+    for ``n >= p``, direct draws below), but each trajectory has its own counter-based
+    stream (:mod:`catapultlab.sim._rng`), so a trajectory's draw does not depend on
+    how the ensemble is split into calls, threads or workers.
+
+    Args:
+        p: number of vectors.
+        n: their dimension (width).
+        size: number of trajectories.
+        seed: master seed (any integer; reduced mod 2**64).
+        first: global index of the first trajectory.
+
+    Returns:
+        ``(size, p, p)`` Gram matrices (a view of an entry-major array).
+
+    Example:
+        >>> G = sample_gram_streams(2, 10**12, 4, seed=0)
+        >>> bool(abs(G[:, 0, 0] / 1e12 - 1).max() < 1e-4)
+        True
+        >>> bool((sample_gram_streams(2, 50, 3, seed=1, first=7)[1] ==
+        ...       sample_gram_streams(2, 50, 1, seed=1, first=8)[0]).all())
+        True
+    """
+    out = np.empty((p, p, size))
+    mask = (1 << 64) - 1
+    gram_streams(p, int(n), np.uint64(seed & mask), np.uint64(first & mask), out)
+    return out.transpose(2, 0, 1)
 
 
 def state_from_gram(setup: Setup, G: np.ndarray, n: float) -> np.ndarray:
@@ -94,6 +142,8 @@ def initial_state(
     *,
     f0: float | None = None,
     lam0: float | None = None,
+    seed: int | None = None,
+    first: int = 0,
 ) -> Init:
     """Initial states: Gaussian init (exact Wishart Gram) or an explicit uv ``(f0, lam0)``.
 
@@ -101,9 +151,12 @@ def initial_state(
         setup: model and data.
         n: width.
         size: number of trajectories.
-        rng: random generator (needed unless ``f0`` and ``lam0`` are given).
+        rng: NumPy generator (the reference path; needs ``seed`` to be ``None``).
         f0: explicit initial output (uv only; with ``lam0``).
         lam0: explicit initial NTK (uv only; with ``f0``).
+        seed: master seed of the compiled per-trajectory streams
+            (:func:`sample_gram_streams`); used instead of ``rng``.
+        first: global index of the first trajectory (with ``seed``).
 
     Returns:
         The batch's initial conditions.
@@ -122,8 +175,12 @@ def initial_state(
         state[0] = f0
         state[1] = lam0
         return Init(state, np.full(size, float(lam0)))
-    if rng is None:
-        raise ValueError("a random generator is needed for Gaussian init")
-    G = sample_gram(len(setup.model.gram.spec.vectors), int(n), size, rng)
+    p = len(setup.model.gram.spec.vectors)
+    if seed is not None:
+        G = sample_gram_streams(p, int(n), size, seed, first)
+    elif rng is not None:
+        G = sample_gram(p, int(n), size, rng)
+    else:
+        raise ValueError("a seed or a random generator is needed for Gaussian init")
     state = state_from_gram(setup, G, n)
     return Init(state, top_ntk(setup, state, n))

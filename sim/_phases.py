@@ -5,7 +5,8 @@ whatever produced it (an iterated map, parameter-space GD or a real network):
 
 * **divergent**: some loss is non-finite or exceeds ``diverge_loss``;
 * otherwise, if the run has *converged* (its last loss is at most
-  ``converge_loss``):
+  ``converge_loss`` and, where the caller knows it, it ends at a linearly stable
+  fixed point: ``stable_end``):
 
   * **lazy** if no loss ever rises above the initial loss ``L_0``
     (by more than the relative slack ``rise_tol``);
@@ -41,6 +42,7 @@ def classify_losses(
     converge_loss: float,
     diverge_loss: float,
     rise_tol: float = 0.0,
+    stable_end: bool = True,
 ) -> Phase:
     """Classify one loss trajectory (step 0 first) into a :class:`Phase`.
 
@@ -49,6 +51,9 @@ def classify_losses(
         converge_loss: the run has converged if its last loss is at most this.
         diverge_loss: the run has diverged if any loss exceeds this or is not finite.
         rise_tol: relative slack; a loss counts as a rise only above ``L_0 (1 + rise_tol)``.
+        stable_end: whether the last state is a linearly stable fixed point (for the
+            simulator: ``|1 - eta lam| < 1``); a tiny loss at an unstable one is not
+            convergence.
 
     Returns:
         The phase of the run.
@@ -66,7 +71,7 @@ def classify_losses(
         raise ValueError("loss must be a non-empty 1-d array")
     if not np.all(np.isfinite(loss)) or np.any(loss > diverge_loss):
         return Phase.DIVERGENT
-    if loss[-1] > converge_loss:
+    if loss[-1] > converge_loss or not stable_end:
         return Phase.UNRESOLVED
     rose = bool(np.any(loss[1:] > loss[0] * (1.0 + rise_tol)))
     return Phase.CATAPULT if rose else Phase.LAZY

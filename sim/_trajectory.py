@@ -8,8 +8,8 @@ import numpy as np
 
 from catapultlab._errors import CatapultError
 from catapultlab.sim._ensemble import validate_common
-from catapultlab.sim._exact import gaussian_params, run_exact
-from catapultlab.sim._init import initial_state, state_from_gram, top_ntk
+from catapultlab.sim._exact import gaussian_params, run_exact, uv_params_for_state
+from catapultlab.sim._init import check_reachable, initial_state, state_from_gram, top_ntk
 from catapultlab.sim._phases import PHASE_NAMES, classify_losses
 from catapultlab.sim._pure import run_pure
 from catapultlab.sim._setup import Setup
@@ -73,33 +73,46 @@ def simulate_trajectories(
     validate_common(c=c, n=n, steps=steps, ensemble=ensemble)
     n = int(n)
     stop = stop or StopRule()
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, 0)))
     if exact:
         if n > EXACT_MAX_WIDTH:
             raise CatapultError(f"--exact stores width-n vectors; n <= {EXACT_MAX_WIDTH:g} please")
-        if f0 is not None or lam0 is not None:
-            raise CatapultError("--exact draws Gaussian vectors; drop --f0/--lam0")
+        if (f0 is None) != (lam0 is None):
+            raise CatapultError("give both --f0 and --lam0, or neither")
+        if f0 is not None and setup.name != "uv":
+            raise CatapultError("explicit f0/lam0 is only defined for the uv model")
+        if f0 is not None:
+            check_reachable(float(f0), float(lam0), n)  # type: ignore[arg-type]
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, 0)))
         runs = []
         for _ in range(ensemble):
-            W = gaussian_params(setup, n, rng)
+            if f0 is None:
+                W = gaussian_params(setup, n, rng)
+            else:
+                W = uv_params_for_state(n, float(f0), float(lam0), rng)  # type: ignore[arg-type]
             st0 = state_from_gram(setup, (W @ W.T)[None], n)
             l0 = float(top_ntk(setup, st0, n)[0])
             ex = run_exact(setup, W, eta=c / l0, steps=steps)
             runs.append((ex.states, ex.losses, c / l0, l0))
-        states, losses, eta, l0 = runs[0]
-        cut = _stop_index(losses, n, stop)
-        states, losses = states[: cut + 1], losses[: cut + 1]
-        phases = [
-            classify_losses(
-                r[1][: _stop_index(r[1], n, stop) + 1],
-                converge_loss=stop.converge_loss,
-                diverge_loss=stop.diverge_loss(n),
-                rise_tol=stop.rise_tol,
+        phases = []
+        for r_states, r_losses, r_eta, _ in runs:
+            unstable = _unstable(setup, r_states, r_eta, n)
+            cut = _stop_index(r_losses, n, stop, unstable)
+            phases.append(
+                classify_losses(
+                    r_losses[: cut + 1],
+                    converge_loss=stop.converge_loss,
+                    diverge_loss=stop.diverge_loss(n),
+                    rise_tol=stop.rise_tol,
+                    stable_end=not unstable[cut],
+                )
             )
-            for r in runs
-        ]
+        states, losses, eta, l0 = runs[0]
+        cut = _stop_index(losses, n, stop, _unstable(setup, states, eta, n))
+        states, losses = states[: cut + 1], losses[: cut + 1]
     else:
-        init = initial_state(setup, n, ensemble, rng, f0=f0, lam0=lam0)
+        init = initial_state(
+            setup, n, ensemble, f0=f0, lam0=lam0, seed=None if f0 is not None else seed
+        )
         etas = c / init.lam0
         rec = run_pure(
             setup.model,
@@ -118,12 +131,7 @@ def simulate_trajectories(
         eta, l0 = float(etas[0]), float(init.lam0[0])
         phases = [int(p) for p in rec.run.phase]
     f, lam = _observables(setup, states, n)
-    phase = classify_losses(
-        losses,
-        converge_loss=stop.converge_loss,
-        diverge_loss=stop.diverge_loss(n),
-        rise_tol=stop.rise_tol,
-    )
+    phase = phases[0]
     peak_t = int(np.argmax(np.where(np.isfinite(losses), losses, np.inf)))
     lam_final = lam[-1]
     doc: dict[str, Any] = {
@@ -156,8 +164,22 @@ def simulate_trajectories(
     return doc
 
 
-def _stop_index(losses: np.ndarray, n: float, stop: StopRule) -> int:
+def _unstable(setup: Setup, states: np.ndarray, eta: float, n: float) -> np.ndarray:
+    """Per step ``(T,)``: the residual multiplier has modulus >= 1 (all False without one)."""
+    import sympy as sp
+
+    mu = getattr(setup.model, "residual_multiplier", None)
+    if mu is None:
+        return np.zeros(states.shape[0], dtype=bool)
+    fn = sp.lambdify(list(setup.model.state) + list(setup.model.params), mu**2)
+    with np.errstate(all="ignore"):
+        mu2 = fn(*states.T, eta, *setup.shared(n))
+    return ~(np.broadcast_to(np.asarray(mu2, dtype=float), states.shape[:1]) < 1.0)
+
+
+def _stop_index(losses: np.ndarray, n: float, stop: StopRule, unstable: np.ndarray) -> int:
     """First step at which the kernel would stop (converged or diverged), else the last."""
-    bad = ~(losses <= stop.diverge_loss(n)) | (losses <= stop.converge_loss)
+    converged = (losses <= stop.converge_loss) & ~unstable
+    bad = ~(losses <= stop.diverge_loss(n)) | converged
     hit = np.nonzero(bad)[0]
     return int(hit[0]) if hit.size else len(losses) - 1

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from catapultlab._cli import main
@@ -24,6 +25,22 @@ def run(capsys, *args):
         ["simulate", "uv", "--c", "-1", "--n", "16", "--steps", "10"],
         ["simulate", "uv", "--c", "2", "--n", "16", "--steps", "10", "--f0", "9", "--lam0", "2"],
         ["simulate", "uv", "--c", "2", "--n", "0.5", "--steps", "10"],
+        [
+            "simulate",
+            "uv",
+            "--c",
+            "2",
+            "--n",
+            "16",
+            "--steps",
+            "9",
+            "--f0",
+            "9",
+            "--lam0",
+            "2",
+            "--exact",
+        ],
+        ["simulate", "uv", "--c", "2", "--n", "16", "--steps", "9", "--f0", "1", "--exact"],
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, args):
@@ -48,6 +65,47 @@ def test_simulate_exact_json(capsys):
         capsys, "simulate", "uv", "--c", "1.5", "--n", "200", "--steps", "50", "--exact", "--json"
     )
     assert code == 0 and json.loads(out)["phase"] == "lazy"
+
+
+@pytest.mark.parametrize("c", [1.5, 3.0, 4.5])
+def test_simulate_exact_from_explicit_state_follows_the_map(capsys, c):
+    """Vectors built for (f0, lam0) follow the closed (f, lam) map in every phase."""
+    common = ["--c", str(c), "--n", "64", "--steps", "200", "--f0", "0.7", "--lam0", "1.8"]
+    code, out, err = run(capsys, "simulate", "uv", *common, "--json")
+    assert code == 0, err
+    mapped = json.loads(out)
+    code, out, err = run(capsys, "simulate", "uv", *common, "--exact", "--json")
+    assert code == 0, err
+    exact = json.loads(out)
+    assert exact["phase"] == mapped["phase"]
+    assert exact["steps_taken"] == mapped["steps_taken"]
+    k = min(40, mapped["steps_taken"] + 1)  # before divergence blows both up
+    np.testing.assert_allclose(exact["f"][:k], mapped["f"][:k], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(exact["lam"][:k], mapped["lam"][:k], rtol=1e-6)
+
+
+def test_simulate_draws_the_sweep_initial_states(capsys):
+    """``simulate --seed S`` trajectory 0 is trajectory 0 of an ensemble with seed S."""
+    from catapultlab.sim import make_setup, run_ensemble
+
+    code, out, _ = run(
+        capsys,
+        "simulate",
+        "uv",
+        "--c",
+        "3",
+        "--n",
+        "100",
+        "--steps",
+        "300",
+        "--seed",
+        "7",
+        "--json",
+    )
+    doc = json.loads(out)
+    ens = run_ensemble(make_setup("uv", y=1.0), c=3.0, n=100, ensemble=4, steps=300, seed=7)
+    assert doc["lam0"] == ens.lam0[0]
+    assert doc["steps_taken"] == ens.steps[0]
 
 
 def test_sweep_json_and_netcdf(capsys, tmp_path):

@@ -1,0 +1,188 @@
+"""Counter-based random numbers for Numba kernels: one independent stream per trajectory.
+
+Every draw is a pure function of ``(key, counter)``: the key is a hash of
+``(seed, n, trajectory index)`` and the counter numbers the draws of that trajectory.
+So a trajectory's initial state does not depend on which block, chunk, thread or
+dask worker computes it, and trajectories can be sampled in any order in ``prange``.
+
+The bits come from the SplitMix64 finaliser (Steele, Lea & Flood 2014) applied to
+``key + counter * golden``, the construction ``java.util.SplittableRandom`` uses;
+a Weyl sequence through this mixer passes BigCrush. On top of it:
+
+* ``uniform``: the top 53 bits, shifted half a unit, so it lies in the open (0, 1);
+* ``normal``: the 128-layer ziggurat (Marsaglia & Tsang 2000; Doornik 2005), exact;
+* ``gamma``: Marsaglia & Tsang (2000), exact rejection sampling for shape >= 1, with
+  the ``U^(1/a)`` boost for shape < 1; ``chi2(k) = 2 gamma(k / 2)``.
+
+:func:`gram_streams` (Wishart draws through the Bartlett decomposition) lives here
+too, so that Numba's cache, which tracks a function's own file only, is refreshed
+whenever the samplers it inlines change.
+
+The NumPy ``Generator`` path in :func:`catapultlab.sim.sample_gram` is the reference
+these samplers are tested against (in distribution).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["mix64", "stream_key", "uniform", "normal", "gamma", "chisquare", "gram_streams", "SLOT"]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_DRAWS = np.uint64(1 << 32)
+SLOT = 1 << 32
+"""Counter stride between the sub-streams (slots) of one trajectory."""
+
+
+@nb.njit(inline="always", cache=True)
+def mix64(z: np.uint64) -> np.uint64:
+    """The SplitMix64 finaliser: a bijective 64-bit mixing of ``z``."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@nb.njit(cache=True)
+def stream_key(seed: np.uint64, n: np.uint64, index: np.uint64) -> np.uint64:
+    """The key of trajectory ``index`` of the cell ``(seed, n)``."""
+    return mix64(mix64(mix64(seed + _GOLDEN) + n * _GOLDEN) + index * _GOLDEN)
+
+
+@nb.njit(inline="always", cache=True)
+def uniform(key: np.uint64, counter: np.uint64) -> float:
+    """A uniform double in the open interval (0, 1)."""
+    bits = mix64(key + counter * _GOLDEN) >> _S11
+    return (float(bits) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Layer edges ``x`` and ratios ``x[i + 1] / x[i]`` of the 128-layer normal ziggurat."""
+    x = np.zeros(_ZIG_C + 1)
+    f = np.exp(-0.5 * _ZIG_R * _ZIG_R)
+    x[0] = _ZIG_V / f  # the bottom layer: the base strip plus the tail, as one box
+    x[1] = _ZIG_R
+    for i in range(2, _ZIG_C):
+        x[i] = np.sqrt(-2.0 * np.log(_ZIG_V / x[i - 1] + f))
+        f = np.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_C = 128
+_ZIG_R = 3.442619855899
+"""Start of the right tail of the 128-layer ziggurat (Doornik 2005, ZIGNOR)."""
+_ZIG_V = 9.91256303526217e-3
+"""Area of each layer."""
+_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
+_MASK7 = np.uint64(0x7F)
+
+
+@nb.njit(cache=True)
+def _normal_tail(key: np.uint64, c: np.uint64, negative: bool) -> float:
+    """A normal draw beyond ``+-_ZIG_R`` (Marsaglia 1964), counters ``c .. c + 125``."""
+    for _ in range(63):
+        x = np.log(uniform(key, c)) / _ZIG_R
+        y = np.log(uniform(key, c + np.uint64(1)))
+        c += np.uint64(2)
+        if -2.0 * y >= x * x:
+            return x - _ZIG_R if negative else _ZIG_R - x
+    return -_ZIG_R if negative else _ZIG_R  # 63 rejections: probability < 1e-60
+
+
+@nb.njit(inline="always", cache=True)
+def normal(key: np.uint64, counter: np.uint64) -> float:
+    """A standard normal from the counter window ``2**8 counter .. 2**8 counter + 254``.
+
+    The 128-layer ziggurat of Marsaglia & Tsang (2000) in Doornik's (2005) ZIGNOR form:
+    one 64-bit draw gives the uniform (top 53 bits) and the layer (low 7 bits); about
+    99 % of draws return at once. Attempt ``m`` uses counters ``2m``, ``2m + 1`` of the
+    window, the tail ``64 + ...``; the last counter (255) stays free for the caller.
+    """
+    c = counter << np.uint64(8)
+    for m in range(32):
+        bits = mix64(key + (c + np.uint64(2 * m)) * _GOLDEN)
+        u = 2.0 * ((float(bits >> _S11) + 0.5) * (1.0 / 9007199254740992.0)) - 1.0
+        i = bits & _MASK7
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i]
+        if i == 0:
+            return _normal_tail(key, c + np.uint64(64), u < 0.0)
+        x = u * _ZIG_X[i]
+        f0 = np.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
+        f1 = np.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
+        if f1 + uniform(key, c + np.uint64(2 * m + 1)) * (f0 - f1) < 1.0:
+            return x
+    return 0.0  # 32 rejections in a row: probability below 1e-50
+
+
+@nb.njit(cache=True)
+def gamma(key: np.uint64, slot: np.uint64, shape: float) -> float:
+    """A Gamma(shape, 1) draw from the sub-stream ``slot`` (Marsaglia-Tsang, with squeeze).
+
+    Attempt ``k`` uses the normal of counter ``slot 2**32 + k`` and, for its uniform,
+    the last counter of that normal's window (the polar loop never reaches it).
+    Each slot owns ``2**32`` attempts, far more than the rejection loop uses.
+    """
+    base = slot * _DRAWS
+    boost = 1.0
+    a = shape
+    k = np.uint64(0)
+    if a < 1.0:
+        boost = uniform(key, base) ** (1.0 / a)
+        a += 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / np.sqrt(9.0 * d)
+    while True:
+        k += np.uint64(1)
+        x = normal(key, base + k)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = uniform(key, ((base + k) << np.uint64(8)) + np.uint64(255))  # window's last
+        x2 = x * x
+        if u < 1.0 - 0.0331 * x2 * x2:  # squeeze: accept without logarithms
+            return d * v * boost
+        if np.log(u) < 0.5 * x2 + d - d * v + d * np.log(v):
+            return d * v * boost
+
+
+@nb.njit(inline="always", cache=True)
+def chisquare(key: np.uint64, slot: np.uint64, dof: float) -> float:
+    """A chi-square draw with ``dof`` degrees of freedom from sub-stream ``slot``."""
+    return 2.0 * gamma(key, slot, 0.5 * dof)
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def gram_streams(p: int, n: int, seed: np.uint64, first: np.uint64, out: np.ndarray) -> None:
+    """Fill ``out`` ``(p, p, B)`` with Gram draws; trajectory ``t`` uses key ``(seed, n, first + t)``."""
+    nn = np.uint64(n)
+    for t in nb.prange(out.shape[2]):
+        key = stream_key(seed, nn, first + np.uint64(t))
+        if n < p:  # fewer dimensions than vectors: draw the n x p matrix X, G = X^T X
+            for i in range(p):
+                for j in range(i + 1):
+                    acc = 0.0
+                    for r in range(n):
+                        acc += normal(key, np.uint64(r * p + i)) * normal(key, np.uint64(r * p + j))
+                    out[i, j, t] = acc
+        else:  # Bartlett: A lower triangular, A_ii^2 ~ chi2(n - i), A_ij ~ N(0, 1)
+            for i in range(p):
+                out[i, i, t] = np.sqrt(chisquare(key, np.uint64(i), float(n - i)))
+                for j in range(i):  # normals in slot p, after the p chi-square slots
+                    out[i, j, t] = normal(key, np.uint64(p * SLOT + i * p + j))
+            for i in range(p - 1, -1, -1):  # G = A A^T in place: rows bottom-up, columns right-left
+                for j in range(i, -1, -1):
+                    acc = 0.0
+                    for k in range(j + 1):
+                        acc += out[i, k, t] * out[j, k, t]
+                    out[i, j, t] = acc
+        for i in range(p):
+            for j in range(i):
+                out[j, i, t] = out[i, j, t]
