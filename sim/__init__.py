@@ -40,6 +40,7 @@ __all__ = [
     "run_ensemble",
     "run_exact",
     "run_kernel",
+    "run_map",
     "run_pure",
     "run_sweep",
     "sample_gram",
@@ -84,6 +85,7 @@ _WHERE = {
         "cache_dir",
         "compiled_kernel",
         "run_kernel",
+        "run_map",
     ),
     "_phases": (
         "PHASE_NAMES",

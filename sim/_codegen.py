@@ -28,7 +28,7 @@ import sympy as sp
 
 __all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "8"
+GENERATOR_VERSION = "9"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -352,6 +352,37 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
 """
 
 
+_MAP_TEMPLATE = """\
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False, error_model="numpy"{fastmath})
+def run_map(state0, eta, shared, steps, lanes, out_state):
+    \"\"\"The map alone, ``steps`` times per trajectory: no loss, stopping or peak (bench ceiling).\"\"\"
+    B = eta.shape[0]
+    if B == 0:
+        return
+{unpack_shared}
+{hoisted}
+    nblocks = (B + lanes - 1) // lanes
+    for blk in prange(nblocks):
+        lo = blk * lanes
+        L = min(B, lo + lanes) - lo
+{alloc}
+        et_a = np.empty(L, DT)
+        for i in range(L):
+{load}
+            et_a[i] = DT(eta[lo + i])
+        for _ in range(steps):
+            for i in range(L):
+{read}
+                et = et_a[i]
+{body}
+{write}
+        for i in range(L):
+{store}
+"""
+
+
 def _loss_lines(spec: KernelSpec) -> list[str]:
     lines = [f"{n} = {c}" for n, c in spec.loss_body] + [f"loss = {spec.loss}"]
     lines += [f"{n} = {c}" for n, c in spec.stable_body] + [f"mu2 = {spec.stable}"]
@@ -395,6 +426,9 @@ def _load_lane(spec: KernelSpec, k: int) -> str:
 def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bool = False) -> str:
     """Python source of the kernel module for ``dtype`` (``"float64"`` or ``"float32"``).
 
+    The module defines ``run`` (the ensemble kernel) and ``run_map`` (the bare map with
+    no stopping, loss or peak: the ceiling ``catapultlab bench`` compares against).
+
     Args:
         spec: the printable kernel pieces.
         dtype: ``"float64"`` or ``"float32"``.
@@ -420,7 +454,22 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
     for _ in range(unroll):
         steps += _step_lines(spec)
     steps += _loss_lines(spec) + _check_lines()
-    return _TEMPLATE.format(
+    map_only = _MAP_TEMPLATE.format(
+        fastmath=", fastmath={'contract'}" if contract else "",
+        unpack_shared=_indent(unpack, 4) if unpack else "    pass",
+        hoisted=_indent(hoisted, 4) if hoisted else "    pass",
+        alloc=_indent(alloc, 8),
+        load=_indent([f"{s}_a[i] = DT(state0[{q}, lo + i])" for q, s in enumerate(spec.state)], 12),
+        read=_indent(read, 16),
+        body=_indent(
+            [f"{n} = {c}" for n, c in spec.body]
+            + [f"n{q} = {code}" for q, code in enumerate(spec.new_state)],
+            16,
+        ),
+        write=_indent([f"{s}_a[i] = n{q}" for q, s in enumerate(spec.state)], 16),
+        store=_indent([f"out_state[{q}, lo + i] = {s}_a[i]" for q, s in enumerate(spec.state)], 12),
+    )
+    source = _TEMPLATE.format(
         version=GENERATOR_VERSION,
         key=spec.key,
         dtype=dtype,
@@ -438,3 +487,4 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
         load_lane_scan=_load_lane(spec, 20),
         move_last=_indent(move, 20),
     )
+    return source + map_only

@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from catapultlab.sim._codegen import GENERATOR_VERSION, kernel_source, kernel_spec
 
-__all__ = ["cache_dir", "compiled_kernel", "KernelRun", "run_kernel", "DTYPES"]
+__all__ = ["cache_dir", "compiled_kernel", "KernelRun", "run_kernel", "run_map", "DTYPES"]
 
 DTYPES = ("float64", "float32")
 
@@ -77,7 +78,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 @cache
-def _compiled(model_hash: str, dtype: str, model_ref: int) -> Callable[..., None]:
+def _compiled(model_hash: str, dtype: str, model_ref: int) -> Any:
     model = _MODELS[model_ref]
     size = sum(sp.count_ops(e) for e in model.maps.values())  # type: ignore[attr-defined]
     unroll = UNROLL if size <= 200 else 1
@@ -92,7 +93,7 @@ def _compiled(model_hash: str, dtype: str, model_ref: int) -> Callable[..., None
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     module_spec.loader.exec_module(module)
-    return module.run
+    return module
 
 
 _MODELS: dict[int, object] = {}
@@ -111,6 +112,10 @@ def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None
         max_steps, lanes, check_every, block_size, out_state, out_peak, out_tpeak,
         out_steps, out_phase)``.
     """
+    return _module(model, dtype).run
+
+
+def _module(model: object, dtype: str) -> Any:
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     _MODELS[id(model)] = model
@@ -118,6 +123,37 @@ def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None
     if known is None or known[0] is not model:  # hashing the maps costs ~20 ms: once per model
         known = _HASHES[id(model)] = (model, _model_hash(model))
     return _compiled(known[1], dtype, id(model))
+
+
+def run_map(
+    model: object,
+    state0: np.ndarray,
+    eta: np.ndarray,
+    shared: np.ndarray,
+    *,
+    steps: int,
+    dtype: str = "float64",
+    lanes: int = 128,
+) -> np.ndarray:
+    """Iterate the generated map ``steps`` times per trajectory with no tests at all.
+
+    This is the arithmetic ceiling of a model's kernel on the machine at hand (what the
+    same generated expressions cost with no loss, stopping or peak tracking);
+    ``catapultlab bench`` reports it beside the real kernel. Pick a workload that stays
+    in normal floating-point numbers: nothing here stops a converged run from
+    drifting into subnormals.
+
+    Returns:
+        The final states ``(S, B)`` in ``dtype``.
+    """
+    state0 = np.ascontiguousarray(state0, dtype=np.float64)
+    eta = np.ascontiguousarray(eta, dtype=np.float64)
+    out = np.empty(state0.shape, dtype=np.dtype(dtype))
+    with _CALL_LOCK:
+        _module(model, dtype).run_map(
+            state0, eta, np.ascontiguousarray(shared, dtype=np.float64), int(steps), int(lanes), out
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,26 @@ def test_unstable_near_fixed_point_is_not_converged() -> None:
     assert k.steps[1] == 0 and k.phase[1] == 0  # stable: converged (lazy) at once
     assert k.steps[0] > 0 and k.phase[0] == 1  # unstable: leaves, rises, converges
     assert eta[0] * k.state[1, 0] < 2.0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bare_map_equals_the_kernel_without_stopping(uv, dtype):
+    """``run_map`` (the bench ceiling) computes the kernel's very arithmetic, bit for bit."""
+    from catapultlab.sim import run_map
+
+    state, eta = _batch(uv, 100, 700, seed=3)
+    eta = 0.2 / state[1]  # c = 0.2: slow convergence, every number stays normal
+    k = run_kernel(
+        uv.model,
+        state,
+        eta,
+        uv.shared(100),
+        converge_loss=-1.0,
+        diverge_loss=np.inf,
+        rise_tol=0.0,
+        max_steps=37,
+        dtype=dtype,
+    )
+    assert (k.steps == 37).all()
+    bare = run_map(uv.model, state, eta, uv.shared(100), steps=37, dtype=dtype, lanes=64)
+    np.testing.assert_array_equal(bare, k.state)
