@@ -14,9 +14,10 @@ trajectory lands on). ``error_model="numpy"`` drops Python's zero-division check
 from the loops (the maps only divide by shared parameters, hoisted out of the loops,
 so no result changes). A lane whose run is over is *frozen* (its state stops
 changing, so it never wanders into subnormal numbers) and, every ``check_every``
-steps, frozen lanes are written out and refilled from the block's queue of
-pending trajectories; once the queue is empty, live lanes are compacted to the
-front so the vector loop never computes idle lanes.
+steps, frozen lanes are listed (branch-free), written out with a branch-free phase
+code and refilled from the block's queue of pending trajectories; once the queue
+is empty, live lanes are compacted to the front so the vector loop never computes
+idle lanes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sympy as sp
 
 __all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "9"
+GENERATOR_VERSION = "10"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -189,8 +190,8 @@ def kernel_spec(
     table: dict[sp.Expr, sp.Symbol] = {}
     shared = frozenset(shared_syms)
     exprs = [_hoist(_cheapest(s, maps[s]), shared, table) for s in state]
-    loss_h = _hoist(loss, shared, table)
-    stable_h = None if stable is None else _hoist(stable, shared, table)
+    loss_h = _hoist(_fewest_ops(sp.expand(loss)), shared, table)
+    stable_h = None if stable is None else _hoist(_fewest_ops(sp.expand(stable)), shared, table)
     names64 = {p: f"{names[p]}_64" for p in shared_syms}
     hoisted_printer = _Printer(names64, typed=False)
     hoisted: list[tuple[str, str]] = []
@@ -288,6 +289,7 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
         dn_a = np.zeros(L, DT)
         l0_a = np.empty(L, DT)
         idx = np.empty(L, np.int64)
+        dl = np.empty(L, np.int64)
         nxt = lo
         for i in range(L):
             j = nxt
@@ -313,42 +315,44 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
                     nd += 1
             if nd == 0 or (nd * 16 < nact and nxt < hi):
                 continue
-            i = 0
-            while i < nact:
-                if dn_a[i] == zero:
-                    i += 1
-                    continue
+            m = 0
+            for i in range(nact):  # the finished lanes, listed without a branch
+                dl[m] = i
+                m += 0 if dn_a[i] == zero else 1
+            for q in range(m):
+                i = dl[q]
 {read_lane_scan}
                 et = et_a[i]
 {loss_scan}
-                t = tt_a[i]
                 j = idx[i]
 {store_out}
                 out_peak[j] = pk_a[i]
                 out_tpeak[j] = np.int64(tp_a[i])
-                out_steps[j] = np.int64(t)
-                if not (loss <= divL):
-                    out_phase[j] = 2
-                elif loss <= convL and mu2 < one:
-                    out_phase[j] = 1 if pk_a[i] > l0_a[i] else 0
-                else:
-                    out_phase[j] = 3
-                if nxt < hi:
-                    j = nxt
-                    nxt += 1
+                out_steps[j] = np.int64(tt_a[i])
+                dv = np.int64(not (loss <= divL))
+                cv = np.int64((loss <= convL) & (mu2 < one))
+                rs = np.int64(pk_a[i] > l0_a[i])
+                out_phase[j] = np.int8(2 * dv + (1 - dv) * (cv * rs + 3 * (1 - cv)))
+            take = min(m, hi - nxt)
+            for q in range(take):
+                i = dl[q]
+                j = nxt + q
 {load_lane_scan}
-                    i += 1
-                else:
-                    last = nact - 1
+            nxt += take
+            if take < m:  # queue empty: compact the live lanes to the front
+                k = 0
+                for i in range(nact):
+                    if dn_a[i] == zero:
 {move_last}
-                    et_a[i] = et_a[last]
-                    pk_a[i] = pk_a[last]
-                    tp_a[i] = tp_a[last]
-                    tt_a[i] = tt_a[last]
-                    dn_a[i] = dn_a[last]
-                    l0_a[i] = l0_a[last]
-                    idx[i] = idx[last]
-                    nact -= 1
+                        et_a[k] = et_a[i]
+                        pk_a[k] = pk_a[i]
+                        tp_a[k] = tp_a[i]
+                        tt_a[k] = tt_a[i]
+                        dn_a[k] = dn_a[i]
+                        l0_a[k] = l0_a[i]
+                        idx[k] = idx[i]
+                        k += 1
+                nact = k
 """
 
 
@@ -449,7 +453,7 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
     read = [f"{s} = {s}_a[i]" for s in spec.state]
     write = [f"{s}_a[i] = {s}" for s in spec.state]
     store = [f"out_state[{q}, j] = {s}_a[i]" for q, s in enumerate(spec.state)]
-    move = [f"{s}_a[i] = {s}_a[last]" for s in spec.state]
+    move = [f"{s}_a[k] = {s}_a[i]" for s in spec.state]
     steps = []
     for _ in range(unroll):
         steps += _step_lines(spec)
@@ -484,7 +488,7 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
         read_lane_scan=_indent(read, 16),
         loss_scan=_indent(_loss_lines(spec), 16),
         store_out=_indent(store, 16),
-        load_lane_scan=_load_lane(spec, 20),
-        move_last=_indent(move, 20),
+        load_lane_scan=_load_lane(spec, 16),
+        move_last=_indent(move, 24),
     )
     return source + map_only
