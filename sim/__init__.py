@@ -35,7 +35,9 @@ __all__ = [
     "kernel_spec",
     "make_setup",
     "parse_c_range",
+    "parse_labels",
     "parse_widths",
+    "phase_diagram_cy",
     "run_chunk",
     "run_ensemble",
     "run_exact",
@@ -46,6 +48,8 @@ __all__ = [
     "sample_gram",
     "sample_gram_streams",
     "simulate_trajectories",
+    "stack_over_y",
+    "stacked_to_json",
     "sweep_to_json",
     "top_ntk",
     "uv_params_for_state",
@@ -111,5 +115,11 @@ _WHERE = {
         "write_netcdf",
     ),
     "_trajectory": ("simulate_trajectories",),
+    "_ysweep": (
+        "parse_labels",
+        "phase_diagram_cy",
+        "stack_over_y",
+        "stacked_to_json",
+    ),
 }
 __getattr__, __dir__ = attach(__name__, _WHERE)

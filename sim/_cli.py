@@ -47,7 +47,13 @@ def _dumps(obj: Any) -> str:
 @_MODEL
 @click.option("--c", "c_range", required=True, help="control parameters c = eta lam0: A:B:STEP.")
 @click.option("--n", "widths", required=True, help="widths N1,N2,...")
-@click.option("--y", type=float, default=1.0, show_default=True, help="label(s).")
+@click.option(
+    "--y",
+    "labels",
+    default="1.0",
+    show_default=True,
+    help="label, or Y1,Y2,... for a c x y diagram (one sweep per label).",
+)
 @click.option(
     "--ensemble", type=int, default=1000, show_default=True, help="trajectories per cell."
 )
@@ -88,7 +94,7 @@ def sweep(
     model: str,
     c_range: str,
     widths: str,
-    y: float,
+    labels: str,
     ensemble: int,
     steps: int,
     seed: int,
@@ -103,7 +109,7 @@ def sweep(
     inputs: int,
     samples: int,
 ) -> None:
-    """Phase fractions, boundaries and scaling fits over a (c, n) grid."""
+    """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
     from catapultlab.sim._ensemble import validate_common
     from catapultlab.sim._sweep import (
         SweepConfig,
@@ -115,46 +121,73 @@ def sweep(
         sweep_to_json,
         write_netcdf,
     )
+    from catapultlab.sim._ysweep import parse_labels
 
-    setup = _setup(model, y, inputs, samples, seed)
+    ys = parse_labels(labels)
     c = parse_c_range(c_range)
     n = parse_widths(widths)
     validate_common(steps=steps, ensemble=ensemble)
     if chunk < 1:
         raise CatapultError(f"--chunk must be >= 1, got {chunk}")
-    cfg = SweepConfig(
-        setup=setup.config,
-        c=c,
-        n=n,
-        ensemble=ensemble,
-        steps=steps,
-        seed=seed,
-        dtype=dtype,
-        backend=backend,
-    )
-    parts = parts_dir_for(out, cfg) if out else None
+    setups = [_setup(model, y, inputs, samples, seed) for y in ys]
+    cfgs = [
+        SweepConfig(
+            setup=setup.config,
+            c=c,
+            n=n,
+            ensemble=ensemble,
+            steps=steps,
+            seed=seed,
+            dtype=dtype,
+            backend=backend,
+        )
+        for setup in setups
+    ]
     progress = (not as_json) and sys.stderr.isatty()
+
+    def run_all(runner: Any = None) -> list[Any]:
+        return [
+            run_sweep(
+                cfg,
+                chunk=chunk,
+                runner=runner,
+                parts_dir=parts_dir_for(out, cfg) if out else None,
+                progress=progress,
+            )
+            for cfg in cfgs
+        ]
+
     if workers is not None or scheduler is not None:
         from catapultlab.sim._dask import dask_client, dask_runner
 
         with dask_client(scheduler=scheduler, workers=workers) as client:
-            ds = run_sweep(
-                cfg, chunk=chunk, runner=dask_runner(client), parts_dir=parts, progress=progress
-            )
+            datasets = run_all(dask_runner(client))
     else:
-        ds = run_sweep(cfg, chunk=chunk, parts_dir=parts, progress=progress)
+        datasets = run_all()
+    if len(ys) == 1:
+        ds, doc = datasets[0], sweep_to_json(datasets[0])
+    else:
+        from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
+
+        ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
     if out:
         write_netcdf(ds, out)
         remove_parts(out)
     if figure:
-        from catapultlab.sim._figures import phase_diagram
+        if len(ys) == 1:
+            from catapultlab.sim._figures import phase_diagram
 
-        phase_diagram(ds, figure, model=setup.model)
-    doc = sweep_to_json(ds)
+            phase_diagram(ds, figure, model=setups[0].model)
+        else:
+            from catapultlab.sim._ysweep import phase_diagram_cy
+
+            phase_diagram_cy(datasets, ys, figure, model=setups[0].model)
     if as_json:
         click.echo(_dumps(doc))
         return
-    click.echo(f"{'n':>8} {'c_divergent':>12} {'95% CI':>22} {'c_catapult':>11} {'95% CI':>22}")
+    click.echo(
+        f"{'y':>6} {'n':>8} {'c_divergent':>12} {'95% CI':>22} {'c_catapult':>11} {'95% CI':>22}"
+    )
     for b in doc["boundaries"]:
 
         def fmt(v: float | None) -> str:
@@ -164,7 +197,7 @@ def sweep(
             return "-" if not v else f"[{fmt(v[0])}, {fmt(v[1])}]"
 
         click.echo(
-            f"{b['n']:>8} {fmt(b['c_divergent']):>12} {ci(b['c_divergent_ci']):>22} "
+            f"{b.get('y', ys[0]):>6g} {b['n']:>8} {fmt(b['c_divergent']):>12} {ci(b['c_divergent_ci']):>22} "
             f"{fmt(b['c_catapult']):>11} {ci(b['c_catapult_ci']):>22}"
         )
     if out:

@@ -22,6 +22,8 @@ def run(capsys, *args):
         ["sweep", "uv", "--c", "1:2:0.5", "--n", "16", "--steps", "1.5"],
         ["sweep", "uv", "--c", "1:2:0.5", "--n", "16", "--ensemble", "0"],
         ["sweep", "nosuch", "--c", "1:2:0.5", "--n", "16"],
+        ["sweep", "uv", "--c", "1:2:0.5", "--n", "16", "--y", "1,1"],
+        ["sweep", "uv", "--c", "1:2:0.5", "--n", "16", "--y", "0,nan"],
         ["simulate", "uv", "--c", "-1", "--n", "16", "--steps", "10"],
         ["simulate", "uv", "--c", "2", "--n", "16", "--steps", "10", "--f0", "9", "--lam0", "2"],
         ["simulate", "uv", "--c", "2", "--n", "0.5", "--steps", "10"],
@@ -140,3 +142,35 @@ def test_sweep_json_and_netcdf(capsys, tmp_path):
     ds.close()
     assert (tmp_path / "p.png").stat().st_size > 0
     assert not (tmp_path / "s.nc.parts").exists()
+
+
+def test_sweep_over_labels_stacks_single_sweeps(capsys, tmp_path):
+    """A c x y sweep: each y slice is exactly the single-y sweep; file, figure and JSON agree."""
+    import xarray as xr
+
+    common = ["--c", "3.6:4.2:0.2", "--n", "64", "--ensemble", "300", "--steps", "500", "--json"]
+    code, out, err = run(
+        capsys,
+        "sweep",
+        "uv",
+        *common,
+        "--y",
+        "0,2",
+        "--out",
+        str(tmp_path / "cy.nc"),
+        "--figure",
+        str(tmp_path / "cy.png"),
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["config"]["y_values"] == [0.0, 2.0]
+    assert [b["y"] for b in doc["boundaries"]] == [0.0, 2.0]
+    code, out, err = run(capsys, "sweep", "uv", *common, "--y", "2")
+    single = json.loads(out)
+    assert [{k: v for k, v in row.items() if k != "y"} for row in doc["cells"][4:]] == single[
+        "cells"
+    ]
+    ds = xr.open_dataset(tmp_path / "cy.nc", engine="scipy")
+    assert ds["p_divergent"].dims == ("y", "c", "n")
+    np.testing.assert_array_equal(ds["y"].values, [0.0, 2.0])
+    assert (tmp_path / "cy.png").stat().st_size > 0
