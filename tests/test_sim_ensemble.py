@@ -184,3 +184,24 @@ def test_reachable_invariant_preserved(g, lam, c, y, logn):
 
 def test_phase_codes_match_shared_definitions():
     assert [int(p) for p in Phase] == [0, 1, 2, 3]
+
+
+def test_divergent_boundary_depends_on_label_only_through_y_over_sqrt_n():
+    """Theory's exponent a = 1/2: at fixed y / sqrt(n) the boundary does not move with n.
+
+    At fixed y it does: c_divergent(y=1) rises from n = 64 to n = 1024 (towards 4).
+    """
+    c = tuple(np.round(np.arange(3.86, 4.021, 0.01), 2))
+
+    def c_div(y, n):
+        cfg = SweepConfig(
+            setup=make_setup("uv", y=y).config, c=c, n=(n,), ensemble=2000, steps=1000, seed=3
+        )
+        ds = run_sweep(cfg)
+        return float(ds["c_divergent"].values[0]), float(ds["c_divergent_se"].values[0])
+
+    a, sa = c_div(1.0, 64)  # y / sqrt(n) = 1/8
+    b, sb = c_div(4.0, 1024)  # y / sqrt(n) = 1/8
+    w, sw = c_div(1.0, 1024)  # y / sqrt(n) = 1/32
+    assert abs(a - b) < 3 * np.hypot(sa, sb)
+    assert w - a > 3 * np.hypot(sa, sw)

@@ -36,6 +36,9 @@ _QUICK: dict[str, Any] = {
         "finite_c": [3.0, 5.0, 41],
         "finite_n": [4, 8, 16, 64, 256, 1024],
         "finite_ensemble": 64,
+        # label collapse: c_divergent at fixed y / sqrt(n) (y = ytilde sqrt(n) per width)
+        "collapse_ytilde": 0.125,
+        "collapse_n": [64, 256, 1024, 4096],
         # peak loss and t_peak vs n at fixed catapult c
         "scaling_c": 3.0,
         "scaling_n": [100, 316, 1000, 3162, 10000, 31623, 100000],
@@ -81,6 +84,7 @@ _DEFAULT["sim"].update(
     finite_c=[3.0, 5.0, 101],
     finite_n=[4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384],
     finite_ensemble=256,
+    collapse_n=[64, 256, 1024, 4096, 16384, 65536],
     scaling_n=[100, 316, 1000, 3162, 10000, 31623, 100000, 316228, 1000000],
     scaling_ensemble=256,
 )

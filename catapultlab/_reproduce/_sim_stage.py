@@ -25,6 +25,7 @@ PHASE_COLORS = ("tab:blue", "tab:orange", "tab:red", "0.6")
 
 # seed offsets of the four parts (each part draws its own initial conditions)
 _DIAGRAM, _SINGLE, _FINITE, _SCALING = range(4)
+_COLLAPSE = 7
 
 
 def _grid(spec: list[float]) -> tuple[float, ...]:
@@ -252,6 +253,48 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         engine=ENGINE,
     )
     data = _write(ds, out, "uv_c_divergent_finite_width")
+    # the same boundary at fixed ytilde = y / sqrt(n): theory's exponent a = 1/2 says the
+    # maps depend on y and n only through ytilde (and g0 = f0 / sqrt(n) -> 0), so flat in n
+    yt0 = float(s["collapse_ytilde"])
+    cns = [int(v) for v in s["collapse_n"]]
+    col = [
+        _sweep(
+            yt0 * np.sqrt(m),
+            _grid(s["finite_c"]),
+            [m],
+            s["finite_ensemble"],
+            steps,
+            seed + _COLLAPSE,
+            B,
+        )[0]
+        for m in cns
+    ]
+    ccol = np.array([d["c_divergent"].values[0] for d in col])
+    ccol_se = np.array([d["c_divergent_se"].values[0] for d in col])
+    # weighted by each boundary's own standard error (not by the scatter of 4 points)
+    okc = np.isfinite(ccol) & np.isfinite(ccol_se) & (ccol_se > 0)
+    slope = slope_se = float("nan")
+    if okc.sum() >= 3:
+        coef_c, cov_c = np.polyfit(
+            np.log(np.asarray(cns, float))[okc], ccol[okc], 1, w=1 / ccol_se[okc], cov="unscaled"
+        )
+        slope, slope_se = float(coef_c[0]), float(np.sqrt(cov_c[0, 0]))
+    import xarray as xr
+
+    xr.Dataset(
+        {
+            "c_divergent": ("n", ccol),
+            "c_divergent_se": ("n", ccol_se),
+            "y": ("n", yt0 * np.sqrt(np.asarray(cns, float))),
+        },
+        coords={"n": cns},
+        attrs={
+            "ytilde": yt0,
+            "slope_vs_log_n": slope,
+            "slope_se": slope_se,
+            "engine": ENGINE,
+        },
+    ).pipe(lambda d: _write(d, out, "uv_c_divergent_label_collapse"))
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
     ax.errorbar(
@@ -261,6 +304,14 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         fmt="o-",
         capsize=3,
         label=f"measured c_divergent(n), y = {y:g} (2 s.e.)",
+    )
+    ax.errorbar(
+        cns,
+        ccol,
+        yerr=2 * np.nan_to_num(ccol_se),
+        fmt="s-",
+        capsize=3,
+        label=f"measured at fixed y/sqrt(n) = {yt0:g} (2 s.e.)",
     )
     ax.axhline(c4, color="darkred", ls="--", label=f"derived n -> oo limit c = {c4:g}")
     ax.set(
@@ -275,7 +326,10 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         Figure(
             "uv_c_divergent_finite_width",
             f"Finite-width boundary c_divergent(n) of the uv model with label y = {y:g}; it "
-            "approaches the derived value as n grows (y/sqrt(n) -> 0).",
+            "approaches the derived value as n grows (y/sqrt(n) -> 0). Squares: the label "
+            f"scaled with the width, y = {yt0:g} sqrt(n): the boundary stays put, as the "
+            "derived scaling (f = sqrt(n) g, y = sqrt(n) ytilde) says "
+            "(data/uv_c_divergent_label_collapse.nc).",
             data,
         )
     )
@@ -290,6 +344,19 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 source="finite-width value (the maps depend on n only through y/sqrt(n))",
             )
         )
+    numbers.append(
+        Number.make(
+            "sim.c_divergent_collapse_slope",
+            f"slope of c_divergent vs ln n at fixed y/sqrt(n) = {yt0:g} (weighted by s.e.)",
+            slope,
+            uncertainty=slope_se,
+            ci_low=slope - 1.96 * slope_se,
+            ci_high=slope + 1.96 * slope_se,
+            predicted=0.0,
+            relation="=",
+            source="derived exponent a = 1/2: only y/sqrt(n) enters the rescaled maps",
+        )
+    )
     numbers.append(
         Number.make(
             "sim.c_divergent_y_extrapolated",
