@@ -138,6 +138,18 @@ def test_rerun_reuses_every_stage(quick: Path) -> None:
         assert re.search(rf"{stage}: cached", proc.stdout), proc.stdout
 
 
+def test_a_code_change_invalidates_every_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cached stages are keyed on the package source too: new code never shows old numbers."""
+    from catapultlab._reproduce import _config
+
+    cfg = _config.preset("quick")
+    before = {s: _config.stage_hash(cfg, s) for s in ("theory", "sim", "validate")}
+    assert _config.code_hash() == _config.code_hash()  # deterministic
+    monkeypatch.setattr(_config, "code_hash", lambda: "edited-source")
+    after = {s: _config.stage_hash(cfg, s) for s in before}
+    assert all(before[s] != after[s] for s in before)
+
+
 def _chromium() -> str | None:
     for c in CHROMIUM:
         p = shutil.which(c)
