@@ -181,7 +181,7 @@ def sweep(
         else:
             from catapultlab.sim._ysweep import phase_diagram_cy
 
-            phase_diagram_cy(datasets, ys, figure, model=setups[0].model)
+            phase_diagram_cy(ds, figure, model=setups[0].model)
     if as_json:
         click.echo(_dumps(doc))
         return

@@ -41,26 +41,40 @@ def _save(fig: Any, path: Paths) -> None:
 
 
 def phase_diagram(
-    ds: Any, path: Paths, *, model: Any | None = None, title: str | None = None
+    ds: Any,
+    path: Paths,
+    *,
+    model: Any | None = None,
+    title: str | None = None,
+    row: str = "n",
+    row_labels: Sequence[str] | None = None,
+    row_axis: str = "width n",
 ) -> None:
-    """Dominant phase over (c, n), measured boundaries with CIs and theory lines.
+    """Dominant phase over (c, ``row``), measured boundaries with CIs and theory lines.
 
-    A boundary below the grid (``<name>_below_grid``) is drawn as a ``<`` at the first
-    ``c``; one above it as a ``>`` at the last.
+    ``row`` is the sweep's width dimension ``n`` by default; a c x y diagram passes a
+    dataset over ``(y, c)`` and ``row="y"``. A boundary below the grid
+    (``<name>_below_grid``) is drawn as a ``<`` at the first ``c``; one above it as a
+    ``>`` at the last.
     """
     plt = _plt()
     c = ds["c"].values
-    n = ds["n"].values
-    probs = np.stack([ds[f"p_{k}"].values for k in ("lazy", "catapult", "divergent", "unresolved")])
+    r = ds[row].values
+    probs = np.stack(
+        [
+            ds[f"p_{k}"].transpose("c", row).values
+            for k in ("lazy", "catapult", "divergent", "unresolved")
+        ]
+    )
     rgb = np.array([[0.30, 0.55, 0.85], [0.95, 0.65, 0.20], [0.80, 0.20, 0.20], [0.6, 0.6, 0.6]])
     img = np.einsum("pcn,pk->nck", probs, rgb)
     fig, ax = plt.subplots(figsize=(7, 4))
-    y = np.arange(len(n))
+    y = np.arange(len(r))
     ax.imshow(
         img,
         aspect="auto",
         origin="lower",
-        extent=(c[0] - 0.5 * _step(c), c[-1] + 0.5 * _step(c), -0.5, len(n) - 0.5),
+        extent=(c[0] - 0.5 * _step(c), c[-1] + 0.5 * _step(c), -0.5, len(r) - 0.5),
     )
     for name, mk in (("c_divergent", "o"), ("c_catapult", "s")):
         v, lo, hi = ds[name].values, ds[f"{name}_lo"].values, ds[f"{name}_hi"].values
@@ -76,16 +90,16 @@ def phase_diagram(
             ax.axvline(cv, color="w", ls="--", lw=1.5)
             ax.text(
                 cv,
-                len(n) - 0.45,
+                len(r) - 0.45,
                 f" theory {name}: c={cv:g}",
                 color="k",
                 fontsize=7,
                 rotation=90,
                 va="top",
             )
-    ax.set_yticks(y, [f"{int(v):g}" for v in n])
+    ax.set_yticks(y, list(row_labels) if row_labels is not None else [f"{int(v):g}" for v in r])
     ax.set_xlabel("c = eta lam0")
-    ax.set_ylabel("width n")
+    ax.set_ylabel(row_axis)
     ax.set_title(title or "phase fractions (blue lazy, orange catapult, red divergent)")
     ax.title.set_fontsize(8)
     ax.legend(fontsize=7, loc="lower left")

@@ -78,52 +78,24 @@ def stacked_to_json(datasets: Sequence[Any], labels: Sequence[float]) -> dict[st
     return doc
 
 
-def phase_diagram_cy(
-    datasets: Sequence[Any],
-    labels: Sequence[float],
-    path: Any,
-    *,
-    model: Any | None = None,
-) -> None:
-    """Dominant phase over (c, y) at the largest width, measured boundaries and theory lines."""
-    from catapultlab.sim._figures import _plt, _save, _step, theory_c_boundaries
+def phase_diagram_cy(stacked: Any, path: Any, *, model: Any | None = None) -> None:
+    """Dominant phase over (c, y) at the largest width, measured boundaries and theory lines.
 
-    plt = _plt()
-    order = np.argsort(labels)
-    ys = np.asarray(labels, dtype=float)[order]
-    sets = [datasets[k] for k in order]
-    c = sets[0]["c"].values
-    n = int(sets[0]["n"].values[-1])
-    phases = ("lazy", "catapult", "divergent", "unresolved")
-    probs = np.stack([[ds[f"p_{k}"].values[:, -1] for ds in sets] for k in phases])  # (p, y, c)
-    rgb = np.array([[0.30, 0.55, 0.85], [0.95, 0.65, 0.20], [0.80, 0.20, 0.20], [0.6, 0.6, 0.6]])
-    img = np.einsum("pyc,pk->yck", probs, rgb)
-    rows = np.arange(len(ys))
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.imshow(
-        img,
-        aspect="auto",
-        origin="lower",
-        extent=(c[0] - 0.5 * _step(c), c[-1] + 0.5 * _step(c), -0.5, len(ys) - 0.5),
+    Args:
+        stacked: a dataset from :func:`stack_over_y`.
+        path: output file(s).
+        model: draws the theory's boundaries when given.
+    """
+    from catapultlab.sim._figures import phase_diagram
+
+    at = stacked.sortby("y").isel(n=-1)
+    n = int(at["n"].values)
+    phase_diagram(
+        at,
+        path,
+        model=model,
+        title=f"phase fractions at n = {n} (blue lazy, orange catapult, red divergent)",
+        row="y",
+        row_labels=[f"{v:g} (y/sqrt(n)={v / np.sqrt(n):.3g})" for v in at["y"].values],
+        row_axis="label y",
     )
-    for name, mk in (("c_divergent", "o"), ("c_catapult", "s")):
-        v = np.array([ds[name].values[-1] for ds in sets])
-        lo = np.array([ds[f"{name}_lo"].values[-1] for ds in sets])
-        hi = np.array([ds[f"{name}_hi"].values[-1] for ds in sets])
-        err = [np.clip(np.nan_to_num(v - lo), 0, None), np.clip(np.nan_to_num(hi - v), 0, None)]
-        ax.errorbar(v, rows, xerr=err, fmt=mk, color="k", ms=4, label=f"{name} (sim)")
-    if model is not None:
-        for name, cv in theory_c_boundaries(model).items():
-            ax.axvline(cv, color="w", ls="--", lw=1.5)
-            ax.text(
-                cv, len(ys) - 0.45, f" theory {name}: c={cv:g}", fontsize=7, rotation=90, va="top"
-            )
-    ax.set_yticks(rows, [f"{v:g} (y/sqrt(n)={v / np.sqrt(n):.3g})" for v in ys])
-    ax.set_xlabel("c = eta lam0")
-    ax.set_ylabel("label y")
-    ax.set_title(f"phase fractions at n = {n} (blue lazy, orange catapult, red divergent)")
-    ax.title.set_fontsize(8)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
