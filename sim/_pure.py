@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from catapultlab.sim._kernel import KernelRun
 from catapultlab.sim._stop import StopRule
@@ -68,8 +67,7 @@ def run_pure(
     div = dt(stop.diverge_loss(n))
     fmap = model.numeric_map  # type: ignore[attr-defined]
     floss = model.numeric_loss  # type: ignore[attr-defined]
-    mu = getattr(model, "residual_multiplier", None)
-    fmu2 = None if mu is None else sp.lambdify(model.state + model.params, mu**2)  # type: ignore
+    fmu2 = model.numeric_mu2  # type: ignore[attr-defined]
 
     def unstable(st: list[np.ndarray]) -> np.ndarray:
         """Where the residual multiplier is not contracting (mu^2 >= 1)."""

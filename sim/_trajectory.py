@@ -23,20 +23,13 @@ EXACT_MAX_WIDTH = 10**7
 
 def _observables(setup: Setup, states: np.ndarray, n: float) -> tuple[list, list]:
     """F (per sample) and top NTK eigenvalue for states ``(T, S)``."""
-    import sympy as sp
-
     S = states.T  # (S, T)
     lam = top_ntk(setup, np.nan_to_num(S), n)
     lam = np.where(np.isfinite(S).all(axis=0), lam, np.nan)
     if setup.name == "uv":
         f = S[0]
         return [None if not np.isfinite(v) else float(v) for v in f], _clean(lam)
-    fn = sp.lambdify(
-        list(setup.model.state) + list(setup.model.params),
-        list(setup.model.outputs),
-        modules="numpy",
-    )
-    outs = fn(*S, 0.0, *setup.shared(n))
+    outs, _ = setup.model.numeric_observables(*S, 0.0, *setup.shared(n))
     f = np.stack([np.broadcast_to(np.asarray(o, dtype=float), S.shape[1:]) for o in outs], axis=1)
     return [[None if not np.isfinite(v) else float(v) for v in row] for row in f], _clean(lam)
 
@@ -93,10 +86,11 @@ def simulate_trajectories(
             l0 = float(top_ntk(setup, st0, n)[0])
             ex = run_exact(setup, W, eta=c / l0, steps=steps)
             runs.append((ex.states, ex.losses, c / l0, l0))
-        phases = []
+        phases, cuts = [], []
         for r_states, r_losses, r_eta, _ in runs:
             unstable = _unstable(setup, r_states, r_eta, n)
             cut = _stop_index(r_losses, n, stop, unstable)
+            cuts.append(cut)
             phases.append(
                 classify_losses(
                     r_losses[: cut + 1],
@@ -107,8 +101,7 @@ def simulate_trajectories(
                 )
             )
         states, losses, eta, l0 = runs[0]
-        cut = _stop_index(losses, n, stop, _unstable(setup, states, eta, n))
-        states, losses = states[: cut + 1], losses[: cut + 1]
+        states, losses = states[: cuts[0] + 1], losses[: cuts[0] + 1]
     else:
         init = initial_state(
             setup, n, ensemble, f0=f0, lam0=lam0, seed=None if f0 is not None else seed
@@ -166,14 +159,11 @@ def simulate_trajectories(
 
 def _unstable(setup: Setup, states: np.ndarray, eta: float, n: float) -> np.ndarray:
     """Per step ``(T,)``: the residual multiplier has modulus >= 1 (all False without one)."""
-    import sympy as sp
-
-    mu = getattr(setup.model, "residual_multiplier", None)
-    if mu is None:
+    fmu2 = setup.model.numeric_mu2
+    if fmu2 is None:
         return np.zeros(states.shape[0], dtype=bool)
-    fn = sp.lambdify(list(setup.model.state) + list(setup.model.params), mu**2)
     with np.errstate(all="ignore"):
-        mu2 = fn(*states.T, eta, *setup.shared(n))
+        mu2 = fmu2(*states.T, eta, *setup.shared(n))
     return ~(np.broadcast_to(np.asarray(mu2, dtype=float), states.shape[:1]) < 1.0)
 
 

@@ -102,6 +102,14 @@ class Model:
         return sp.lambdify(self.state + self.params, self.loss, modules="numpy", cse=True)
 
     @cached_property
+    def numeric_mu2(self) -> Callable[..., float] | None:
+        """``numeric_mu2(*state, *params)``: squared residual multiplier (``None`` without one)."""
+        mu = self.residual_multiplier
+        if mu is None:
+            return None
+        return sp.lambdify(self.state + self.params, mu**2, modules="numpy")
+
+    @cached_property
     def numeric_observables(self) -> Callable[..., tuple[list[float], list[list[float]]]]:
         """``numeric_observables(*state, *params) -> (f, ntk)`` (NumPy)."""
         return sp.lambdify(

@@ -281,7 +281,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         slope, slope_se = float(coef_c[0]), float(np.sqrt(cov_c[0, 0]))
     import xarray as xr
 
-    xr.Dataset(
+    collapse_ds = xr.Dataset(
         {
             "c_divergent": ("n", ccol),
             "c_divergent_se": ("n", ccol_se),
@@ -294,7 +294,8 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             "slope_se": slope_se,
             "engine": ENGINE,
         },
-    ).pipe(lambda d: _write(d, out, "uv_c_divergent_label_collapse"))
+    )
+    _write(collapse_ds, out, "uv_c_divergent_label_collapse")
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
     ax.errorbar(
