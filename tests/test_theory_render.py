@@ -55,7 +55,7 @@ def test_cli_derive_uv_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"model", "state", "maps", "closed", "boundaries"}
     assert set(data["maps"]) == {"f", "lam"}
-    assert set(data["boundaries"]) == {"lazy_catapult", "catapult_divergent"}
+    assert set(data["boundaries"]) == {"lazy_catapult", "loss_rises", "catapult_divergent"}
 
 
 def test_cli_derive_full_json(capsys: pytest.CaptureFixture[str]) -> None:

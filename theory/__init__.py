@@ -12,7 +12,18 @@ from __future__ import annotations
 from catapultlab._lazy import attach
 
 __all__ = [
+    "BETA",
     "C",
+    "ENGINE_VERSION",
+    "KAPPA",
+    "LOSS_RISES",
+    "Scaling",
+    "StepRule",
+    "derive",
+    "derive_uncached",
+    "dot",
+    "full_unit_spec",
+    "spec_key",
     "ETA",
     "F",
     "LAM",
@@ -44,8 +55,22 @@ __all__ = [
 # public names load lazily: the CLI imports this package without paying for sympy
 _WHERE = {
     "_algebra": (
+        "dot",
         "inner_symbol",
         "pretty_inner",
+    ),
+    "_cache": ("derive",),
+    "_derive_model": (
+        "ENGINE_VERSION",
+        "LOSS_RISES",
+        "derive_uncached",
+        "spec_key",
+    ),
+    "_scaling": ("Scaling",),
+    "_steprule": (
+        "BETA",
+        "KAPPA",
+        "StepRule",
     ),
     "_boundaries": (
         "LAM0",
@@ -84,6 +109,7 @@ _WHERE = {
     "_specs": (
         "deep_linear_spec",
         "full_spec",
+        "full_unit_spec",
         "uv_spec",
     ),
 }

@@ -19,6 +19,7 @@ __all__ = [
     "VecExpr",
     "transpose_letter",
     "inner_symbol",
+    "dot",
     "symbol_words",
     "pretty_inner",
     "vec",
@@ -66,6 +67,25 @@ def inner_symbol(a: Word, b: Word) -> sp.Symbol:
     symbol = sp.Symbol(_name(a0, chain, b0), real=True)
     _REGISTRY[symbol] = ((a0,), chain + (b0,))
     return symbol
+
+
+def dot(a: Word | str, b: Word | str) -> sp.Symbol:
+    """The inner product of two parameter words, for declaring outputs.
+
+    Args:
+        a: a vector name (``"u"``) or a word (``("W", "u")`` for ``W u``).
+        b: the same.
+
+    Returns:
+        The inner-product symbol.
+
+    Example:
+        >>> dot("u", "v"), dot("v", ("W", "u"))
+        (u_v, v_W_u)
+    """
+    wa = (a,) if isinstance(a, str) else tuple(a)
+    wb = (b,) if isinstance(b, str) else tuple(b)
+    return inner_symbol(wa, wb)
 
 
 def symbol_words(symbol: sp.Symbol) -> tuple[Word, Word]:

@@ -33,7 +33,7 @@ from catapultlab.theory._algebra import (
     vec_add,
     vec_scale,
 )
-from catapultlab.theory._spec import ETA, ModelSpec
+from catapultlab.theory._spec import ETA, ModelSpec, velocity_name
 
 __all__ = ["GramDerivation", "NotClosedError", "derive_gram", "inner_symbols_in"]
 
@@ -47,13 +47,19 @@ class NotClosedError(Exception):
         missing: the inner products the last update needed and the state lacked.
     """
 
-    def __init__(self, model: str, missing: list[str], state_size: int) -> None:
+    def __init__(
+        self, model: str, missing: list[str], state_size: int, *, detail: str | None = None
+    ) -> None:
         self.missing = missing
         shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
-        super().__init__(
-            f"model {model!r} has no closed state of inner products: after growing the "
-            f"state to {state_size} inner products the update still needs {shown}"
-        )
+        if detail is not None:
+            message = f"model {model!r} has no closed state of inner products: {detail}"
+        else:
+            message = (
+                f"model {model!r} has no closed state of inner products: after growing the "
+                f"state to {state_size} inner products the update still needs {shown}"
+            )
+        super().__init__(message)
 
 
 def inner_symbols_in(expr: sp.Expr | sp.MatrixBase) -> set[sp.Symbol]:
@@ -154,6 +160,38 @@ def _updated_word(
     return out
 
 
+class _Vec:
+    """A vector expression with ``+``, ``-`` and scalar ``*`` (for :meth:`StepRule.update`)."""
+
+    def __init__(self, terms: VecExpr) -> None:
+        self.terms = terms
+
+    def __add__(self, other: _Vec) -> _Vec:
+        return _Vec(vec_add(self.terms, other.terms))
+
+    def __sub__(self, other: _Vec) -> _Vec:
+        return _Vec(vec_add(self.terms, vec_scale(sp.Integer(-1), other.terms)))
+
+    def __mul__(self, coef: sp.Expr) -> _Vec:
+        return _Vec(vec_scale(coef, self.terms))
+
+    __rmul__ = __mul__
+
+
+def _vector_steps(spec: ModelSpec, loss: sp.Expr) -> dict[str, VecExpr]:
+    """``w' - w`` for every parameter and velocity vector under the spec's step rule."""
+    out: dict[str, VecExpr] = {}
+    rule = spec.step
+    for w in spec.vectors:
+        grad = _Vec(_vector_gradient(loss, w))
+        trace = _Vec(vec(velocity_name(w))) if rule.has_velocity else _Vec({})
+        new_w, new_trace = rule.update(_Vec(vec(w)), trace, grad, ETA)
+        out[w] = (new_w - _Vec(vec(w))).terms
+        if rule.has_velocity:
+            out[velocity_name(w)] = (new_trace - trace).terms
+    return out
+
+
 def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) -> GramDerivation:
     """Derive the exact Gram-state map of ``spec`` and prove it closes.
 
@@ -175,7 +213,15 @@ def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) ->
         ['u_u', 'u_v', 'v_v']
     """
     loss = spec.loss()
-    vector_steps = {w: vec_scale(-ETA, _vector_gradient(loss, w)) for w in spec.vectors}
+    vector_steps = _vector_steps(spec, loss)
+    if spec.matrices and (spec.step.has_velocity or spec.step.weight_decay):
+        raise NotClosedError(
+            spec.name,
+            list(spec.matrices),
+            0,
+            detail="the Gram engine moves matrices by plain GD only (momentum or weight decay "
+            f"on {', '.join(spec.matrices)}); the exact parameter-space simulator runs it",
+        )
     matrix_steps = {
         W: [(-ETA * c, left, right) for c, left, right in _matrix_gradient(loss, W)]
         for W in spec.matrices

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from catapultlab.theory._algebra import symbol_words
-from catapultlab.theory._boundaries import LAM0, ScalarBoundaries, derive_scalar_boundaries
-from catapultlab.theory._derive import GramDerivation, derive_gram
-from catapultlab.theory._project import Projection, project
+from catapultlab.theory._boundaries import ScalarBoundaries
+from catapultlab.theory._derive import GramDerivation
+from catapultlab.theory._project import Projection
 from catapultlab.theory._spec import ETA, WIDTH
-from catapultlab.theory._specs import Y, full_spec, uv_spec
+from catapultlab.theory._specs import full_spec, full_unit_spec, uv_spec
 
 __all__ = ["Model", "uv_model", "full_model", "F", "LAM"]
 
@@ -40,9 +41,19 @@ class Model:
         ntk: the NTK matrix in ``state`` and ``params``; ``lam`` is its top eigenvalue.
         outputs: ``f_a`` in ``state`` and ``params``.
         projection: the (f, Theta) projection and which parts of it close.
-        boundaries: ``{"lazy_catapult": eta, "catapult_divergent": eta}`` in ``lam0``.
-        scalar: the full scalar boundary derivation (fixed points, scaling, catapult time).
+        boundaries: learning rates in ``lam0`` (and ``beta``, ``kappa``):
+            ``"lazy_catapult"`` (linear-stability edge), ``"loss_rises"`` (the loss first
+            exceeds its initial value) and ``"catapult_divergent"`` (large-|f| growth edge);
+            ``None`` where the model has none (``boundary_notes`` says why).
+        scalar: the scalar (f, lam) derivation (fixed points, multipliers, growth), or
+            ``None`` where no scalar map closes.
         notes: what was proved and how, in words.
+        boundary_notes: how each boundary was obtained (derived, from a restriction, none).
+        scaling: the derived width scaling (:class:`catapultlab.theory.Scaling`).
+        catapult_time: leading-order steps of the catapult's growth phase, in ``n, c``
+            (and ``beta``), or ``None``.
+        linear: the step rule's linear recursion.
+        key: the content hash of the declaration (the model's identity).
     """
 
     name: str
@@ -56,8 +67,62 @@ class Model:
     outputs: tuple[sp.Expr, ...]
     projection: Projection
     boundaries: dict[str, sp.Expr]
-    scalar: ScalarBoundaries
+    scalar: ScalarBoundaries | None
     notes: tuple[str, ...] = field(default=())
+    boundary_notes: dict[str, str] = field(default_factory=dict)
+    scaling: Any = None
+    catapult_time: sp.Expr | None = None
+    linear: Any = None
+    key: str = ""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the derivation, not the lambdified functions (rebuilt on demand)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith(("numeric_", "_"))}
+
+    @property
+    def spec(self) -> Any:
+        """The declaration this model was derived from."""
+        return self.gram.spec
+
+    @property
+    def step_rule(self) -> Any:
+        """The step rule of the declaration."""
+        return self.gram.spec.step
+
+    @property
+    def hyper(self) -> tuple[sp.Symbol, ...]:
+        """Step-rule symbols among the params (``beta``, ``kappa``)."""
+        return tuple(self.gram.spec.step.symbols)
+
+    def edges(self, *, beta: float = 0.0, kappa: float = 0.0, lam0: float = 1.0) -> dict:
+        """The boundaries as values of ``c = eta lam0`` at numeric ``beta``, ``kappa``.
+
+        Args:
+            beta: momentum (for momentum/Nesterov models).
+            kappa: weight decay (for weight-decay models).
+            lam0: the initial NTK eigenvalue (enters with weight decay only).
+
+        Returns:
+            ``{name: c or None}`` for every boundary.
+
+        Example:
+            >>> uv_model().edges()
+            {'lazy_catapult': 2.0, 'loss_rises': 2.0, 'catapult_divergent': 4.0}
+        """
+        from catapultlab.theory._boundaries import LAM0
+        from catapultlab.theory._steprule import BETA, KAPPA
+
+        values = {BETA: beta, KAPPA: kappa, LAM0: lam0}
+        out: dict[str, float | None] = {}
+        for name, eta in self.boundaries.items():
+            if eta is None:
+                out[name] = None
+            elif eta.atoms(sp.Function):
+                q = kappa / lam0
+                out[name] = float(self.linear.loss_rise_edge(beta, q=q))
+            else:
+                out[name] = float((eta * LAM0).subs(values))
+        return out
 
     @property
     def closed(self) -> bool:
@@ -86,6 +151,11 @@ class Model:
         """
         if self.ntk.shape != (1, 1):
             return None
+        if self.linear is not None and self.gram.spec.step.has_velocity:
+            # stable iff eta lam below the rule's edge (derived): the ratio plays mu's role
+            from catapultlab.theory._steprule import C_LIN
+
+            return ETA * self.ntk[0, 0] / self.linear.stability_edge.subs(C_LIN, 0)
         return 1 - ETA * self.ntk[0, 0]
 
     # -- numeric functions (one source of truth for sim/ and validate/) -------------------
@@ -178,6 +248,8 @@ class Model:
             gram: ``(..., p, p)`` matrices of raw inner products ``w_i . w_j``.
             n: the width.
 
+        Velocities (momentum traces) start at zero.
+
         Returns:
             The state, shape ``(S, ...)``, through the model's own observable definitions.
         """
@@ -186,6 +258,9 @@ class Model:
         values = []
         for s in self.gram.state:
             a, b = symbol_words(s)
+            if a[-1] not in names or b[-1] not in names:  # a velocity: zero at init
+                values.append(np.zeros(gram.shape[:-2]))
+                continue
             values.append(gram[..., names.index(a[-1]), names.index(b[-1])])
         out = self._gram_to_state(*values, float(n))
         shape = gram.shape[:-2]
@@ -201,86 +276,31 @@ class Model:
         return self.state_from_gram(W.T @ W, W.shape[0])
 
 
-def _uv_model() -> Model:
-    gram = derive_gram(uv_spec())
-    proj = project(gram, {F: gram.outputs[0], LAM: gram.ntk[0, 0]})
-    if not proj.closed:  # pragma: no cover - a failed proof is a bug in the engine
-        raise RuntimeError(f"uv projection onto (f, lam) does not close: {proj.missing}")
-    maps = {F: proj.maps[F], LAM: proj.maps[LAM]}
-    scalar = derive_scalar_boundaries(maps[F], maps[LAM], f=F, lam=LAM, eta=ETA, n=WIDTH, y=Y)
-    notes = (
-        "The Gram state (u.u, u.v, v.v) closes exactly at every width n.",
-        "Its projection onto (f, lam) closes by itself: the leftover Gram coordinate cancels.",
-        f"With f = n^({scalar.scaling_exponent}) g and y = n^({scalar.scaling_exponent}) ytilde "
-        "the maps do not depend on n: the boundaries in c = eta lam0 are width-independent, and "
-        "n enters only through g0 = f0/sqrt(n) and ytilde = y/sqrt(n).",
-    )
-    return Model(
-        name="uv",
-        description=gram.spec.description,
-        gram=gram,
-        state=(F, LAM),
-        params=(ETA, WIDTH, Y),
-        maps=maps,
-        loss=(F - Y) ** 2 / 2,
-        ntk=sp.Matrix([[LAM]]),
-        outputs=(F,),
-        projection=proj,
-        boundaries={
-            "lazy_catapult": scalar.lazy_catapult,
-            "catapult_divergent": scalar.catapult_divergent,
-        },
-        scalar=scalar,
-        notes=notes,
-    )
-
-
 @cache
-def uv_model() -> Model:
-    """The uv model, derived once (cached).
+def uv_model(step: Any = None) -> Model:
+    """The uv model, derived once (cached): ``derive(uv_spec(step))``.
+
+    Args:
+        step: the step rule (:class:`catapultlab.theory.StepRule`; plain GD by default).
 
     Example:
         >>> m = uv_model()
         >>> m.boundaries["lazy_catapult"], m.boundaries["catapult_divergent"]
         (2/lam0, 4/lam0)
     """
-    return _uv_model()
+    from catapultlab.theory._cache import derive
 
-
-def _linear_residual_jacobian_check(gram: GramDerivation, points: int = 2) -> bool:
-    """Check d f'_a / d r_b = -eta Theta_ab at zero residual (r = f - y).
-
-    Both sides are polynomials; they are compared exactly at random rational points,
-    the derivative taken as the t-coefficient along ``y = f(state) - t e_b``.
-    """
-    import random
-
-    from catapultlab.theory._project import _random_point
-
-    spec = gram.spec
-    rng = random.Random(1)
-    t = sp.Symbol("t")
-    symbols = sorted(set(gram.state) | set(spec.data) | {ETA, WIDTH}, key=str)
-    for _ in range(points):
-        point = _random_point(symbols, rng)
-        fit = [f.xreplace(point) for f in gram.outputs]
-        for b in range(spec.samples):
-            labels = {y: fit[a] - (t if a == b else 0) for a, y in enumerate(spec.targets)}
-            new_state = {s: e.xreplace(point).xreplace(labels) for s, e in gram.maps.items()}
-            for a, f in enumerate(gram.outputs):
-                slope = sp.Poly(f.xreplace(new_state).xreplace(point), t).coeff_monomial(t)
-                if slope + (ETA * gram.ntk[a, b]).xreplace(point) != 0:
-                    return False
-    return True
+    return derive(uv_spec(step))
 
 
 @cache
-def full_model(inputs: int, samples: int) -> Model:
+def full_model(inputs: int, samples: int, step: Any = None) -> Model:
     """The two-layer linear model with ``inputs`` = d and ``samples`` = m, derived once.
 
     Args:
         inputs: input dimension d >= 1.
         samples: number of training samples m >= 1.
+        step: the step rule (plain GD by default).
 
     Returns:
         The model; its state is the Gram matrix of ``(u_1 .. u_d, v)``.
@@ -290,59 +310,6 @@ def full_model(inputs: int, samples: int) -> Model:
         >>> [s.name for s in m.state]
         ['v_v', 'u1_v', 'u2_v', 'u1_u1', 'u1_u2', 'u2_u2']
     """
-    spec = full_spec(inputs, samples)
-    gram = derive_gram(spec)
-    f_syms = [sp.Symbol(f"f_{a + 1}", real=True) for a in range(samples)]
-    t_syms = {
-        (a, b): sp.Symbol(f"ntk_{a + 1}_{b + 1}", real=True)
-        for a in range(samples)
-        for b in range(a, samples)
-    }
-    definitions = dict(zip(f_syms, gram.outputs, strict=True))
-    definitions |= {s: gram.ntk[a, b] for (a, b), s in t_syms.items()}
-    proj = project(gram, definitions)
-    if not _linear_residual_jacobian_check(gram):  # pragma: no cover
-        raise RuntimeError("linearised residual map is not I - eta Theta")
-    # the catapult/divergent edge is derived on the model's scalar restriction d = m = 1
-    scalar = _uv_like_restriction()
-    f_closed = all(not proj.missing[s] for s in f_syms)
-    t_closed = all(not proj.missing[s] for s in t_syms.values())
-    needs = sorted({s.name for s in t_syms.values() for s in proj.missing[s]})
-    notes = (
-        f"The Gram state of (u_1..u_{inputs}, v) ({len(gram.state)} inner products) closes "
-        "exactly at every width n.",
-        f"Projected onto (f, Theta): the f-update {'closes' if f_closed else 'does not close'} "
-        f"in (f, Theta); the Theta-update {'closes' if t_closed else 'does not close'}"
-        + (f" (it still needs {', '.join(needs)})." if needs else "."),
-        "Linearised at zero residual, d r'/d r = I - eta Theta (checked symbolically), so the "
-        "lazy/catapult edge is eta = 2/lam0 with lam0 the top eigenvalue of Theta.",
-        "The catapult/divergent edge is derived on the scalar restriction d = m = 1.",
-    )
-    return Model(
-        name="full",
-        description=spec.description,
-        gram=gram,
-        state=gram.state,
-        params=(ETA, WIDTH) + tuple(spec.targets) + tuple(spec.data),
-        maps=dict(gram.maps),
-        loss=spec.loss(),
-        ntk=gram.ntk,
-        outputs=gram.outputs,
-        projection=proj,
-        boundaries={
-            "lazy_catapult": 2 / LAM0,
-            "catapult_divergent": scalar.catapult_divergent,
-        },
-        scalar=scalar,
-        notes=notes,
-    )
+    from catapultlab.theory._cache import derive
 
-
-def _uv_like_restriction() -> ScalarBoundaries:
-    gram = derive_gram(full_spec(1, 1))
-    (x,) = gram.spec.data
-    (y,) = gram.spec.targets
-    proj = project(gram, {F: gram.outputs[0], LAM: gram.ntk[0, 0]})
-    fmap = proj.maps[F].subs(x, 1).subs(y, Y)
-    lmap = proj.maps[LAM].subs(x, 1).subs(y, Y)
-    return derive_scalar_boundaries(fmap, lmap, f=F, lam=LAM, eta=ETA, n=WIDTH, y=Y)
+    return derive(full_spec(inputs, samples, step=step), restriction=full_unit_spec())

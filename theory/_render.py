@@ -30,23 +30,31 @@ def _latex_names(exprs: list[sp.Expr]) -> dict[sp.Symbol, str]:
 def report(model: Model) -> dict[str, Any]:
     """The derivation results as sympy objects, keyed like the JSON output."""
     scalar = model.scalar
+    scaling = model.scaling
     out: dict[str, Any] = {
         "model": model.name,
         "description": model.description,
+        "key": model.key,
+        "step_rule": model.step_rule.label,
         "state": [s.name for s in model.state],
         "maps": {s.name: model.maps[s] for s in model.state},
         "closed": model.closed,
         "boundaries": dict(model.boundaries),
+        "boundary_notes": dict(model.boundary_notes),
         "observables": {s.name: e for s, e in model.projection.definitions.items()},
         "observable_closure": {
             s.name: [m.name for m in miss] for s, miss in model.projection.missing.items()
         },
-        "fixed_points": [{k.name: v for k, v in fp.items()} for fp in scalar.fixed_points],
-        "multipliers_at_label": list(scalar.multipliers),
-        "large_f_growth_of_lam": scalar.large_f_growth,
-        "width_scaling_exponent": scalar.scaling_exponent,
-        "scaled_maps": dict(scalar.scaled_maps),
-        "catapult_time": scalar.catapult_time,
+        "fixed_points": []
+        if scalar is None
+        else [{k.name: v for k, v in fp.items()} for fp in scalar.fixed_points],
+        "multipliers_at_label": [] if scalar is None else list(scalar.multipliers),
+        "large_f_growth_of_lam": None if scalar is None else scalar.large_f_growth,
+        "width_scaling_exponent": scaling.output_exponent if scaling.exists else None,
+        "state_scaling_exponents": {s.name: e for s, e in scaling.exponents.items()},
+        "scaling_note": scaling.reason or None,
+        "scaled_maps": dict(scaling.scaled_maps),
+        "catapult_time": model.catapult_time,
         "notes": list(model.notes),
     }
     if model.name == "uv":
@@ -85,16 +93,22 @@ def to_text(model: Model) -> str:
             + ("yes" if not miss else f"no, needs {', '.join(miss)}")
         )
     lines.append("phase boundaries (learning rate):")
-    lines += [
-        f"  {k}: eta = {v}   (c = eta*lam0 = {sp.simplify(v * sp.Symbol('lam0', positive=True))})"
-        for k, v in r["boundaries"].items()
-    ]
+    for k, v in r["boundaries"].items():
+        how = r["boundary_notes"].get(k, "")
+        if v is None:
+            lines.append(f"  {k}: none   [{how}]")
+            continue
+        c = sp.simplify(v * sp.Symbol("lam0", positive=True))
+        lines.append(f"  {k}: eta = {v}   (c = eta*lam0 = {c})   [{how}]")
     lines.append(
         "fixed points of the scalar map (lam free where absent): "
         + "; ".join(", ".join(f"{k} = {v}" for k, v in fp.items()) for fp in r["fixed_points"])
     )
     lines.append(f"multipliers at f = y: {', '.join(map(str, r['multipliers_at_label']))}")
-    lines.append(f"leading growth of lam' - lam as |f| -> oo: {r['large_f_growth_of_lam']} * f**2")
+    if r["large_f_growth_of_lam"] is not None:
+        lines.append(
+            f"leading growth of lam' - lam as |f| -> oo: {r['large_f_growth_of_lam']} * f**2"
+        )
     if r["width_scaling_exponent"] is not None:
         lines.append(
             f"with f = n**({r['width_scaling_exponent']}) g, y = n**({r['width_scaling_exponent']}) ytilde, the maps lose n:"
@@ -109,10 +123,9 @@ def to_text(model: Model) -> str:
 def to_latex(model: Model) -> str:
     """A LaTeX fragment (align environments) with the same content."""
     r = report(model)
-    exprs = (
-        list(r["maps"].values()) + list(r["boundaries"].values()) + list(r["scaled_maps"].values())
-    )
-    exprs += [r["catapult_time"]]
+    bounds = [v for v in r["boundaries"].values() if v is not None]
+    exprs = list(r["maps"].values()) + bounds + list(r["scaled_maps"].values())
+    exprs += [r["catapult_time"]] if r["catapult_time"] is not None else []
     names = _latex_names(exprs)
 
     def tex(e: sp.Expr) -> str:
@@ -127,15 +140,18 @@ def to_latex(model: Model) -> str:
     lines.append(r"\begin{align}")
     for k, v in r["boundaries"].items():
         label = k.replace("_", r"\_")
-        lines.append(rf"\eta_{{\mathrm{{{label}}}}} &= {tex(v)} \\")
+        value = r"\text{none}" if v is None else tex(v)
+        lines.append(rf"\eta_{{\mathrm{{{label}}}}} &= {value} \\")
     lines.append(r"\end{align}")
     if r["scaled_maps"]:
         lines.append(r"\begin{align}")
         lines += [f"{sym(k)}' &= {tex(v)} \\\\" for k, v in r["scaled_maps"].items()]
         lines.append(r"\end{align}")
-    lines.append(
-        rf"\begin{{equation}} t_{{\mathrm{{catapult}}}} = {tex(r['catapult_time'])} \end{{equation}}"
-    )
+    if r["catapult_time"] is not None:
+        lines.append(
+            rf"\begin{{equation}} t_{{\mathrm{{catapult}}}} = {tex(r['catapult_time'])} "
+            r"\end{equation}"
+        )
     lines.append(rf"% closed: {str(r['closed']).lower()}; state: {', '.join(r['state'])}")
     return "\n".join(lines)
 
@@ -145,5 +161,5 @@ def parse_expr(text: str, model: Model) -> sp.Expr:
     symbols = set(model.state) | set(model.params)
     for e in model.maps.values():
         symbols |= e.free_symbols
-    symbols |= {C, sp.Symbol("lam0", positive=True)}
+    symbols |= {C, sp.Symbol("lam0", positive=True), *model.hyper}
     return sp.sympify(text, locals={s.name: s for s in symbols})

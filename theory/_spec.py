@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
-__all__ = ["ModelSpec", "ETA", "WIDTH"]
+from catapultlab.theory._steprule import StepRule
+
+__all__ = ["ModelSpec", "ETA", "WIDTH", "VELOCITY_PREFIX", "velocity_name"]
+
+VELOCITY_PREFIX = "vel_"
+"""Velocity (momentum trace) vectors are named ``vel_<parameter>``."""
+
+
+def velocity_name(vector: str) -> str:
+    """The name of a parameter vector's velocity: ``u`` -> ``vel_u``."""
+    return VELOCITY_PREFIX + vector
+
 
 ETA = sp.Symbol("eta", positive=True)
 """The learning rate."""
@@ -29,9 +40,10 @@ class ModelSpec:
         targets: the label symbol of each training sample.
         data: the input symbols (constants of the dynamics).
         description: one line for people.
+        step: the step rule (plain GD by default; momentum, Nesterov, weight decay).
 
-    The loss is always ``L = (1/2m) sum_a (f_a - y_a)^2`` and the step plain gradient
-    descent on every parameter at once with learning rate ``eta``.
+    The loss is always ``L = (1/2m) sum_a (f_a - y_a)^2``; every parameter moves at once
+    by the step rule with learning rate ``eta``.
     """
 
     name: str
@@ -41,11 +53,28 @@ class ModelSpec:
     data: tuple[sp.Symbol, ...] = ()
     matrices: tuple[str, ...] = ()
     description: str = ""
+    step: StepRule = field(default_factory=StepRule)
 
     @property
     def samples(self) -> int:
         """Number of training samples m."""
         return len(self.outputs)
+
+    @property
+    def velocities(self) -> tuple[str, ...]:
+        """Names of the velocity vectors the step rule adds (empty for plain GD)."""
+        return tuple(velocity_name(w) for w in self.vectors) if self.step.has_velocity else ()
+
+    @property
+    def hyper(self) -> tuple[sp.Symbol, ...]:
+        """Hyper-parameter symbols of the step rule beyond ``eta`` (``beta``, ``kappa``)."""
+        return self.step.symbols
+
+    def with_step(self, step: StepRule) -> ModelSpec:
+        """The same model under another step rule."""
+        from dataclasses import replace
+
+        return replace(self, step=step)
 
     def loss(self) -> sp.Expr:
         """The MSE loss ``(1/2m) sum_a (f_a - y_a)^2`` in inner-product symbols."""

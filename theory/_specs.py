@@ -7,14 +7,26 @@ import sympy as sp
 from catapultlab._errors import CatapultError
 from catapultlab.theory._algebra import inner_symbol
 from catapultlab.theory._spec import WIDTH, ModelSpec
+from catapultlab.theory._steprule import StepRule
 
-__all__ = ["uv_spec", "full_spec", "deep_linear_spec", "data_symbols", "label_symbols"]
+__all__ = [
+    "uv_spec",
+    "full_spec",
+    "full_unit_spec",
+    "deep_linear_spec",
+    "data_symbols",
+    "label_symbols",
+]
 
 Y = sp.Symbol("y", real=True)
 
 
-def uv_spec() -> ModelSpec:
-    """The uv model: ``f = v.u / sqrt(n)``, one sample ``(x, y) = (1, y)``."""
+def uv_spec(step: StepRule | None = None) -> ModelSpec:
+    """The uv model: ``f = v.u / sqrt(n)``, one sample ``(x, y) = (1, y)``.
+
+    Args:
+        step: the step rule (plain GD by default).
+    """
     f = inner_symbol(("u",), ("v",)) / sp.sqrt(WIDTH)
     return ModelSpec(
         name="uv",
@@ -22,6 +34,7 @@ def uv_spec() -> ModelSpec:
         outputs=(f,),
         targets=(Y,),
         description="f = v.u / sqrt(n), u, v in R^n, one sample (x, y) = (1, y)",
+        step=step or StepRule(),
     )
 
 
@@ -35,12 +48,13 @@ def label_symbols(samples: int) -> tuple[sp.Symbol, ...]:
     return tuple(sp.Symbol(f"y_{a + 1}", real=True) for a in range(samples))
 
 
-def full_spec(inputs: int, samples: int) -> ModelSpec:
+def full_spec(inputs: int, samples: int, step: StepRule | None = None) -> ModelSpec:
     """Two-layer linear net ``f(x) = v^T U x / sqrt(n d)``, ``U = [u_1 .. u_d]``, m samples.
 
     Args:
         inputs: input dimension d >= 1.
         samples: number of training samples m >= 1.
+        step: the step rule (plain GD by default).
     """
     if not isinstance(inputs, int) or inputs < 1:
         raise CatapultError(f"--inputs must be an integer >= 1, got {inputs!r}")
@@ -61,6 +75,24 @@ def full_spec(inputs: int, samples: int) -> ModelSpec:
         data=tuple(X),
         description=f"f(x) = v^T U x / sqrt(n d), U in R^(n x {inputs}), v in R^n, "
         f"{samples} samples",
+        step=step or StepRule(),
+    )
+
+
+def full_unit_spec(step: StepRule | None = None) -> ModelSpec:
+    """The full model's scalar restriction: ``d = m = 1`` with the input ``x = 1``.
+
+    Its large-|f| growth edge stands in for the full model's (marked as such).
+    """
+    spec = full_spec(1, 1, step=step)
+    (x,) = spec.data
+    return ModelSpec(
+        name="full_d1_m1",
+        vectors=spec.vectors,
+        outputs=tuple(f.subs(x, 1) for f in spec.outputs),
+        targets=spec.targets,
+        description="d = m = 1, x = 1 of the full model",
+        step=spec.step,
     )
 
 

@@ -1,0 +1,270 @@
+"""The step rule of a declaration, and what its linear recursion implies.
+
+A step rule says how a gradient ``g`` moves the parameters (optax / PyTorch
+conventions, velocity ``trace`` starting at zero):
+
+* ``gd``:        ``theta' = theta - eta g``;
+* ``momentum``:  ``trace' = beta trace + g``, ``theta' = theta - eta trace'`` (heavy ball);
+* ``nesterov``:  ``trace' = beta trace + g``, ``theta' = theta - eta (beta trace' + g)``;
+* weight decay ``kappa``: ``"l2"`` adds ``kappa theta`` to ``g`` before the rule
+  (``optax.chain(add_decayed_weights(kappa), trace(beta), scale(-eta))``);
+  ``"decoupled"`` adds ``-eta kappa theta`` after it (AdamW-style).
+
+:func:`linear_recursion` applies the rule *symbolically* to a one-dimensional
+quadratic ``L = h delta^2 / 2``: the result is the companion matrix of the rule in
+``(delta, trace)``, a function of ``c = eta h`` and ``beta`` only. Near a
+zero-residual fixed point every eigen-direction of the NTK follows this recursion
+with ``h = lambda`` (checked for each model in :mod:`catapultlab.theory._derive_model`), so
+its spectral radius gives the linear-stability edge, and its trajectory from
+``trace = 0`` gives the edge where the loss first rises. Nothing here is typed in:
+``c = 2 + 2 beta`` for heavy ball is solved for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from catapultlab._errors import CatapultError
+
+__all__ = [
+    "BETA",
+    "KAPPA",
+    "StepRule",
+    "LinearRecursion",
+    "linear_recursion",
+]
+
+BETA = sp.Symbol("beta", nonnegative=True)
+"""The momentum coefficient (``trace' = beta trace + g``)."""
+
+KAPPA = sp.Symbol("kappa", nonnegative=True)
+"""The weight-decay coefficient."""
+
+KINDS = ("gd", "momentum", "nesterov")
+DECAYS = (None, "l2", "decoupled")
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """How a gradient moves the parameters (part of a model's declaration).
+
+    Attributes:
+        kind: ``"gd"``, ``"momentum"`` (heavy ball) or ``"nesterov"``.
+        weight_decay: ``None``, ``"l2"`` (added to the gradient) or ``"decoupled"``.
+
+    Example:
+        >>> StepRule("momentum").label
+        'momentum'
+        >>> StepRule("gd", weight_decay="l2").label
+        'gd+l2'
+    """
+
+    kind: str = "gd"
+    weight_decay: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise CatapultError(
+                f"unknown step rule {self.kind!r}; choose one of {', '.join(KINDS)}"
+            )
+        if self.weight_decay not in DECAYS:
+            raise CatapultError(
+                f"unknown weight decay {self.weight_decay!r}; choose None, 'l2' or 'decoupled'"
+            )
+
+    @property
+    def has_velocity(self) -> bool:
+        """Does the rule carry a velocity (trace) vector per parameter?"""
+        return self.kind != "gd"
+
+    @property
+    def label(self) -> str:
+        """A short name: ``gd``, ``momentum``, ``nesterov+l2`` ..."""
+        return self.kind + (f"+{self.weight_decay}" if self.weight_decay else "")
+
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        """The hyper-parameters the rule adds to the maps (``beta``, ``kappa``), in order."""
+        out: tuple[sp.Symbol, ...] = (BETA,) if self.has_velocity else ()
+        return out + ((KAPPA,) if self.weight_decay else ())
+
+    def update(self, theta: object, trace: object, grad: object, eta: object) -> tuple:
+        """One step on any objects with ``+`` and scalar ``*`` (symbols, arrays).
+
+        Args:
+            theta: parameters.
+            trace: velocity (ignored for ``gd``).
+            grad: gradient of the loss at ``theta`` (without weight decay).
+            eta: learning rate.
+
+        Returns:
+            ``(theta', trace')``.
+        """
+        beta, kappa = BETA, KAPPA
+        g = grad + kappa * theta if self.weight_decay == "l2" else grad
+        if self.kind == "gd":
+            new_trace, step = trace, g
+        else:
+            new_trace = beta * trace + g
+            step = new_trace if self.kind == "momentum" else beta * new_trace + g
+        new_theta = theta - eta * step
+        if self.weight_decay == "decoupled":
+            new_theta = new_theta - eta * kappa * theta
+        return new_theta, new_trace
+
+    def to_json(self) -> dict[str, object]:
+        """Plain data (for hashes and files)."""
+        return {"kind": self.kind, "weight_decay": self.weight_decay}
+
+
+C_LIN = sp.Symbol("c", positive=True)
+"""``c = eta h`` in the recursion (``h`` the curvature; ``h = lambda`` at zero residual)."""
+
+
+@dataclass(frozen=True)
+class LinearRecursion:
+    """The rule on ``L = h delta^2 / 2`` without weight decay: ``(delta, trace)`` linear.
+
+    Attributes:
+        rule: the step rule.
+        matrix: companion matrix in ``(delta, eta * trace)`` (``(1, 1)`` for gd), in ``c, beta``.
+        charpoly: its characteristic polynomial in ``z``.
+        stability_edge: smallest ``c > 0`` where the spectral radius reaches 1.
+        growth: the multiplier of largest modulus, as an expression in ``c, beta``
+            (used for the catapult time), or ``None`` where it has no closed form.
+    """
+
+    rule: StepRule
+    matrix: sp.Matrix
+    charpoly: sp.Expr
+    stability_edge: sp.Expr
+    growth: sp.Expr | None
+
+    def residual_ratios(self, c: np.ndarray | float, beta: float, steps: int) -> np.ndarray:
+        """``delta_t / delta_0`` for ``t = 0..steps`` from ``trace = 0`` (float64).
+
+        Args:
+            c: one value or an array of ``c = eta h``.
+            beta: momentum.
+            steps: horizon.
+
+        Returns:
+            ``(steps + 1, *shape(c))`` ratios.
+        """
+        c = np.asarray(c, dtype=float)
+        entries = sp.lambdify((C_LIN, BETA), self.matrix.tolist(), modules="numpy")(c, beta)
+        A = [[np.broadcast_to(np.asarray(a, dtype=float), c.shape) for a in row] for row in entries]
+        k = len(A)
+        x = [np.ones(c.shape)] + [np.zeros(c.shape) for _ in range(k - 1)]
+        out = np.empty((steps + 1,) + c.shape)
+        with np.errstate(all="ignore"):
+            for t in range(steps + 1):
+                out[t] = x[0]
+                x = [sum(A[i][j] * x[j] for j in range(k)) for i in range(k)]
+        return out
+
+    def spectral_radius(self, c: float, beta: float) -> float:
+        """Largest multiplier modulus at ``c, beta``."""
+        A = np.array(self.matrix.subs({BETA: beta, C_LIN: c}), dtype=float)
+        return float(np.max(np.abs(np.linalg.eigvals(A))))
+
+    def loss_rise_edge(
+        self, beta: float, *, q: float = 0.0, steps: int = 2000, tol: float = 1e-12
+    ) -> float:
+        """Smallest ``c`` at which ``|delta_t| > |delta_0|`` for some ``t``: the loss rises.
+
+        The linear loss is ``L_t / L_0 = (delta_t / delta_0)^2`` (the infinite-width
+        limit, where the NTK does not move). Below the stability edge the ratios decay
+        geometrically, so ``steps`` bounds every rise; the first crossing on a fine scan
+        is refined by bisection.
+
+        Args:
+            beta: momentum (ignored for gd).
+            q: weight decay over lambda (l2: the curvature is ``lambda (1 + q)``).
+            steps: horizon of the scan.
+            tol: bisection tolerance in ``c``.
+
+        Returns:
+            The edge in units of ``c = eta lambda``.
+        """
+        if q:
+            return self.loss_rise_edge(beta, steps=steps, tol=tol) / (1.0 + q)
+        edge = float(self.stability_edge.subs(BETA, beta))
+
+        def rises(c: np.ndarray) -> np.ndarray:
+            r = np.abs(self.residual_ratios(c, beta, steps)[1:])
+            return np.any(r > 1.0 + 1e-13, axis=0)
+
+        grid = np.linspace(0.0, edge, 2001)[1:]
+        hits = np.flatnonzero(rises(grid))
+        if hits.size == 0:
+            return edge
+        first = int(hits[0])
+        lo = float(grid[first - 1]) if first > 0 else 0.0
+        hi = float(grid[first])
+        while hi - lo > tol:
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if bool(rises(np.array(mid))) else (mid, hi)
+        return hi
+
+    def growth_modulus(self, c: float, beta: float) -> float:
+        """Modulus of the fastest linear mode (the catapult's exponential growth rate)."""
+        return self.spectral_radius(c, beta)
+
+
+def _positive_roots(expr: sp.Expr) -> list[sp.Expr]:
+    roots = sp.solve(sp.Eq(sp.expand(expr), 0), C_LIN)
+    return [sp.simplify(r) for r in roots if sp.ask(sp.Q.positive(r.subs(BETA, sp.Rational(1, 3))))]
+
+
+@cache
+def linear_recursion(rule: StepRule) -> LinearRecursion:
+    """Apply ``rule`` to ``L = h delta^2 / 2`` symbolically; derive its edges.
+
+    Args:
+        rule: the step rule (weight decay is ignored here: with ``h -> h + kappa`` for
+            ``"l2"``; the caller says so).
+
+    Returns:
+        The recursion, its characteristic polynomial and stability edge.
+
+    Example:
+        >>> linear_recursion(StepRule("momentum")).stability_edge
+        2*beta + 2
+        >>> linear_recursion(StepRule("gd")).stability_edge
+        2
+    """
+    delta, v = sp.symbols("delta v", real=True)
+    bare = StepRule(rule.kind)
+    # eta * trace is the natural velocity coordinate: the recursion then depends on c only
+    eta, h = sp.symbols("eta h", positive=True)
+    new_delta, new_trace = bare.update(delta, v / eta, h * delta, eta)
+    coords = [delta] if not bare.has_velocity else [delta, v]
+    images = [new_delta] if not bare.has_velocity else [new_delta, eta * new_trace]
+    images = [sp.expand(e.subs(h, C_LIN / eta)) for e in images]
+    A = sp.Matrix([[sp.diff(e, x) for x in coords] for e in images])
+    z = sp.Symbol("z")
+    charpoly = sp.expand((z * sp.eye(A.shape[0]) - A).det())
+    candidates = _positive_roots(charpoly.subs(z, -1)) + _positive_roots(charpoly.subs(z, 1))
+    stable_below = []
+    for r in candidates:
+        for beta in (sp.Rational(1, 3), sp.Rational(4, 5)):
+            point = float(r.subs(BETA, beta))
+            rec = LinearRecursion(bare, A, charpoly, sp.Integer(0), None)
+            below = rec.spectral_radius(point * (1 - 1e-6), float(beta))
+            above = rec.spectral_radius(point * (1 + 1e-6), float(beta))
+            if not (below < 1 < above):
+                break
+        else:
+            stable_below.append(r)
+    if len(stable_below) != 1:  # pragma: no cover - a new rule the engine cannot read
+        raise CatapultError(f"no unique linear-stability edge for step rule {rule.label!r}")
+    roots = sp.solve(charpoly, z)
+    growth = None
+    if len(roots) == 1:
+        growth = roots[0]
+    return LinearRecursion(bare, A, charpoly, stable_below[0], growth)
