@@ -45,6 +45,8 @@ __all__ = [
     "run_map",
     "run_pure",
     "run_sweep",
+    "setup_from_config",
+    "step_rule_for",
     "sample_gram",
     "sample_gram_streams",
     "simulate_trajectories",
@@ -104,6 +106,8 @@ _WHERE = {
         "MODELS",
         "Setup",
         "make_setup",
+        "setup_from_config",
+        "step_rule_for",
     ),
     "_stop": ("StopRule",),
     "_sweep": (

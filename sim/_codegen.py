@@ -27,9 +27,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from catapultlab._phases import phase_code_source
+
 __all__ = ["KernelSpec", "kernel_source", "kernel_spec", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = "10"
+GENERATOR_VERSION = "11"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -332,7 +334,7 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
                 dv = np.int64(not (loss <= divL))
                 cv = np.int64((loss <= convL) & (mu2 < one))
                 rs = np.int64(pk_a[i] > l0_a[i])
-                out_phase[j] = np.int8(2 * dv + (1 - dv) * (cv * rs + 3 * (1 - cv)))
+                out_phase[j] = np.int8({phase_code})
             take = min(m, hi - nxt)
             for q in range(take):
                 i = dl[q]
@@ -489,6 +491,7 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
         loss_scan=_indent(_loss_lines(spec), 16),
         store_out=_indent(store, 16),
         load_lane_scan=_load_lane(spec, 16),
+        phase_code=phase_code_source("dv", "cv", "rs"),
         move_last=_indent(move, 24),
     )
     return source + map_only

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab._phases import Phase, catapult_needs_drop, refine_catapult
 from catapultlab.sim._init import initial_state, top_ntk
 from catapultlab.sim._kernel import run_kernel
 from catapultlab.sim._pure import run_pure
-from catapultlab.sim._setup import Setup, make_setup
+from catapultlab.sim._setup import Setup, setup_from_config
 from catapultlab.sim._stop import StopRule
 
 __all__ = [
@@ -54,26 +55,6 @@ def validate_common(
         isinstance(ensemble, bool) or not isinstance(ensemble, int | np.integer) or ensemble < 1
     ):
         raise CatapultError(f"ensemble size must be an integer >= 1, got {ensemble!r}")
-
-
-_SETUPS: dict[str, Setup] = {}
-
-
-def setup_from_config(config: dict[str, object]) -> Setup:
-    """Rebuild (and cache) a :class:`Setup` from its ``config`` dict (for remote workers)."""
-    import json
-
-    key = json.dumps(config, sort_keys=True)
-    if key not in _SETUPS:
-        x = np.asarray(config["x"], dtype=float) if config["model"] == "full" else None
-        _SETUPS[key] = make_setup(
-            str(config["model"]),
-            y=tuple(config["y"]),  # type: ignore[arg-type]
-            inputs=int(config["inputs"]),  # type: ignore[arg-type]
-            samples=int(config["samples"]),  # type: ignore[arg-type]
-            x=x,
-        )
-    return _SETUPS[key]
 
 
 @dataclass(frozen=True)
@@ -208,10 +189,14 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         lam_final = top_ntk(setup, np.nan_to_num(final, nan=0.0, posinf=0.0, neginf=0.0), task.n)
     lam_final = np.where(np.isfinite(final).all(axis=0), lam_final, np.nan)
     phase = raw.phase.astype(np.int8)
+    rose = (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT)
+    rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)
+    if catapult_needs_drop(setup.model.step_rule):
+        phase = refine_catapult(phase, lam0, lam_final, task.stop.lam_drop)
     peak = raw.peak.astype(np.float64)
     return Outcomes(
         phase=phase,
-        rose=(phase == 1) | (phase == 2) | ((phase == 3) & (raw.t_peak > 0)),
+        rose=rose,
         eta=eta,
         lam0=lam0,
         eta_lam_final=eta * lam_final,

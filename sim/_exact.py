@@ -1,30 +1,46 @@
-"""Exact gradient descent on the explicit width-n parameters (moderate n).
+"""Exact gradient descent on the explicit width-n parameters, under any step rule.
 
-This checks the maps at the parameter level: it never uses ``model.maps``. The
-loss is the model declaration's loss, a function of inner products of the
-parameter vectors; its gradient follows from the chain rule
-``dL/dw = sum_s dL/ds * d<a, b>/dw`` with ``d<a, b>/da = b``. Every vector then
-moves by ``-eta dL/dw`` at once, and the observed state (f, lam for uv; the Gram
-entries for full) is read off the new vectors.
+This checks the derived maps at the parameter level: it never uses ``model.maps``.
+It takes a *declaration* (:class:`catapultlab.theory.ModelSpec`), so models without
+a closed state (the deep linear net) run too. The loss is the declaration's loss, a
+function of inner products ``<a, M_1 ... M_k b>`` of the parameter vectors and
+matrices; its gradient follows from the chain rule with
+
+* ``d<a, M b>/da = M b``, ``d<a, M b>/db = M^T a``,
+* ``d<a, L_1 .. L_k b>/dL_j = (L_1 .. L_{j-1})^T a (L_{j+1} .. L_k b)^T``
+  (transposed where the letter is ``W^T``),
+
+and every parameter then moves by the declared step rule (plain GD, heavy ball,
+Nesterov, weight decay), velocities starting at zero. The observed state (outputs,
+the NTK ``(1/m) J J^T`` and, for a closed model, its state) is read off the arrays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from catapultlab.sim._init import state_from_gram
-from catapultlab.sim._memo import memo_by_id
 from catapultlab.sim._setup import Setup
 
-__all__ = ["ExactRun", "run_exact", "gaussian_params", "uv_params_for_state"]
+__all__ = [
+    "ExactRun",
+    "SpecRun",
+    "run_exact",
+    "run_exact_spec",
+    "gaussian_params",
+    "params_for_gram",
+    "uv_params_for_state",
+]
 
 
 @dataclass(frozen=True)
 class ExactRun:
-    """A parameter-space GD trajectory.
+    """A parameter-space trajectory of a closed model.
 
     Attributes:
         states: ``(T+1, S)`` model states, step 0 first.
@@ -37,28 +53,208 @@ class ExactRun:
     vectors: np.ndarray
 
 
-@memo_by_id
-def _loss_grad(model: object) -> tuple[object, list[tuple[int, int]], object]:
-    from catapultlab.theory._algebra import symbol_words
-    from catapultlab.theory._derive import inner_symbols_in
+@dataclass(frozen=True)
+class SpecRun:
+    """A parameter-space trajectory of any declaration.
 
-    spec = model.gram.spec  # type: ignore[attr-defined]
+    Attributes:
+        losses: ``(T+1,)`` losses.
+        outputs: ``(T+1, m)`` outputs.
+        lam: ``(T+1,)`` top NTK eigenvalue.
+        params: final parameter arrays by name.
+        observed: ``(T+1, k)`` values of the requested inner products.
+    """
+
+    losses: np.ndarray
+    outputs: np.ndarray
+    lam: np.ndarray
+    params: dict[str, np.ndarray]
+    observed: np.ndarray
+
+
+def _words(symbol: sp.Symbol) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from catapultlab.theory._algebra import symbol_words
+
+    return symbol_words(symbol)
+
+
+def _apply(chain: tuple[str, ...], vector: np.ndarray, P: dict[str, np.ndarray]) -> np.ndarray:
+    """``L_1 ... L_k vector`` for letters ``W`` / ``W^T``."""
+    out = vector
+    for letter in reversed(chain):
+        M = P[letter.removesuffix("^T")]
+        out = M.T @ out if letter.endswith("^T") else M @ out
+    return out
+
+
+def _apply_t(chain: tuple[str, ...], vector: np.ndarray, P: dict[str, np.ndarray]) -> np.ndarray:
+    """``(L_1 ... L_k)^T vector``."""
+    out = vector
+    for letter in chain:
+        M = P[letter.removesuffix("^T")]
+        out = M @ out if letter.endswith("^T") else M.T @ out
+    return out
+
+
+def inner_value(symbol: sp.Symbol, P: dict[str, np.ndarray]) -> float:
+    """The numeric value of an inner-product symbol on arrays ``P``."""
+    (a0,), b = _words(symbol)
+    return float(P[a0] @ _apply(b[:-1], P[b[-1]], P))
+
+
+def inner_gradient(symbol: sp.Symbol, P: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Gradient of an inner-product symbol w.r.t. every array it involves."""
+    (a0,), b = _words(symbol)
+    chain, b0 = b[:-1], b[-1]
+    grads: dict[str, np.ndarray] = {}
+
+    def add(name: str, g: np.ndarray) -> None:
+        grads[name] = grads[name] + g if name in grads else g
+
+    add(a0, _apply(chain, P[b0], P))
+    add(b0, _apply_t(chain, P[a0], P))
+    for j, letter in enumerate(chain):
+        left = _apply_t(chain[:j], P[a0], P)
+        right = _apply(chain[j + 1 :], P[b0], P)
+        outer = np.outer(left, right)
+        add(letter.removesuffix("^T"), outer.T if letter.endswith("^T") else outer)
+    return grads
+
+
+@cache
+def _numeric(spec: Any) -> tuple[list[sp.Symbol], Callable, Callable, Callable, Callable]:
+    from catapultlab.theory._derive import inner_symbols_in
+    from catapultlab.theory._spec import WIDTH
+
     loss = spec.loss()
-    syms = sorted(inner_symbols_in(loss), key=lambda s: s.name)
-    names = list(spec.vectors)
-    pairs = []
-    for s in syms:
-        a, b = symbol_words(s)
-        pairs.append((names.index(a[-1]), names.index(b[-1])))
-    args = syms + list(model.params)  # type: ignore[attr-defined]
-    dloss = sp.lambdify(args, [sp.diff(loss, s) for s in syms], modules="numpy")
+    syms = sorted(inner_symbols_in(sp.Matrix(list(spec.outputs))), key=lambda s: s.name)
+    args = syms + [WIDTH] + list(spec.targets) + list(spec.data)
     floss = sp.lambdify(args, loss, modules="numpy")
-    return dloss, pairs, floss
+    dloss = sp.lambdify(args, [sp.diff(loss, s) for s in syms], modules="numpy")
+    fout = sp.lambdify(args, list(spec.outputs), modules="numpy")
+    dout = sp.lambdify(args, [[sp.diff(f, s) for s in syms] for f in spec.outputs], "numpy")
+    return syms, floss, dloss, fout, dout
+
+
+def _top_ntk(spec: Any, syms: list, dout: list, P: dict[str, np.ndarray]) -> float:
+    names = list(spec.vectors) + list(spec.matrices)
+    grads = [inner_gradient(s, P) for s in syms]
+    m = len(spec.outputs)
+    J = []
+    for a in range(m):
+        row = []
+        for name in names:
+            g = np.zeros_like(P[name])
+            for coef, gs in zip(dout[a], grads, strict=True):
+                if name in gs:
+                    g = g + coef * gs[name]
+            row.append(g.reshape(-1))
+        J.append(np.concatenate(row))
+    J = np.stack(J)
+    return float(np.linalg.eigvalsh(J @ J.T / m)[-1])
+
+
+def run_exact_spec(
+    spec: Any,
+    params: dict[str, np.ndarray],
+    *,
+    eta: float,
+    steps: int,
+    y: Any = 0.0,
+    x: Any = None,
+    beta: float = 0.0,
+    kappa: float = 0.0,
+    observe: tuple[sp.Symbol, ...] = (),
+) -> SpecRun:
+    """Run the declared step rule on explicit arrays (float64).
+
+    Args:
+        spec: the declaration (its ``step`` is the rule; momentum ``beta``, decay ``kappa``).
+        params: arrays by name: vectors ``(n,)``, matrices ``(n, n)``.
+        eta: learning rate.
+        steps: number of steps.
+        y: labels (a scalar is used for every sample).
+        x: inputs, flattened in the order of ``spec.data``.
+        beta: momentum value.
+        kappa: weight-decay value.
+        observe: inner-product symbols (velocities ``vel_<name>`` allowed) to record.
+
+    Returns:
+        Losses, outputs, top NTK eigenvalue and the observed inner products per step.
+
+    Example:
+        >>> from catapultlab.theory import deep_linear_spec
+        >>> rng = np.random.default_rng(0)
+        >>> P = {"u": rng.standard_normal(8), "v": rng.standard_normal(8),
+        ...      "W": rng.standard_normal((8, 8))}
+        >>> run = run_exact_spec(deep_linear_spec(), P, eta=0.05, steps=3, y=0.5)
+        >>> run.losses.shape, bool(np.all(np.isfinite(run.losses)))
+        ((4,), True)
+    """
+    syms, floss, dloss, fout, dout = _numeric(spec)
+    names = list(spec.vectors) + list(spec.matrices)
+    P = {k: np.array(params[k], dtype=np.float64) for k in names}
+    n = P[spec.vectors[0]].shape[0]
+    m = len(spec.outputs)
+    ys = list(np.broadcast_to(np.asarray(y, dtype=float), (m,)))
+    xs = [] if not spec.data else list(np.asarray(x, dtype=float).reshape(-1))
+    extra = [float(n), *ys, *xs]
+    rule = spec.step
+    trace = {k: np.zeros_like(v) for k, v in P.items()}
+    losses, outs, lams, seen = [], [], [], []
+    with np.errstate(all="ignore"):
+        for t in range(steps + 1):
+            ips = [inner_value(s, P) for s in syms]
+            losses.append(float(floss(*ips, *extra)))
+            outs.append(np.asarray(fout(*ips, *extra), dtype=float).reshape(m))
+            lams.append(_top_ntk(spec, syms, dout(*ips, *extra), P))
+            both = P | {f"vel_{k}": v for k, v in trace.items()}
+            seen.append([inner_value(s, both) for s in observe])
+            if t == steps:
+                break
+            coef = dloss(*ips, *extra)
+            grad = {k: np.zeros_like(v) for k, v in P.items()}
+            for c, s in zip(coef, syms, strict=True):
+                for k, g in inner_gradient(s, P).items():
+                    grad[k] += c * g
+            for k in names:
+                P[k], trace[k] = rule.update(P[k], trace[k], grad[k], eta, beta=beta, kappa=kappa)
+    return SpecRun(
+        losses=np.array(losses),
+        outputs=np.stack(outs),
+        lam=np.array(lams),
+        params=P,
+        observed=np.array(seen, dtype=float).reshape(steps + 1, len(observe)),
+    )
 
 
 def gaussian_params(setup: Setup, n: int, rng: np.random.Generator) -> np.ndarray:
     """Parameter vectors ``(p, n)`` with i.i.d. N(0, 1) entries."""
     return rng.standard_normal((len(setup.model.gram.spec.vectors), int(n)))
+
+
+def params_for_gram(gram: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Vectors ``W`` ``(p, n)`` with ``W W^T = gram``: the map's own initial state.
+
+    ``W = diag(sqrt(w)) V^T E`` for ``gram = V diag(w) V^T`` and ``E`` ``(p, n)`` with
+    orthonormal rows (a random rotation). Since the Gram state closes, every such
+    ``W`` follows the same trajectory: the exact run then starts exactly where the
+    map does (``simulate --exact --seed S`` and ``simulate --seed S`` agree).
+
+    Example:
+        >>> G = np.array([[4.0, 1.0], [1.0, 3.0]])
+        >>> W = params_for_gram(G, 10, np.random.default_rng(0))
+        >>> bool(np.allclose(W @ W.T, G))
+        True
+    """
+    gram = np.asarray(gram, dtype=float)
+    p = gram.shape[0]
+    w, V = np.linalg.eigh(gram)
+    w = np.clip(w, 0.0, None)
+    k = min(p, int(n))
+    order = np.argsort(w)[::-1][:k]
+    Q, _ = np.linalg.qr(rng.standard_normal((int(n), k)))
+    return (V[:, order] * np.sqrt(w[order])) @ Q.T
 
 
 def uv_params_for_state(n: int, f0: float, lam0: float, rng: np.random.Generator) -> np.ndarray:
@@ -87,10 +283,10 @@ def uv_params_for_state(n: int, f0: float, lam0: float, rng: np.random.Generator
 
 
 def run_exact(setup: Setup, W: np.ndarray, *, eta: float, steps: int) -> ExactRun:
-    """Run plain GD on explicit vectors ``W`` ``(p, n)`` for ``steps`` steps (float64).
+    """Run the model's step rule on explicit vectors ``W`` ``(p, n)`` (float64).
 
     Args:
-        setup: model and data.
+        setup: model, data and step-rule values.
         W: parameter vectors, in the order of the model declaration's vectors.
         eta: learning rate.
         steps: number of steps.
@@ -98,29 +294,23 @@ def run_exact(setup: Setup, W: np.ndarray, *, eta: float, steps: int) -> ExactRu
     Returns:
         The trajectory of the model state and loss.
     """
-    dloss, pairs, floss = _loss_grad(setup.model)
+    model = setup.model
+    spec = model.spec
     W = np.array(W, dtype=np.float64)
-    n = W.shape[1]
-    shared = list(setup.shared(n))
-    states, losses = [], []
-
-    def observe(W: np.ndarray) -> tuple[np.ndarray, float]:
-        G = (W @ W.T)[None]
-        ips = [G[0, i, j] for i, j in pairs]
-        return state_from_gram(setup, G, n)[:, 0], float(floss(*ips, eta, *shared))
-
-    with np.errstate(all="ignore"):
-        for _ in range(steps + 1):
-            s, L = observe(W)
-            states.append(s)
-            losses.append(L)
-            if len(states) == steps + 1:
-                break
-            ips = [W[i] @ W[j] for i, j in pairs]
-            coef = dloss(*ips, eta, *shared)
-            grad = np.zeros_like(W)
-            for c, (i, j) in zip(coef, pairs, strict=True):
-                grad[i] += c * W[j]
-                grad[j] += c * W[i]
-            W = W - eta * grad
-    return ExactRun(np.array(states), np.array(losses), W)
+    P = dict(zip(spec.vectors, W, strict=True))
+    hyper = dict(setup.hyper)
+    run = run_exact_spec(
+        spec,
+        P,
+        eta=eta,
+        steps=steps,
+        y=setup.y,
+        x=[v for row in setup.x for v in row] or None,
+        beta=hyper.get("beta", 0.0),
+        kappa=hyper.get("kappa", 0.0),
+        observe=tuple(model.gram.state),
+    )
+    n = float(W.shape[1])
+    states = np.stack([model.state_from_inner(row, n) for row in run.observed])
+    final = np.stack([run.params[k] for k in spec.vectors])
+    return ExactRun(states, run.losses, final)

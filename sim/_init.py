@@ -168,8 +168,11 @@ def initial_state(
     if (f0 is None) != (lam0 is None):
         raise CatapultError("give both --f0 and --lam0, or neither")
     if f0 is not None and lam0 is not None:
-        if setup.name != "uv":
-            raise CatapultError("explicit f0/lam0 is only defined for the uv model")
+        if tuple(str(s) for s in setup.model.state) != ("f", "lam"):
+            raise CatapultError(
+                f"explicit f0/lam0 needs a model iterated in (f, lam); {setup.name!r} is "
+                f"iterated in its Gram state ({len(setup.model.state)} inner products)"
+            )
         check_reachable(float(f0), float(lam0), n)
         state = np.empty((2, size))
         state[0] = f0

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catapultlab._phases import Phase, StopRule
 from catapultlab.sim._kernel import KernelRun
-from catapultlab.sim._stop import StopRule
 
 __all__ = ["run_pure", "PureRun"]
 
@@ -98,10 +98,11 @@ def run_pure(
             if record:
                 states.append(np.stack(st))  # type: ignore[union-attr]
                 losses.append(loss.copy())  # type: ignore[union-attr]
-        phase = np.full(B, 3, dtype=np.int8)
+        phase = np.full(B, Phase.UNRESOLVED, dtype=np.int8)
         conv_mask = (loss <= conv) & ~unstable(st)
-        phase[conv_mask] = np.where(pk[conv_mask] > l0[conv_mask], 1, 0)
-        phase[~(loss <= div)] = 2
+        rose = pk[conv_mask] > l0[conv_mask]
+        phase[conv_mask] = np.where(rose, Phase.CATAPULT, Phase.LAZY)
+        phase[~(loss <= div)] = Phase.DIVERGENT
     run = KernelRun(np.stack(st), pk, tp, t, phase)
     if record:
         T = max_steps + 1

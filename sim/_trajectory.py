@@ -7,13 +7,25 @@ from typing import Any
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab._phases import (
+    PHASE_NAMES,
+    StopRule,
+    catapult_needs_drop,
+    classify_losses,
+    refine_catapult,
+    stop_index,
+)
 from catapultlab.sim._ensemble import validate_common
-from catapultlab.sim._exact import gaussian_params, run_exact, uv_params_for_state
-from catapultlab.sim._init import check_reachable, initial_state, state_from_gram, top_ntk
-from catapultlab.sim._phases import PHASE_NAMES, classify_losses
+from catapultlab.sim._exact import params_for_gram, run_exact, uv_params_for_state
+from catapultlab.sim._init import (
+    check_reachable,
+    initial_state,
+    sample_gram_streams,
+    state_from_gram,
+    top_ntk,
+)
 from catapultlab.sim._pure import run_pure
 from catapultlab.sim._setup import Setup
-from catapultlab.sim._stop import StopRule
 
 __all__ = ["simulate_trajectories", "EXACT_MAX_WIDTH"]
 
@@ -26,11 +38,10 @@ def _observables(setup: Setup, states: np.ndarray, n: float) -> tuple[list, list
     S = states.T  # (S, T)
     lam = top_ntk(setup, np.nan_to_num(S), n)
     lam = np.where(np.isfinite(S).all(axis=0), lam, np.nan)
-    if setup.name == "uv":
-        f = S[0]
-        return [None if not np.isfinite(v) else float(v) for v in f], _clean(lam)
     outs, _ = setup.model.numeric_observables(*S, 0.0, *setup.shared(n))
     f = np.stack([np.broadcast_to(np.asarray(o, dtype=float), S.shape[1:]) for o in outs], axis=1)
+    if f.shape[1] == 1:
+        return _clean(f[:, 0]), _clean(lam)
     return [[None if not np.isfinite(v) else float(v) for v in row] for row in f], _clean(lam)
 
 
@@ -71,15 +82,20 @@ def simulate_trajectories(
             raise CatapultError(f"--exact stores width-n vectors; n <= {EXACT_MAX_WIDTH:g} please")
         if (f0 is None) != (lam0 is None):
             raise CatapultError("give both --f0 and --lam0, or neither")
-        if f0 is not None and setup.name != "uv":
-            raise CatapultError("explicit f0/lam0 is only defined for the uv model")
+        if f0 is not None and not _is_uv_state(setup):
+            raise CatapultError(
+                "explicit --f0/--lam0 with --exact needs the uv parametrisation "
+                "(f = u.v / sqrt(n), lam = (|u|^2 + |v|^2) / n)"
+            )
         if f0 is not None:
             check_reachable(float(f0), float(lam0), n)  # type: ignore[arg-type]
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, 0)))
+        p = len(setup.model.spec.vectors)
+        grams = None if f0 is not None else sample_gram_streams(p, n, ensemble, seed, 0)
         runs = []
-        for _ in range(ensemble):
-            if f0 is None:
-                W = gaussian_params(setup, n, rng)
+        for k in range(ensemble):
+            if grams is not None:  # the map's own initial states (same seed, same draws)
+                W = params_for_gram(grams[k], n, rng)
             else:
                 W = uv_params_for_state(n, float(f0), float(lam0), rng)  # type: ignore[arg-type]
             st0 = state_from_gram(setup, (W @ W.T)[None], n)
@@ -87,10 +103,12 @@ def simulate_trajectories(
             ex = run_exact(setup, W, eta=c / l0, steps=steps)
             runs.append((ex.states, ex.losses, c / l0, l0))
         phases, cuts = [], []
-        for r_states, r_losses, r_eta, _ in runs:
+        needs_drop = catapult_needs_drop(setup.model.step_rule)
+        for r_states, r_losses, r_eta, r_l0 in runs:
             unstable = _unstable(setup, r_states, r_eta, n)
-            cut = _stop_index(r_losses, n, stop, unstable)
+            cut = stop_index(r_losses, stop.diverge_loss(n), stop.converge_loss, unstable)
             cuts.append(cut)
+            lam_end = float(top_ntk(setup, np.nan_to_num(r_states[cut][:, None]), n)[0])
             phases.append(
                 classify_losses(
                     r_losses[: cut + 1],
@@ -98,6 +116,7 @@ def simulate_trajectories(
                     diverge_loss=stop.diverge_loss(n),
                     rise_tol=stop.rise_tol,
                     stable_end=not unstable[cut],
+                    lam_fell=not needs_drop or lam_end < r_l0 * (1 - stop.lam_drop),
                 )
             )
         states, losses, eta, l0 = runs[0]
@@ -123,6 +142,12 @@ def simulate_trajectories(
         losses = rec.losses[: T + 1, 0].astype(float)  # type: ignore[index]
         eta, l0 = float(etas[0]), float(init.lam0[0])
         phases = [int(p) for p in rec.run.phase]
+        if catapult_needs_drop(setup.model.step_rule):
+            final = np.nan_to_num(rec.run.state.astype(float))
+            lam_end = top_ntk(setup, final, n)
+            phases = [
+                int(p) for p in refine_catapult(rec.run.phase, init.lam0, lam_end, stop.lam_drop)
+            ]
     f, lam = _observables(setup, states, n)
     phase = phases[0]
     peak_t = int(np.argmax(np.where(np.isfinite(losses), losses, np.inf)))
@@ -157,6 +182,14 @@ def simulate_trajectories(
     return doc
 
 
+def _is_uv_state(setup: Setup) -> bool:
+    """Is the model's (f, lam) the uv parametrisation that uv_params_for_state builds?"""
+    from catapultlab.theory._model import uv_model
+
+    uv = uv_model(setup.model.step_rule)
+    return setup.model.projection.definitions == uv.projection.definitions
+
+
 def _unstable(setup: Setup, states: np.ndarray, eta: float, n: float) -> np.ndarray:
     """Per step ``(T,)``: the residual multiplier has modulus >= 1 (all False without one)."""
     fmu2 = setup.model.numeric_mu2
@@ -165,11 +198,3 @@ def _unstable(setup: Setup, states: np.ndarray, eta: float, n: float) -> np.ndar
     with np.errstate(all="ignore"):
         mu2 = fmu2(*states.T, eta, *setup.shared(n))
     return ~(np.broadcast_to(np.asarray(mu2, dtype=float), states.shape[:1]) < 1.0)
-
-
-def _stop_index(losses: np.ndarray, n: float, stop: StopRule, unstable: np.ndarray) -> int:
-    """First step at which the kernel would stop (converged or diverged), else the last."""
-    converged = (losses <= stop.converge_loss) & ~unstable
-    bad = ~(losses <= stop.diverge_loss(n)) | converged
-    hit = np.nonzero(bad)[0]
-    return int(hit[0]) if hit.size else len(losses) - 1

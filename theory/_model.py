@@ -266,6 +266,19 @@ class Model:
         shape = gram.shape[:-2]
         return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out])
 
+    def state_from_inner(self, values: np.ndarray, n: float) -> np.ndarray:
+        """The state from the values of the Gram-state inner products (``gram.state`` order).
+
+        Args:
+            values: ``(G,)`` inner products, velocities included.
+            n: the width.
+
+        Returns:
+            ``(S,)`` state.
+        """
+        out = self._gram_to_state(*np.asarray(values, dtype=float), float(n))
+        return np.array([float(v) for v in out])
+
     def gram_from_params(self, U: np.ndarray, v: np.ndarray) -> np.ndarray:
         """The exact state of real parameters (full model: ``U`` (n, d), ``v`` (n,)).
 

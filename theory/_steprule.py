@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -92,7 +93,16 @@ class StepRule:
         out: tuple[sp.Symbol, ...] = (BETA,) if self.has_velocity else ()
         return out + ((KAPPA,) if self.weight_decay else ())
 
-    def update(self, theta: object, trace: object, grad: object, eta: object) -> tuple:
+    def update(
+        self,
+        theta: Any,
+        trace: Any,
+        grad: Any,
+        eta: Any,
+        *,
+        beta: Any = BETA,
+        kappa: Any = KAPPA,
+    ) -> tuple[Any, Any]:
         """One step on any objects with ``+`` and scalar ``*`` (symbols, arrays).
 
         Args:
@@ -100,11 +110,12 @@ class StepRule:
             trace: velocity (ignored for ``gd``).
             grad: gradient of the loss at ``theta`` (without weight decay).
             eta: learning rate.
+            beta: momentum (the symbol by default).
+            kappa: weight decay (the symbol by default).
 
         Returns:
             ``(theta', trace')``.
         """
-        beta, kappa = BETA, KAPPA
         g = grad + kappa * theta if self.weight_decay == "l2" else grad
         if self.kind == "gd":
             new_trace, step = trace, g

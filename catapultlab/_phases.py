@@ -1,0 +1,187 @@
+"""The one definition of phases and stopping, shared by sim/ and validate/.
+
+A trajectory of losses ``L_0, L_1, ..., L_T`` is classified with one rule,
+whatever produced it (the generated kernel, the pure NumPy path, exact
+parameter-space GD, ``simulate`` or a real network in validate/):
+
+* **divergent**: some loss is non-finite or exceeds ``diverge_loss``;
+* otherwise, if the run has *converged* (its last loss is at most
+  ``converge_loss`` and, where the caller knows it, it ends at a linearly stable
+  fixed point: ``stable_end``):
+
+  * **catapult** if some loss rose above ``L_0 (1 + rise_tol)`` *and*, where the
+    step rule needs it, the top NTK eigenvalue fell by more than ``lam_drop``
+    (relative to ``lam_0``);
+  * **lazy** otherwise;
+
+* **unresolved**: neither diverged nor converged within the step budget.
+
+Why the NTK test: under plain GD the loss can only rise when the linearised
+dynamics are unstable (``eta lam > 2``), and then a converging run *must* have
+lowered ``lam``: a rise already is a catapult. Under momentum the linear dynamics
+overshoot: the loss rises at step 1 for ``c > 2`` (and, for large ``beta``, at
+later steps already below that) while ``lam`` barely moves (its drift is O(1/n)).
+That is not a catapult, so for step rules with a velocity a catapult must also
+lower ``lam`` by more than :attr:`StopRule.lam_drop` (1 % by default).
+
+Stopping (the kernel and every other path):
+
+* **converged**: loss <= ``converge_loss`` (absolute, default 1e-8) and, for
+  one-sample models, the fixed point reached is linearly stable (the derived
+  :attr:`catapultlab.theory.Model.residual_multiplier` has modulus below 1);
+* **diverged**: loss > ``diverge_ratio * n`` or not finite (the catapult peak grows
+  like n; with the default 1e6 a run has diverged once ``|f - y| / sqrt(n) > ~1400``);
+* **unresolved**: neither within ``steps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = [
+    "Phase",
+    "PHASE_NAMES",
+    "StopRule",
+    "classify_losses",
+    "catapult_needs_drop",
+    "phase_code_source",
+    "refine_catapult",
+    "stop_index",
+]
+
+
+class Phase(IntEnum):
+    """Outcome of one gradient-descent trajectory."""
+
+    LAZY = 0
+    CATAPULT = 1
+    DIVERGENT = 2
+    UNRESOLVED = 3
+
+
+PHASE_NAMES: tuple[str, ...] = tuple(p.name.lower() for p in Phase)
+"""Phase names in code order (``lazy, catapult, divergent, unresolved``)."""
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """Stopping and classification thresholds.
+
+    Attributes:
+        converge_loss: converged once the loss is at most this.
+        diverge_ratio: diverged once the loss exceeds ``diverge_ratio * n`` (or is not finite).
+        rise_tol: relative slack for "the loss rose above its initial value".
+        lam_drop: relative fall of the top NTK eigenvalue a catapult needs under step
+            rules with a velocity (momentum, Nesterov).
+    """
+
+    converge_loss: float = 1e-8
+    diverge_ratio: float = 1e6
+    rise_tol: float = 0.0
+    lam_drop: float = 0.01
+
+    def diverge_loss(self, n: float) -> float:
+        """The absolute divergence threshold at width ``n``."""
+        return float(self.diverge_ratio) * float(n)
+
+
+def catapult_needs_drop(step_rule: object) -> bool:
+    """Does a catapult under this step rule need the NTK test (see the module docstring)?"""
+    return bool(getattr(step_rule, "has_velocity", False))
+
+
+def classify_losses(
+    loss: np.ndarray,
+    *,
+    converge_loss: float,
+    diverge_loss: float,
+    rise_tol: float = 0.0,
+    stable_end: bool = True,
+    lam_fell: bool = True,
+) -> Phase:
+    """Classify one loss trajectory (step 0 first) into a :class:`Phase`.
+
+    Args:
+        loss: losses ``L_0 .. L_T`` of one run.
+        converge_loss: the run has converged if its last loss is at most this.
+        diverge_loss: the run has diverged if any loss exceeds this or is not finite.
+        rise_tol: relative slack; a loss counts as a rise only above ``L_0 (1 + rise_tol)``.
+        stable_end: whether the last state is a linearly stable fixed point.
+        lam_fell: whether the NTK fell by more than the step rule requires (always true
+            where the rule needs no such test).
+
+    Returns:
+        The phase of the run.
+
+    Example:
+        >>> classify_losses(np.array([1.0, 0.5, 0.1]), converge_loss=0.2, diverge_loss=1e6)
+        <Phase.LAZY: 0>
+        >>> classify_losses(np.array([1.0, 4.0, 0.1]), converge_loss=0.2, diverge_loss=1e6)
+        <Phase.CATAPULT: 1>
+        >>> classify_losses(np.array([1.0, np.inf]), converge_loss=0.2, diverge_loss=1e6)
+        <Phase.DIVERGENT: 2>
+    """
+    loss = np.asarray(loss, dtype=float)
+    if loss.ndim != 1 or loss.size == 0:
+        raise ValueError("loss must be a non-empty 1-d array")
+    if not np.all(np.isfinite(loss)) or np.any(loss > diverge_loss):
+        return Phase.DIVERGENT
+    if loss[-1] > converge_loss or not stable_end:
+        return Phase.UNRESOLVED
+    rose = bool(np.any(loss[1:] > loss[0] * (1.0 + rise_tol)))
+    return Phase.CATAPULT if rose and lam_fell else Phase.LAZY
+
+
+def refine_catapult(
+    phase: np.ndarray, lam0: np.ndarray, lam_final: np.ndarray, lam_drop: float
+) -> np.ndarray:
+    """Apply the NTK test to kernel phase codes: a catapult whose NTK did not fall is lazy.
+
+    Args:
+        phase: phase codes from a loss-only classification.
+        lam0: initial top NTK eigenvalues.
+        lam_final: final ones.
+        lam_drop: the relative fall a catapult needs.
+
+    Returns:
+        The refined codes (a copy).
+    """
+    out = np.array(phase, dtype=np.int8, copy=True)
+    fell = lam_final < lam0 * (1.0 - lam_drop)
+    out[(out == Phase.CATAPULT) & ~fell] = Phase.LAZY
+    return out
+
+
+def phase_code_source(diverged: str, converged: str, rose: str) -> str:
+    """Branch-free integer expression of the phase code, for generated kernels.
+
+    Args:
+        diverged: name of a 0/1 integer: the run diverged.
+        converged: name of a 0/1 integer: the run converged at a stable point.
+        rose: name of a 0/1 integer: the loss rose.
+
+    Returns:
+        Source text evaluating to the :class:`Phase` code.
+
+    Example:
+        >>> phase_code_source("dv", "cv", "rs")
+        '2 * dv + (1 - dv) * (cv * (0 + (1 - 0) * rs) + 3 * (1 - cv))'
+    """
+    lazy, cat, div, unres = (int(p) for p in Phase)
+    return (
+        f"{div} * {diverged} + (1 - {diverged}) * ({converged} * ({lazy} + ({cat} - {lazy}) "
+        f"* {rose}) + {unres} * (1 - {converged}))"
+    )
+
+
+def stop_index(
+    losses: np.ndarray, diverge_loss: float, converge_loss: float, unstable: np.ndarray
+) -> int:
+    """First step at which a run stops (converged at a stable point, or diverged), else the last."""
+    converged = (losses <= converge_loss) & ~unstable
+    bad = ~(losses <= diverge_loss) | converged
+    hit = np.nonzero(bad)[0]
+    return int(hit[0]) if hit.size else len(losses) - 1
