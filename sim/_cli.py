@@ -17,7 +17,8 @@ from catapultlab._errors import CatapultError
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
-_MODEL = click.argument("model", type=str)
+from catapultlab._model_cli import model_options, resolve_model
+
 _INPUTS = click.option(
     "--inputs", type=int, default=2, show_default=True, help="full model: input dimension d."
 )
@@ -33,10 +34,13 @@ def _float(text: str, name: str) -> float:
         raise CatapultError(f"{name} must be a number, got {text!r}") from exc
 
 
-def _setup(model: str, y: float, inputs: int, samples: int, seed: int) -> Any:
+def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, seed: int) -> Any:
     from catapultlab.sim._setup import make_setup
 
-    return make_setup(model, y=y, inputs=inputs, samples=samples, data_seed=seed)
+    source, step, hyper = choice
+    return make_setup(
+        source, y=y, inputs=inputs, samples=samples, data_seed=seed, step=step, hyper=hyper
+    )
 
 
 def _dumps(obj: Any) -> str:
@@ -44,7 +48,7 @@ def _dumps(obj: Any) -> str:
 
 
 @click.command()
-@_MODEL
+@model_options
 @click.option("--c", "c_range", required=True, help="control parameters c = eta lam0: A:B:STEP.")
 @click.option("--n", "widths", required=True, help="widths N1,N2,...")
 @click.option(
@@ -91,7 +95,11 @@ def _dumps(obj: Any) -> str:
 @_INPUTS
 @_SAMPLES
 def sweep(
-    model: str,
+    model: str | None,
+    spec_ref: str | None,
+    momentum: float | None,
+    nesterov: bool,
+    weight_decay: float | None,
     c_range: str,
     widths: str,
     labels: str,
@@ -129,7 +137,8 @@ def sweep(
     validate_common(steps=steps, ensemble=ensemble)
     if chunk < 1:
         raise CatapultError(f"--chunk must be >= 1, got {chunk}")
-    setups = [_setup(model, y, inputs, samples, seed) for y in ys]
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    setups = [_setup(choice, y, inputs, samples, seed) for y in ys]
     cfgs = [
         SweepConfig(
             setup=setup.config,
@@ -205,7 +214,7 @@ def sweep(
 
 
 @click.command()
-@_MODEL
+@model_options
 @click.option("--c", "c", type=float, required=True, help="c = eta lam0.")
 @click.option("--n", "n", type=float, required=True, help="width.")
 @click.option("--y", type=float, default=1.0, show_default=True)
@@ -227,7 +236,11 @@ def sweep(
 @_INPUTS
 @_SAMPLES
 def simulate(
-    model: str,
+    model: str | None,
+    spec_ref: str | None,
+    momentum: float | None,
+    nesterov: bool,
+    weight_decay: float | None,
     c: float,
     n: float,
     y: float,
@@ -247,7 +260,8 @@ def simulate(
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
     from catapultlab.sim._trajectory import simulate_trajectories
 
-    setup = _setup(model, y, inputs, samples, seed)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    setup = _setup(choice, y, inputs, samples, seed)
     doc = simulate_trajectories(
         setup,
         c=c,

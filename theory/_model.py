@@ -186,10 +186,14 @@ class Model:
             self.state + self.params, (list(self.outputs), self.ntk.tolist()), modules="numpy"
         )
 
-    def _param_values(self, eta: float, n: float, x: np.ndarray | None, y: object) -> list:
+    def _param_values(
+        self, eta: float, n: float, x: np.ndarray | None, y: object, hyper: dict | None = None
+    ) -> list:
         x_vals = [] if not self.data else list(np.asarray(x, dtype=float).reshape(-1))
-        y_vals = list(np.atleast_1d(np.asarray(y, dtype=float)))
+        m = len(self.outputs)
+        y_vals = list(np.broadcast_to(np.asarray(y, dtype=float), (m,)).reshape(-1))
         values = {ETA: eta, WIDTH: n}
+        values.update({s: float((hyper or {}).get(s.name, 0.0)) for s in self.hyper})
         values.update(zip(self.labels, y_vals, strict=True))
         values.update(zip(self.data, x_vals, strict=True))
         return [values[p] for p in self.params]
@@ -202,15 +206,19 @@ class Model:
         n: float,
         y: object = 0.0,
         x: np.ndarray | None = None,
+        beta: float = 0.0,
+        kappa: float = 0.0,
     ) -> np.ndarray:
-        """One exact GD step of the state, in float64.
+        """One exact step of the state under the model's step rule, in float64.
 
         Args:
             state: current state, in the order of :attr:`state`.
             eta: learning rate.
             n: width.
             y: label(s), one per sample.
-            x: inputs ``(m, d)`` (full model only).
+            x: inputs ``(m, d)`` (models with data).
+            beta: momentum value (momentum/Nesterov models).
+            kappa: weight-decay value (weight-decay models).
 
         Returns:
             The next state.
@@ -220,7 +228,8 @@ class Model:
             >>> m.step(np.array([0.5, 2.0]), eta=0.1, n=100.0, y=0.0).round(6).tolist()
             [0.400012, 1.99905]
         """
-        out = self.numeric_map(*np.asarray(state, dtype=float), *self._param_values(eta, n, x, y))
+        values = self._param_values(eta, n, x, y, {"beta": beta, "kappa": kappa})
+        out = self.numeric_map(*np.asarray(state, dtype=float), *values)
         return np.asarray(out, dtype=float)
 
     def observe(

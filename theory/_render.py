@@ -100,11 +100,10 @@ def to_text(model: Model) -> str:
             continue
         c = sp.simplify(v * sp.Symbol("lam0", positive=True))
         lines.append(f"  {k}: eta = {v}   (c = eta*lam0 = {c})   [{how}]")
-    lines.append(
-        "fixed points of the scalar map (lam free where absent): "
-        + "; ".join(", ".join(f"{k} = {v}" for k, v in fp.items()) for fp in r["fixed_points"])
-    )
-    lines.append(f"multipliers at f = y: {', '.join(map(str, r['multipliers_at_label']))}")
+    if r["fixed_points"]:
+        fps = "; ".join(", ".join(f"{k} = {v}" for k, v in fp.items()) for fp in r["fixed_points"])
+        lines.append(f"fixed points of the scalar map (lam free where absent): {fps}")
+        lines.append(f"multipliers at f = y: {', '.join(map(str, r['multipliers_at_label']))}")
     if r["large_f_growth_of_lam"] is not None:
         lines.append(
             f"leading growth of lam' - lam as |f| -> oo: {r['large_f_growth_of_lam']} * f**2"

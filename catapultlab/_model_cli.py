@@ -1,0 +1,120 @@
+"""Model selection shared by ``derive``, ``simulate`` and ``sweep``.
+
+``MODEL`` is a built-in name (``uv``, ``full``) or ``--spec FILE.py:FUNC`` names a
+function returning a :class:`catapultlab.theory.ModelSpec`. ``--momentum B``
+(``--nesterov``) and ``--weight-decay K`` set the step rule of either.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from catapultlab._errors import CatapultError
+
+__all__ = ["model_options", "load_spec", "resolve_model"]
+
+BUILTIN = ("uv", "full")
+
+
+def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``MODEL``, ``--spec``, ``--momentum``, ``--nesterov``, ``--weight-decay``."""
+    options = [
+        click.argument("model", required=False),
+        click.option(
+            "--spec",
+            "spec_ref",
+            default=None,
+            help="your own model: FILE.py:FUNC, FUNC() returning a ModelSpec (instead of MODEL).",
+        ),
+        click.option(
+            "--momentum",
+            type=float,
+            default=None,
+            help="heavy-ball momentum beta in [0, 1) (optax/PyTorch convention).",
+        ),
+        click.option("--nesterov", is_flag=True, help="Nesterov momentum (with --momentum)."),
+        click.option(
+            "--weight-decay",
+            type=float,
+            default=None,
+            help="L2 weight decay kappa (added to the gradient).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def load_spec(reference: str) -> Any:
+    """Import ``FILE.py:FUNC`` and call it; it must return a ModelSpec.
+
+    Raises:
+        CatapultError: a missing file or function, an import error, or another return type.
+    """
+    from catapultlab.theory._spec import ModelSpec
+
+    path_text, sep, name = reference.rpartition(":")
+    if not sep or not path_text or not name:
+        raise CatapultError(f"--spec must be FILE.py:FUNC, got {reference!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise CatapultError(f"--spec: no such file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"_catapultlab_spec_{path.stem}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise CatapultError(f"--spec: cannot import {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as err:  # noqa: BLE001 - a user's file: report it on one line
+        raise CatapultError(
+            f"--spec: importing {path} failed: {type(err).__name__}: {err}"
+        ) from err
+    func = getattr(module, name, None)
+    if not callable(func):
+        raise CatapultError(f"--spec: {path} has no function {name!r}")
+    try:
+        spec = func()
+    except CatapultError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise CatapultError(f"--spec: {name}() failed: {type(err).__name__}: {err}") from err
+    if not isinstance(spec, ModelSpec):
+        raise CatapultError(f"--spec: {name}() returned {type(spec).__name__}, not a ModelSpec")
+    return spec
+
+
+def resolve_model(
+    model: str | None,
+    spec_ref: str | None,
+    momentum: float | None,
+    nesterov: bool,
+    weight_decay: float | None,
+) -> tuple[Any, Any, tuple[tuple[str, float], ...]]:
+    """The model source (a name or a ModelSpec), the step rule and its values.
+
+    Raises:
+        CatapultError: neither or both of MODEL and --spec, an unknown name, bad values.
+    """
+    from catapultlab.sim._setup import step_rule_for
+
+    if (model is None) == (spec_ref is None):
+        raise CatapultError("give a MODEL (uv or full) or --spec FILE.py:FUNC, not both")
+    if model is not None and model not in BUILTIN:
+        raise CatapultError(
+            f"unknown model {model!r}; choose one of {', '.join(BUILTIN)} or --spec FILE.py:FUNC"
+        )
+    step, hyper = step_rule_for(momentum, nesterov, weight_decay)
+    source: Any = model if model is not None else load_spec(spec_ref)  # type: ignore[arg-type]
+    if not isinstance(source, str) and step.kind == "gd" and not step.weight_decay:
+        step = source.step  # a spec file's own step rule stands unless flags override it
+        if step.has_velocity or step.weight_decay:
+            raise CatapultError(
+                f"{source.name!r} declares the step rule {step.label}: give its values with "
+                "--momentum/--weight-decay"
+            )
+    return source, step, hyper
