@@ -332,10 +332,10 @@ def reachable_states(model: Any, *, max_width: int = 10**6) -> Any:
     names = _all_vectors(model)
 
     @st.composite
-    def draw(data: Any) -> tuple[np.ndarray, int]:
-        n = data.draw(st.integers(1, max_width))
-        seed = data.draw(st.integers(0, 2**32 - 1))
-        scale = data.draw(st.floats(0.05, 2.0))
+    def draw(draw_value: Any) -> tuple[np.ndarray, int]:
+        n = draw_value(st.integers(1, max_width))
+        seed = draw_value(st.integers(0, 2**32 - 1))
+        scale = draw_value(st.floats(0.05, 2.0))
         G = sample_gram(p, n, 1, np.random.default_rng(seed))[0]
         k = len(model.spec.vectors)
         G[k:, :] *= scale
