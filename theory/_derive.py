@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from catapultlab._errors import CatapultError
 from catapultlab.theory._algebra import (
     VecExpr,
     Word,
@@ -40,7 +41,7 @@ __all__ = ["GramDerivation", "NotClosedError", "derive_gram", "inner_symbols_in"
 MatrixStep = list[tuple[sp.Expr, Word, Word]]
 
 
-class NotClosedError(Exception):
+class NotClosedError(CatapultError):
     """The model's inner products do not close on a finite state.
 
     Attributes:
