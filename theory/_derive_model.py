@@ -305,4 +305,5 @@ def _catapult_time(scaling: Scaling, rec: LinearRecursion) -> sp.Expr | None:
     z = sp.Symbol("z")
     roots = sp.solve(rec.charpoly, z)
     modulus = sp.Abs(roots[0]) if len(roots) == 1 else sp.Max(*(sp.Abs(r) for r in roots))
-    return sp.simplify(gap * sp.log(WIDTH) / sp.log(modulus.subs(C_LIN, C)))
+    t = gap * sp.log(WIDTH) / sp.log(modulus.subs(C_LIN, C))
+    return sp.simplify(t) if len(roots) == 1 else t
