@@ -20,15 +20,29 @@ def _plt() -> Any:
     return plt
 
 
-def theory_c_boundaries(model: Any) -> dict[str, float]:
-    """The theory layer's boundaries in ``eta`` (functions of ``lam0``) turned into c = eta lam0."""
-    import sympy as sp
+def theory_c_boundaries(model: Any, hyper: dict[str, float] | None = None) -> dict[str, float]:
+    """The model's derived boundaries as values of c = eta lam0 (at the step-rule values).
 
-    out = {}
-    for name, expr in model.boundaries.items():
-        lam0 = [s for s in expr.free_symbols if s.name == "lam0"]
-        out[name] = float(sp.simplify(expr * lam0[0])) if lam0 else float("nan")
+    Boundaries the model does not have are left out; boundaries at the same c are
+    merged into one entry (``"lazy_catapult=loss_rises"``).
+    """
+    out: dict[str, float] = {}
+    for name, c in model.edges(**(hyper or {})).items():
+        if c is None:
+            continue
+        same = [k for k, v in out.items() if abs(v - c) < 1e-9]
+        if same:
+            out[f"{same[0]}={name}"] = out.pop(same[0])
+        else:
+            out[name] = c
     return out
+
+
+def _hyper_of(ds: Any) -> dict[str, float]:
+    import json
+
+    config = json.loads(ds.attrs.get("config", "{}"))
+    return dict(config.get("setup", {}).get("hyper", {}))
 
 
 Paths = str | Path | Sequence[str | Path]
@@ -86,7 +100,7 @@ def phase_diagram(
                 rows = y[ds[flag].values.astype(bool)]
                 ax.plot(np.full(rows.size, x0), rows, m, color="k", ms=6)
     if model is not None:
-        for name, cv in theory_c_boundaries(model).items():
+        for name, cv in theory_c_boundaries(model, _hyper_of(ds)).items():
             ax.axvline(cv, color="w", ls="--", lw=1.5)
             ax.text(
                 cv,
@@ -122,7 +136,10 @@ def trajectory_figure(doc: dict[str, Any], path: str | Path) -> None:
     axes[0].set_ylabel("f_t")
     lam = np.array([np.nan if v is None else v for v in doc["lam"]], dtype=float)
     axes[1].plot(t, doc["eta"] * lam)
-    axes[1].axhline(2, color="k", ls="--", lw=0.8)
+    edge = doc.get("edges_c", {}).get("lazy_catapult")
+    if edge is not None:
+        axes[1].axhline(edge, color="k", ls="--", lw=0.8, label=f"derived stability edge {edge:g}")
+        axes[1].legend(fontsize=7)
     axes[1].set_ylabel("eta lam_t")
     loss = np.array([np.nan if v is None else v for v in doc["loss"]], dtype=float)
     axes[2].semilogy(t, loss)

@@ -168,6 +168,9 @@ def simulate_trajectories(
         "eta_lam_final": None if lam_final is None else float(eta * lam_final),
         "exact": bool(exact),
         "dtype": "float64" if exact else dtype,
+        "step_rule": setup.model.step_rule.label,
+        "hyper": dict(setup.hyper),
+        "edges_c": setup.model.edges(**dict(setup.hyper)),
         "thresholds": {
             "converge_loss": stop.converge_loss,
             "diverge_loss": stop.diverge_loss(n),

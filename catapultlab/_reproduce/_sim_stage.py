@@ -257,9 +257,12 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     # maps depend on y and n only through ytilde (and g0 = f0 / sqrt(n) -> 0), so flat in n
     yt0 = float(s["collapse_ytilde"])
     cns = [int(v) for v in s["collapse_n"]]
+    from catapultlab.theory import uv_model
+
+    a_label = uv_model().scaling.output_exponent  # labels scale like outputs: y = n^a ytilde
     col = [
         _sweep(
-            yt0 * np.sqrt(m),
+            yt0 * float(m) ** float(a_label),
             _grid(s["finite_c"]),
             [m],
             s["finite_ensemble"],
@@ -355,7 +358,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             ci_high=slope + 1.96 * slope_se,
             predicted=0.0,
             relation="=",
-            source="derived exponent a = 1/2: only y/sqrt(n) enters the rescaled maps",
+            source=f"derived exponent a = {a_label}: only y/n^a enters the rescaled maps",
         )
     )
     numbers.append(

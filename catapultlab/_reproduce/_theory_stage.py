@@ -24,7 +24,7 @@ def derived_predictions() -> dict[str, float]:
 
     m = uv_model()
     b = {k: float(sp.simplify(v * LAM0)) for k, v in m.boundaries.items()}
-    a = m.scalar.scaling_exponent
+    a = m.scaling.output_exponent
     dlam = sp.expand(m.maps[LAM] - LAM)
     exps = {sp.powsimp(t, force=True).as_coeff_exponent(WIDTH)[1] for t in sp.Add.make_args(dlam)}
     return {
@@ -39,7 +39,7 @@ def tpeak_slope(c: float) -> float:
     """``d t_catapult / d ln n`` at ``c``, from the derived leading-order catapult time."""
     from catapultlab.theory import WIDTH, C, uv_model
 
-    t = uv_model().scalar.catapult_time
+    t = uv_model().catapult_time
     return float(sp.diff(t, WIDTH).subs(C, c) * WIDTH)
 
 
