@@ -6,4 +6,7 @@ model = uv_model()
 print("state:", [s.name for s in model.state], "closed:", model.closed)
 for name, eta in model.boundaries.items():
     print(f"{name}: c = eta*lam0 = {eta * LAM0}")
-print(to_latex(model).splitlines()[2])
+# the exact maps, factored through the residual r = f - y (LaTeX, as typeset in the docs)
+for line in to_latex(model).splitlines():
+    if line.startswith(("f'", r"\lambda'")):
+        print(line)
