@@ -271,12 +271,12 @@ def sections(model: Model) -> list[Section]:
     scaled = _scaled_rows(model)
     if scaled:
         a = model.scalar.scaling_exponent
-        title = f"with f = n**({a}) g, y = n**({a}) ytilde the maps lose n ({source['scalar']})"
+        title = f"with f = n^({a}) g, y = n^({a}) ytilde the maps lose n ({source['scalar']})"
         out.append(Section(title, tuple(scaled)))
     t = model.scalar.catapult_time
     out.append(
         Section(
-            "leading-order catapult time (steps, c = eta*lam0)",
+            "leading-order catapult time (steps, c = eta lam0)",
             (Row("t_catapult", text(t), r"t_{\text{catapult}}", latex(t), source["scalar"]),),
         )
     )
