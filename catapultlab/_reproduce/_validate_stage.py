@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._uncertainty import bracket_se
 from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure, write_nc
+from catapultlab._uncertainty import bracket_se
 
 __all__ = ["run_validate"]
 
