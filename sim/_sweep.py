@@ -397,8 +397,10 @@ def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".nc")
     os.close(fd)
+    from catapultlab._cf import cf_attributes
+
     try:
-        ds.to_netcdf(tmp, engine="scipy")
+        cf_attributes(ds.copy()).to_netcdf(tmp, engine="scipy")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
