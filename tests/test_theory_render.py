@@ -12,6 +12,7 @@ from sympy.parsing.latex import parse_latex
 
 from catapultlab._cli import main
 from catapultlab.theory import (
+    ETA,
     full_model,
     inner_symbol,
     parse_expr,
@@ -321,3 +322,17 @@ def test_cli_bad_input_is_one_line(argv: list[str], capsys: pytest.CaptureFixtur
     assert captured.out == ""
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("catapultlab: error:")
+
+
+def test_a_step_that_does_not_reproduce_the_map_is_not_shown_as_one() -> None:
+    model = uv_model()
+    gram = dataclasses.replace(model.gram, maps={s: e + ETA**3 for s, e in model.gram.maps.items()})
+    odd = dataclasses.replace(model, gram=gram)
+    text = to_text(odd)
+    assert "the step form is not shown" in text and "parameter step" not in text
+    maps = _section(_text_rows(text), "exact one-step maps")
+    for s in odd.state:  # the engine's own maps instead, still parsing back
+        assert _same(parse_expr(maps[f"{s.name}'"], odd), odd.maps[s])
+    data = json.loads(to_json(odd))
+    assert data["derivation"] is None and "does not reproduce" in data["derivation_unavailable"]
+    assert json.loads(to_json(model))["derivation_unavailable"] is None

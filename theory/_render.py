@@ -20,14 +20,16 @@ from catapultlab.theory._boundaries import C
 from catapultlab.theory._model import Model
 from catapultlab.theory._render_format import LATEX_NAMES, bracket, grouped, parse_text, text
 from catapultlab.theory._render_sections import Section, provenance, sections
-from catapultlab.theory._render_steps import readable_derivation
+from catapultlab.theory._render_steps import readable_or_reason
 from catapultlab.theory._spec import ETA
 
 __all__ = ["report", "to_json", "to_text", "to_latex", "LATEX_NAMES", "parse_expr"]
 
 
-def _derivation(model: Model) -> dict[str, Any]:
-    d = readable_derivation(model)
+def _derivation(model: Model) -> dict[str, Any] | None:
+    d, _ = readable_or_reason(model)
+    if d is None:
+        return None
     vectors = {w: sp.Symbol(w) for w in model.gram.spec.vectors}
     steps = {
         w: vectors[w] - ETA * sp.Add(*(g * vectors[word[-1]] for g, word in terms))
@@ -77,6 +79,7 @@ def report(model: Model) -> dict[str, Any]:
         "catapult_time": scalar.catapult_time,
         "notes": list(model.notes),
         "derivation": _derivation(model),
+        "derivation_unavailable": readable_or_reason(model)[1] or None,
         "inner_products": {s.name: bracket(s) for s in sorted(gram_symbols, key=str)},
         "provenance": provenance(model),
     }
@@ -189,5 +192,7 @@ def parse_expr(source: str, model: Model) -> sp.Expr:
         symbols |= e.free_symbols
     symbols |= {C, sp.Symbol("lam0", positive=True)}
     names = {s.name: s for s in symbols}
-    names |= readable_derivation(model).symbols
+    d, _ = readable_or_reason(model)
+    if d is not None:
+        names |= d.symbols
     return parse_text(source, names)

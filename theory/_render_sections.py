@@ -16,7 +16,7 @@ import sympy as sp
 from catapultlab.theory._boundaries import LAM0
 from catapultlab.theory._model import Model
 from catapultlab.theory._render_format import grouped, latex, latex_symbol, text
-from catapultlab.theory._render_steps import ReadableDerivation, readable_derivation
+from catapultlab.theory._render_steps import ReadableDerivation, readable_or_reason
 from catapultlab.theory._spec import ETA
 
 __all__ = ["Row", "Section", "sections", "provenance", "factored_text"]
@@ -245,9 +245,15 @@ def _boundary_rows(model: Model, source: dict[str, str]) -> list[Row]:
 
 def sections(model: Model) -> list[Section]:
     """The derivation of ``model`` as titled sections (steps, maps, where, boundaries...)."""
-    d = readable_derivation(model)
+    d, reason = readable_or_reason(model)
     source = provenance(model)
     own = f"model {model.name}"
+    if d is None:
+        maps = tuple(
+            _row(s, (text(model.maps[s]), latex(model.maps[s])), prime=True) for s in model.state
+        )
+        title = f"exact one-step maps of {own} (the step form is not shown: {reason})"
+        return [Section(title, maps), *_tail(model, source, own)]
     out = [Section("parameter step (gradient descent, learning rate eta)", tuple(_step_rows(d)))]
     gram_rows = tuple(_row(s, _eta_series(expr), prime=True) for s, expr in d.gram_updates.items())
     if d.factored_changes:
@@ -265,6 +271,11 @@ def sections(model: Model) -> list[Section]:
     else:
         out.append(Section(f"exact one-step maps of {own}: the Gram update", gram_rows))
     out.append(Section("where", tuple(_where_rows(d, model))))
+    return out + _tail(model, source, own)
+
+
+def _tail(model: Model, source: dict[str, str], own: str) -> list[Section]:
+    out = []
     out.append(
         Section(f"phase boundaries of {own} (learning rate)", tuple(_boundary_rows(model, source)))
     )

@@ -25,7 +25,11 @@ from catapultlab.theory._algebra import VecExpr, inner, symbol_words, vec, vec_a
 from catapultlab.theory._model import Model
 from catapultlab.theory._spec import ETA
 
-__all__ = ["ReadableDerivation", "readable_derivation"]
+__all__ = ["NoReadableFormError", "ReadableDerivation", "readable_derivation", "readable_or_reason"]
+
+
+class NoReadableFormError(ValueError):
+    """The model's step cannot be written as ``w' = w - eta sum g word`` that reproduces it."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,8 @@ def _output_symbols(model: Model) -> tuple[sp.Symbol, ...]:
 
 
 def _check(ok: bool, what: str, model: str) -> None:
-    if not ok:  # pragma: no cover - a mismatch is a bug in this module
-        raise RuntimeError(f"readable form of {model}: {what} does not reproduce the derived map")
+    if not ok:
+        raise NoReadableFormError(f"{what} of model {model} does not reproduce the derived map")
 
 
 def _coefficients(
@@ -127,7 +131,8 @@ def readable_derivation(model: Model) -> ReadableDerivation:
         The checked parts; see :class:`ReadableDerivation`.
 
     Raises:
-        ValueError: the model has matrix parameters (its words are not single vectors).
+        NoReadableFormError: the model has matrix parameters, or a part written this way does
+            not reproduce the engine's map (e.g. a step rule with more state than plain GD).
 
     Example:
         >>> from catapultlab.theory import uv_model
@@ -146,7 +151,9 @@ def readable_derivation(model: Model) -> ReadableDerivation:
 def _readable(model: Model) -> ReadableDerivation:
     gram = model.gram
     if gram.spec.matrices:
-        raise ValueError(f"model {model.name!r} has matrix parameters; no vector-step form")
+        raise NoReadableFormError(
+            f"model {model.name!r} has matrix parameters; no vector-step form"
+        )
     f_syms = _output_symbols(model)
     outputs = dict(zip(f_syms, gram.outputs, strict=True))
     labels = tuple(gram.spec.targets)
@@ -192,3 +199,11 @@ def _readable(model: Model) -> ReadableDerivation:
         projection=projection,
         factored_changes=factored_changes,
     )
+
+
+def readable_or_reason(model: Model) -> tuple[ReadableDerivation | None, str]:
+    """:func:`readable_derivation`, or ``None`` and the reason it does not exist."""
+    try:
+        return readable_derivation(model), ""
+    except NoReadableFormError as exc:
+        return None, str(exc)
