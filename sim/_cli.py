@@ -194,21 +194,9 @@ def sweep(
     if as_json:
         click.echo(_dumps(doc))
         return
-    click.echo(
-        f"{'y':>6} {'n':>8} {'c_divergent':>12} {'95% CI':>22} {'c_catapult':>11} {'95% CI':>22}"
-    )
-    for b in doc["boundaries"]:
+    from catapultlab.sim._sweep import boundary_table
 
-        def fmt(v: float | None) -> str:
-            return "-" if v is None else f"{v:.4f}"
-
-        def ci(v: list[float | None] | None) -> str:
-            return "-" if not v else f"[{fmt(v[0])}, {fmt(v[1])}]"
-
-        click.echo(
-            f"{b.get('y', ys[0]):>6g} {b['n']:>8} {fmt(b['c_divergent']):>12} {ci(b['c_divergent_ci']):>22} "
-            f"{fmt(b['c_catapult']):>11} {ci(b['c_catapult_ci']):>22}"
-        )
+    click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0]))
     if out:
         click.echo(f"wrote {out}")
 

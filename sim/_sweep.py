@@ -16,7 +16,10 @@ grid is NaN (``null`` in JSON) with ``<name>_below_grid`` / ``<name>_above_grid`
 set (e.g. ``c_catapult_below_grid`` when the first ``c`` already has half its
 losses rising). Per ``c`` where
 every width is mostly catapult: fits ``log(peak_loss) = a + b log n`` and
-``t_peak = a + b ln n`` on the catapult runs' medians.
+``t_peak = a + b ln n`` on the catapult runs' medians (the ``t_peak`` slope's
+interval and standard error from a bootstrap over those runs,
+:func:`catapultlab.sim._bootstrap_fit.median_line_bootstrap`: integer medians make
+the residual-based error meaningless).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab.sim._bootstrap_fit import median_line_bootstrap
 from catapultlab.sim._ensemble import (
     SEED_BLOCK,
     ChunkTask,
@@ -43,7 +47,7 @@ from catapultlab.sim._ensemble import (
     run_chunk,
     validate_common,
 )
-from catapultlab.sim._phases import Phase
+from catapultlab.sim._phases import PHASE_NAMES, Phase
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._stats import boundary, fit_line
 from catapultlab.sim._stop import StopRule
@@ -53,6 +57,7 @@ __all__ = [
     "parse_c_range",
     "parse_widths",
     "run_sweep",
+    "boundary_table",
     "sweep_to_json",
     "write_netcdf",
 ]
@@ -269,17 +274,18 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
     import xarray as xr
 
     C, N, Q = len(cfg.c), len(cfg.n), len(QUANTILES)
-    p = {name: np.zeros((C, N)) for name in ("lazy", "catapult", "divergent", "unresolved")}
+    p = {name: np.zeros((C, N)) for name in PHASE_NAMES}
     p_rise = np.zeros((C, N))
     q_eta = np.full((C, N, Q), np.nan)
     q_peak = np.full((C, N, Q), np.nan)
     q_tpeak = np.full((C, N, Q), np.nan)
     cat_peak = np.full((C, N), np.nan)
     cat_tpeak = np.full((C, N), np.nan)
+    cat_tpeak_members: dict[tuple[int, int], np.ndarray] = {}
     for (ic, jn), o in cells.items():
         K = o.phase.size
-        for ph in Phase:
-            p[ph.name.lower()][ic, jn] = np.count_nonzero(o.phase == ph) / K
+        for ph, name in zip(Phase, PHASE_NAMES, strict=True):
+            p[name][ic, jn] = np.count_nonzero(o.phase == ph) / K
         p_rise[ic, jn] = np.count_nonzero(o.rose) / K
         conv = (o.phase == Phase.LAZY) | (o.phase == Phase.CATAPULT)
         n = cfg.n[jn]
@@ -290,6 +296,7 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
         if cat.any():
             cat_peak[ic, jn] = np.median(o.peak_loss[cat])
             cat_tpeak[ic, jn] = np.median(o.t_peak[cat])
+        cat_tpeak_members[(ic, jn)] = o.t_peak[cat]
     c = np.asarray(cfg.c, dtype=float)
     bounds = {
         f"{name}{suffix}": np.full(N, np.nan)
@@ -334,15 +341,18 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
     for ic in fit_c:
         f1 = fit_line(logn, np.log(cat_peak[ic]))
         f2 = fit_line(logn, cat_tpeak[ic])
+        # integer medians: the uncertainty is a bootstrap over the catapult trajectories
+        members = [cat_tpeak_members[(ic, jn)] for jn in range(N)]
+        bt = median_line_bootstrap(logn, members, resamples=cfg.bootstrap, seed=cfg.seed + ic)
         fits["peak_exponent"].append(f1.slope)
         fits["peak_exponent_lo"].append(f1.slope_ci[0])
         fits["peak_exponent_hi"].append(f1.slope_ci[1])
         fits["peak_exponent_se"].append(f1.slope_se)
         fits["peak_prefactor"].append(float(np.exp(f1.intercept)))
         fits["tpeak_slope"].append(f2.slope)
-        fits["tpeak_slope_lo"].append(f2.slope_ci[0])
-        fits["tpeak_slope_hi"].append(f2.slope_ci[1])
-        fits["tpeak_slope_se"].append(f2.slope_se)
+        fits["tpeak_slope_lo"].append(bt.low)
+        fits["tpeak_slope_hi"].append(bt.high)
+        fits["tpeak_slope_se"].append(bt.se)
         fits["tpeak_intercept"].append(f2.intercept)
     ds = xr.Dataset(
         {
@@ -387,8 +397,10 @@ def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".nc")
     os.close(fd)
+    from catapultlab._cf import cf_attributes
+
     try:
-        ds.to_netcdf(tmp, engine="scipy")
+        cf_attributes(ds.copy()).to_netcdf(tmp, engine="scipy")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -409,6 +421,53 @@ def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
+def _cell(b: dict[str, Any], name: str, c_grid: tuple[float, ...]) -> list[str]:
+    """Value, ± s.e. and 95% CI cells of one boundary; out of grid says which side."""
+    if b[name] is not None:
+        lo, hi = b[f"{name}_ci"]
+        ci = "[" + ", ".join("open" if v is None else f"{v:.4f}" for v in (lo, hi)) + "]"
+        se = "" if b[f"{name}_se"] is None else f"{b[f'{name}_se']:.4f}"
+        return [f"{b[name]:.4f}", se, ci]
+    if b[f"{name}_below_grid"]:
+        return [f"below {c_grid[0]:g}", "", ""]
+    if b[f"{name}_above_grid"]:
+        return [f"above {c_grid[-1]:g}", "", ""]
+    return ["none", "", ""]  # pragma: no cover - a boundary is on, below or above the grid
+
+
+def boundary_table(
+    boundaries: list[dict[str, Any]], *, c_grid: tuple[float, ...], label: float
+) -> str:
+    """The sweep's boundary table for people (the rows of :func:`sweep_to_json`).
+
+    Args:
+        boundaries: ``sweep_to_json(ds)["boundaries"]`` (rows may carry a ``y``).
+        c_grid: the swept ``c`` values (for out-of-grid boundaries).
+        label: the label of rows without a ``y``.
+
+    Returns:
+        A header that states the ± convention, then one line per ``(y, n)``.
+    """
+    from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
+
+    names = ("c_divergent", "c_catapult")
+    head = f"{'y':>6} {'n':>8}" + "".join(
+        f" {name:>12} {PLUS_MINUS:>8} {'95% CI':>20}" for name in names
+    )
+    lines = [
+        f"{CONVENTION} s.e.: bootstrap over trajectories combined with the grid resolution "
+        "dc/sqrt(12); CI: bootstrap percentile widened by half a grid cell.",
+        head,
+    ]
+    for b in boundaries:
+        row = f"{b.get('y', label):>6g} {b['n']:>8}"
+        for name in names:
+            value, se, ci = _cell(b, name, c_grid)
+            row += f" {value:>12} {se:>8} {ci:>20}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
 def sweep_to_json(ds: Any) -> dict[str, Any]:
     """The ``--json`` document of a sweep dataset."""
     cells = []
@@ -419,11 +478,10 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
                 {
                     "c": float(c),
                     "n": int(n),
-                    "p_diverge": float(ds["p_divergent"].values[i, j]),
-                    "p_catapult": float(ds["p_catapult"].values[i, j]),
-                    "p_lazy": float(ds["p_lazy"].values[i, j]),
-                    "p_unresolved": float(ds["p_unresolved"].values[i, j]),
-                    "p_rise": float(ds["p_rise"].values[i, j]),
+                    **{
+                        f"p_{name}": float(ds[f"p_{name}"].values[i, j])
+                        for name in (*PHASE_NAMES, "rise")
+                    },
                     "median_eta_lam_final": _num(ds["eta_lam_final"].values[i, j, mid]),
                     "quartiles_eta_lam_final": [_num(v) for v in ds["eta_lam_final"].values[i, j]],
                     "median_peak_loss_over_n": _num(ds["peak_loss_over_n"].values[i, j, mid]),

@@ -1,7 +1,8 @@
-"""The docs build with `mkdocs build --strict`; the examples run."""
+"""The docs build with `mkdocs build --strict`, typeset and offline; the examples run."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -13,23 +14,70 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
-def test_docs_build_strict(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent))
     assert mkdocs is not None, "mkdocs is part of the test extra: pip install -e '.[test]'"
-    site = tmp_path / "site"
+    out = tmp_path_factory.mktemp("docs") / "site"
     proc = subprocess.run(
-        [mkdocs, "build", "--strict", "-d", str(site)],
+        [mkdocs, "build", "--strict", "-d", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    uv = (site / "derivations" / "uv" / "index.html").read_text()
-    assert "lambda_catapult" in uv or "catapult_divergent" in uv
-    assert (site / "api" / "theory" / "index.html").is_file()
-    api = (site / "python-api" / "index.html").read_text()
-    assert "compare_linear_network_with_map" in api
+    return out
+
+
+def _html(site: Path, page: str) -> str:
+    return (site / page / "index.html").read_text()
+
+
+def test_derivation_pages_are_typeset_maths(site: Path) -> None:
+    for page in ("derivations/uv", "derivations/full"):
+        html = _html(site, page)
+        maths = re.findall(r'<div class="arithmatex">(.*?)</div>', html, flags=re.S)
+        assert len(maths) >= 5, page  # steps, Gram update, maps, where, boundaries...
+        assert all(r"\begin{aligned}" in m for m in maths)
+        assert r"\langle" in html and "u1_{u1}" not in html
+    uv = _html(site, "derivations/uv")
+    assert "catapult/divergent" in uv and r"\eta r \left(\lambda" in uv
+
+
+def test_mathjax_is_served_from_the_site(site: Path) -> None:
+    js = site / "js" / "mathjax" / "tex-svg.js"
+    assert js.stat().st_size > 100_000
+    for page in site.rglob("*.html"):
+        scripts = re.findall(r'<script[^>]+src="([^"]+)"', page.read_text())
+        assert not [s for s in scripts if re.match(r"(https?:)?//", s)], page
+        stylesheets = re.findall(r'<link[^>]+href="(https?://[^"]+)"', page.read_text())
+        assert not [s for s in stylesheets if "fonts" in s], page
+
+
+def test_api_reference_is_the_public_api(site: Path) -> None:
+    import catapultlab.sim
+    import catapultlab.theory
+    import catapultlab.validate
+
+    for layer, pkg in (
+        ("theory", catapultlab.theory),
+        ("sim", catapultlab.sim),
+        ("validate", catapultlab.validate),
+    ):
+        html = _html(site, f"api/{layer}")
+        headings = set(re.findall(r'id="catapultlab\.[a-z_.]+\.([A-Za-z_0-9]+)"', html))
+        assert set(pkg.__all__) <= headings, set(pkg.__all__) - headings
+        assert not re.search(r"__\w+__", html), layer
+        assert not re.search(r"/(work|tmp|root|home)/", html), layer
+    theory = _html(site, "api/theory")
+    for name in ("ModelSpec", "inner_symbol", "derive_gram", "project", "derive_scalar_boundaries"):
+        assert f'id="catapultlab.theory.{name}"' in theory, name
+    assert "Declare a model" in theory
+
+
+def test_python_api_page(site: Path) -> None:
+    assert "compare_linear_network_with_map" in _html(site, "python-api")
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])

@@ -34,6 +34,7 @@ __all__ = [
     "ModelSpec",
     "NotClosedError",
     "Projection",
+    "ReadableDerivation",
     "ScalarBoundaries",
     "deep_linear_spec",
     "derive_gram",
@@ -44,6 +45,7 @@ __all__ = [
     "parse_expr",
     "pretty_inner",
     "project",
+    "readable_derivation",
     "report",
     "to_json",
     "to_latex",
@@ -100,6 +102,10 @@ _WHERE = {
         "to_json",
         "to_latex",
         "to_text",
+    ),
+    "_render_steps": (
+        "ReadableDerivation",
+        "readable_derivation",
     ),
     "_spec": (
         "ETA",

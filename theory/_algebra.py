@@ -81,7 +81,7 @@ def dot(a: Word | str, b: Word | str) -> sp.Symbol:
 
     Example:
         >>> dot("u", "v"), dot("v", ("W", "u"))
-        (u_v, v_W_u)
+        (u_v, u_WT_v)
     """
     wa = (a,) if isinstance(a, str) else tuple(a)
     wb = (b,) if isinstance(b, str) else tuple(b)

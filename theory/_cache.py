@@ -3,7 +3,8 @@
 A warm ``sweep`` or ``simulate`` then spends no time in SymPy. Each entry is
 ``<user cache>/models/<key>.pkl``: a SHA-256 of the payload, a newline, and the
 pickled ``(inner-product words, Model)``. The key covers the declaration's content
-(outputs, parameters, data, step rule, a restriction) and :data:`ENGINE_VERSION`;
+(outputs, parameters, data, step rule, a restriction), :data:`ENGINE_VERSION` and a
+hash of the theory layer's source files;
 a payload whose hash does not match is derived again (one warning line), never
 loaded. Writes are atomic (temporary file in the same folder, then ``os.replace``).
 The cache root is ``$CATAPULTLAB_CACHE`` or ``~/.cache/catapultlab``; set
@@ -13,6 +14,7 @@ The cache root is ``$CATAPULTLAB_CACHE`` or ``~/.cache/catapultlab``; set
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import pickle
@@ -44,9 +46,19 @@ def model_cache_dir() -> Path | None:
     return path if os.access(path, os.W_OK) else None
 
 
+@functools.cache
+def _source_hash() -> str:
+    """Hash of the theory layer's source: any code change derives models anew."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _key(spec: ModelSpec, restriction: ModelSpec | None) -> str:
     parts = spec_key(spec) + (spec_key(restriction) if restriction is not None else "")
-    return hashlib.sha256(f"{ENGINE_VERSION}:{parts}".encode()).hexdigest()[:24]
+    text = f"{ENGINE_VERSION}:{_source_hash()}:{parts}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _words(model: Model) -> dict[sp.Symbol, tuple]:

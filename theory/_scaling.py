@@ -60,8 +60,12 @@ class Scaling:
         return not self.reason
 
 
+_SCALED_NAMES = {"f": "g", "y": "ytilde", "eta": "etatilde"}
+
+
 def _scaled(s: sp.Symbol) -> sp.Symbol:
-    return sp.Symbol(s.name + "_s", real=True)
+    """The rescaled variable: ``f -> g``, ``y -> ytilde``, others ``name_s``."""
+    return sp.Symbol(_SCALED_NAMES.get(s.name, s.name + "_s"), real=True)
 
 
 def leading_exponent(expr: sp.Expr, exponents: dict[sp.Symbol, sp.Expr | None]) -> sp.Expr | None:

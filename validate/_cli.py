@@ -150,8 +150,15 @@ def validate_cmd(
         click.echo(
             f"{r.c:8.4g} {r.phase:>10} {r.final_loss:11.4g} {r.max_loss_ratio:9.3g} {el:>9} {ta:>8}"
         )
+    from catapultlab._uncertainty import CONVENTION, bracket_se
+
+    click.echo(f"{CONVENTION} s.e. of a boundary bracketed to width w: w/sqrt(12).")
     for name, b in (("c_loss", res.c_loss), ("c_sharp", res.c_sharp), ("c_max", res.c_max)):
-        val = "not found on grid" if b.value is None else f"{b.value:.4g} +- {b.uncertainty:.2g}"
+        val = (
+            "not found on grid"
+            if b.value is None
+            else f"{b.value:.4g} ± {bracket_se(b.uncertainty):.2g} (bracket width {b.uncertainty:.2g})"
+        )
         click.echo(f"{name} = {val}")
     for row in comparison_table(res):
         click.echo(

@@ -137,6 +137,11 @@ def _attr(v: Any) -> Any:
     return v
 
 
+def _number(v: float | None) -> float:
+    """A number attribute: NaN where there is none (not the string ``"none"``)."""
+    return float("nan") if v is None else float(v)
+
+
 def sweep_to_xarray(res: SweepResult) -> Any:
     """The sweep as an ``xarray.Dataset`` with dims ``(c, step)``; config as attributes.
 
@@ -171,9 +176,10 @@ def sweep_to_xarray(res: SweepResult) -> Any:
         lam0_residual=res.lam0_residual,
         loss0=res.loss0,
         phase_names=",".join(PHASE_NAMES),
-        c_loss=_attr(res.c_loss.value),
-        c_sharp=_attr(res.c_sharp.value),
-        c_max=_attr(res.c_max.value),
+        c_loss=_number(res.c_loss.value),
+        c_sharp=_number(res.c_sharp.value),
+        c_max=_number(res.c_max.value),
+        config=json.dumps(dataclasses.asdict(res.config), sort_keys=True),
         comparison=json.dumps([dataclasses.asdict(r) for r in comparison_table(res)]),
     )
     coords = {"c": np.array([r.c for r in res.runs]), "step": np.arange(steps + 1)}
@@ -189,4 +195,6 @@ def write_netcdf(res: SweepResult, path: str) -> None:
     import importlib.util
 
     engine = "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"
-    sweep_to_xarray(res).to_netcdf(path, engine=engine)
+    from catapultlab._cf import cf_attributes
+
+    cf_attributes(sweep_to_xarray(res)).to_netcdf(path, engine=engine)

@@ -134,5 +134,7 @@ def write_nc(ds: Any, out: Path, name: str) -> str:
     d = out / "data"
     d.mkdir(parents=True, exist_ok=True)
     path = d / f"{name}.nc"
-    ds.to_netcdf(path, engine="scipy")
+    from catapultlab._cf import cf_attributes
+
+    cf_attributes(ds.copy()).to_netcdf(path, engine="scipy")
     return f"data/{name}.nc"

@@ -15,14 +15,15 @@ from typing import Any
 import numpy as np
 
 from catapultlab._reproduce._common import fmt, write_nc
+from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
 
-__all__ = ["write_report", "TABLE_COLUMNS", "number_cells"]
+__all__ = ["write_report", "TABLE_COLUMNS", "number_cells", "tex_sections"]
 
 TABLE_COLUMNS = (
     "key",
     "quantity",
     "measured",
-    "± s.e.",
+    PLUS_MINUS,
     "95% interval",
     "predicted",
     "test",
@@ -49,6 +50,33 @@ def number_cells(n: dict[str, Any]) -> list[str]:
         "" if n["agrees"] is None else fmt(n["agrees"]),
         n["source"],
     ]
+
+
+def tex_sections(tex: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    r"""The ``(title, [(lhs, rhs, note), ...])`` sections of a ``catapultlab derive`` LaTeX file.
+
+    Example:
+        >>> tex_sections("% maps\n\\begin{align}\nf' &= f - r && \\text{uv}\n\\end{align}")
+        [('maps', [("f'", 'f - r', '\\text{uv}')])]
+    """
+    out: list[tuple[str, list[tuple[str, str, str]]]] = []
+    title = ""
+    for line in tex.splitlines():
+        if line.startswith("% "):
+            title = line[2:]
+        elif line == r"\begin{align}":
+            out.append((title, []))
+        elif "&=" in line and out:
+            lhs, rest = line.removesuffix(r" \\").split("&=", 1)
+            rhs, _, note = rest.partition("&&")
+            out[-1][1].append((lhs.strip(), rhs.strip(), note.strip()))
+    return out
+
+
+def _mathml(tex: str) -> str:
+    from latex2mathml.converter import convert
+
+    return convert(tex)
 
 
 def _numbers_nc(numbers: list[dict[str, Any]], out: Path) -> None:
@@ -91,14 +119,21 @@ def _blocks(
     b.append(
         (
             "p",
-            "Uncertainties are one standard error (bootstrap over ensemble members combined with the grid resolution for the uv model; bracket width / sqrt(12) for the network sweeps); intervals are 95%. Test '=' agrees when the prediction lies in the interval or within 2 s.e.; '<=' and '>' compare directly.",
+            f"{CONVENTION} The standard error is the bootstrap one over ensemble members combined with the grid resolution dc / sqrt(12) for the uv model, the bootstrap over trajectories for the t_peak fit, and bracket width / sqrt(12) for the network sweeps. Test '=' agrees when the prediction lies in the interval or within 2 s.e.; '<=' and '>' compare directly.",
         )
     )
     b.append(("table", list(TABLE_COLUMNS), [number_cells(n) for n in numbers]))
     b.append(("h2", "Derivation (catapultlab.theory)"))
+    b.append(
+        (
+            "p",
+            "Derived by catapultlab.theory in this run (the same derivation as catapultlab derive; LaTeX source in theory/*.tex). The note beside a value names the model it belongs to, and the restriction it was derived on if any.",
+        )
+    )
     for name, path in results["theory"]["latex"].items():
         b.append(("h3", name))
-        b.append(("pre", (out / path).read_text()))
+        for title, rows in tex_sections((out / path).read_text()):
+            b.append(("math", title, rows))
     titles = {"sim": "Simulation of the uv model", "validate": "Real networks"}
     for stage in ("sim", "validate"):
         b.append(("h2", titles[stage]))
@@ -123,8 +158,12 @@ def _md(blocks: list[tuple]) -> str:
             lines += ["#" * int(kind[1]) + " " + blk[1], ""]
         elif kind == "p":
             lines += [blk[1], ""]
-        elif kind == "pre":
-            lines += ["```latex", blk[1].rstrip(), "```", ""]
+        elif kind == "math":
+            _, title, rows = blk
+            lines += [f"*{title}*", "", "$$", r"\begin{aligned}"]
+            body = [f"{lhs} &= {rhs}" + (f" && {note}" if note else "") for lhs, rhs, note in rows]
+            lines += [r + r" \\" for r in body[:-1]] + body[-1:]
+            lines += [r"\end{aligned}", "$$", ""]
         elif kind == "table":
             head, rows = blk[1], blk[2]
             lines.append("| " + " | ".join(head) + " |")
@@ -152,8 +191,14 @@ def _html(blocks: list[tuple], out: Path) -> str:
             body.append(f"<{kind}>{e(blk[1])}</{kind}>")
         elif kind == "p":
             body.append(f"<p>{e(blk[1])}</p>")
-        elif kind == "pre":
-            body.append(f"<pre>{e(blk[1])}</pre>")
+        elif kind == "math":
+            _, title, rows = blk
+            cells = "".join(
+                f"<tr><td class='lhs'>{_mathml(lhs)}</td><td>{_mathml('= ' + rhs)}</td>"
+                f"<td class='note'>{_mathml(note) if note else ''}</td></tr>"
+                for lhs, rhs, note in rows
+            )
+            body.append(f"<p class='eqtitle'>{e(title)}</p><table class='eq'>{cells}</table>")
         elif kind == "table":
             head = "".join(f"<th>{e(h)}</th>" for h in blk[1])
             rows = "".join(
@@ -171,6 +216,9 @@ def _html(blocks: list[tuple], out: Path) -> str:
         "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}"
         "img{max-width:100%}pre{background:#f5f5f5;padding:.5em;overflow-x:auto;font-size:12px}"
+        "table.eq{border:none;font-size:16px;margin:.2em 0 1em 1em}table.eq td{border:none;padding:2px 4px}"
+        "table.eq math{math-style:normal}table.eq td.lhs{text-align:right}table.eq td.note{color:#555;font-size:13px;padding-left:2em}"
+        ".eqtitle{font-style:italic;margin-bottom:0}"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure, write_nc
+from catapultlab._uncertainty import bracket_se
 
 __all__ = ["run_validate"]
 
@@ -107,7 +108,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 f"validate.{key}.c_loss",
                 f"{label} c_loss (first c whose loss rises)",
                 cl.value,
-                uncertainty=None if cl.uncertainty is None else cl.uncertainty / np.sqrt(12),
+                uncertainty=bracket_se(cl.uncertainty),
                 ci_low=None if cl.value is None else cl.value - cl.uncertainty,
                 ci_high=cl.value,
                 predicted=pred["c_lazy_catapult"],
@@ -120,7 +121,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 f"validate.{key}.c_max",
                 f"{label} c_max (largest c that does not diverge)",
                 cm.value,
-                uncertainty=None if cm.uncertainty is None else cm.uncertainty / np.sqrt(12),
+                uncertainty=bracket_se(cm.uncertainty),
                 ci_low=cm.value,
                 ci_high=None if cm.value is None else cm.value + cm.uncertainty,
                 predicted=pred["c_catapult_divergent"],
