@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -41,6 +44,37 @@ def _setup(model: str, y: float, inputs: int, samples: int, seed: int) -> Any:
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, allow_nan=False)
+
+
+@contextmanager
+def _resumable(out: str | None) -> Iterator[None]:
+    """Lock ``out`` against a second sweep, clean a crashed run's debris, catch Ctrl-C.
+
+    Ctrl-C becomes one line that says what was kept for a resume and exit status 130
+    (``SystemExit``: the top-level handler would add a second line).
+    """
+    if not out:
+        try:
+            yield
+        except KeyboardInterrupt:
+            click.echo("catapultlab: interrupted; nothing kept (no --out to resume)", err=True)
+            raise SystemExit(130) from None
+        return
+    from catapultlab.sim._parts import sweep_lock
+    from catapultlab.sim._sweep import clean_output_tmp, kept_parts
+
+    folder = Path(f"{out}.parts")
+    with sweep_lock(folder):
+        clean_output_tmp(out)
+        try:
+            yield
+        except KeyboardInterrupt:
+            click.echo(
+                f"catapultlab: interrupted; kept {kept_parts(out)} finished chunks in "
+                f"{folder}: run the same command again to resume",
+                err=True,
+            )
+            raise SystemExit(130) from None
 
 
 @click.command()
@@ -157,22 +191,25 @@ def sweep(
             for cfg in cfgs
         ]
 
-    if workers is not None or scheduler is not None:
-        from catapultlab.sim._dask import dask_client, dask_runner
+    def compute() -> list[Any]:
+        if workers is not None or scheduler is not None:
+            from catapultlab.sim._dask import dask_client, dask_runner
 
-        with dask_client(scheduler=scheduler, workers=workers) as client:
-            datasets = run_all(dask_runner(client))
-    else:
-        datasets = run_all()
-    if len(ys) == 1:
-        ds, doc = datasets[0], sweep_to_json(datasets[0])
-    else:
-        from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
+            with dask_client(scheduler=scheduler, workers=workers) as client:
+                return run_all(dask_runner(client))
+        return run_all()
 
-        ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
-    if out:
-        write_netcdf(ds, out)
-        remove_parts(out)
+    with _resumable(out):
+        datasets = compute()
+        if len(ys) == 1:
+            ds, doc = datasets[0], sweep_to_json(datasets[0])
+        else:
+            from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
+
+            ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
+        if out:
+            write_netcdf(ds, out)
+            remove_parts(out)
     if figure:
         if len(ys) == 1:
             from catapultlab.sim._figures import phase_diagram
