@@ -18,11 +18,11 @@ import numpy as np
 
 from catapultlab._errors import CatapultError
 from catapultlab.sim._cellstats import CellStats, reduce_chunk
-from catapultlab.sim._ensemble import ChunkTask, run_chunk
+from catapultlab.sim._ensemble import SEED_BLOCK, ChunkTask, chunk_tasks, run_chunk
 from catapultlab.sim._patterns import HitPatterns
 from catapultlab.sim._phases import Phase
 
-__all__ = ["ChunkSummary", "summarise", "summarise_chunk", "SweepStats", "HITS"]
+__all__ = ["ChunkSummary", "summarise", "summarise_chunk", "SweepStats", "HITS", "ensemble_stats"]
 
 HITS = ("c_divergent", "c_catapult")
 """The two boundaries and their hit: diverged, and the loss rose."""
@@ -68,6 +68,39 @@ def summarise(outcomes: Any, n: int) -> ChunkSummary:
 def summarise_chunk(task: ChunkTask) -> ChunkSummary:
     """Run and reduce one chunk (what a remote worker does: only the summary travels)."""
     return summarise(run_chunk(task), task.n)
+
+
+def ensemble_stats(
+    setup: Any,
+    *,
+    c: float,
+    n: int,
+    ensemble: int,
+    steps: int,
+    seed: int = 0,
+    chunk: int = 64 * SEED_BLOCK,
+    **kw: Any,
+) -> CellStats:
+    """Run one cell's ensemble chunk by chunk and keep only its merged statistics.
+
+    Memory stays that of one chunk whatever ``ensemble`` is; ``kw`` goes to
+    :func:`~catapultlab.sim._ensemble.chunk_tasks` (``stop``, ``dtype``, ``f0``, ...).
+
+    Example:
+        >>> from catapultlab.sim import make_setup
+        >>> s = ensemble_stats(make_setup("uv", y=1.0), c=3.0, n=256, ensemble=3000, steps=500)
+        >>> s.total, int(s.phases[1])
+        (3000, 3000)
+    """
+    acc: CellStats | None = None
+    tasks = chunk_tasks(
+        setup, c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, chunk=chunk, **kw
+    )
+    for t in tasks:
+        s = reduce_chunk(run_chunk(t), t.n)
+        acc = s if acc is None else acc.merge(s)
+    assert acc is not None
+    return acc
 
 
 class SweepStats:

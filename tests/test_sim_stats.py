@@ -187,3 +187,15 @@ def test_pattern_bootstrap_does_not_depend_on_trajectory_order():
     a = boundary_from_patterns(c, HitPatterns.of(hits), resamples=100, seed=3)
     b = boundary_from_patterns(c, HitPatterns.of(hits[:, perm]), resamples=100, seed=3)
     assert a == b
+
+
+def test_simulate_ensemble_fractions_stream_through_the_sweep_path():
+    from catapultlab.sim import simulate_trajectories
+
+    uv = make_setup("uv", y=1.0)
+    doc = simulate_trajectories(uv, c=3.97, n=64, steps=400, seed=4, ensemble=2500)
+    ref = run_ensemble(uv, c=3.97, n=64, ensemble=2500, steps=400, seed=4, backend="numpy")
+    for ph in Phase:
+        assert doc["ensemble"][f"p_{ph.name.lower()}"] == np.mean(ref.phase == ph)
+    assert doc["phase"] == ("lazy", "catapult", "divergent", "unresolved")[ref.phase[0]]
+    assert doc["steps_taken"] == ref.steps[0]
