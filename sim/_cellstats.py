@@ -62,6 +62,8 @@ def log_keys(x: np.ndarray) -> np.ndarray:
         [1047552, 1047552, 1047562, -1047553]
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.size == 0 or not np.signbit(x).any():  # the usual case: no shift of the sign
+        return x.view(np.int64) >> _SHIFT
     mag = np.abs(x).view(np.int64) >> _SHIFT
     return np.where(np.signbit(x) & (x != 0), -mag - 1, mag)
 
@@ -74,6 +76,20 @@ def key_midpoints(keys: np.ndarray) -> np.ndarray:
     hi = ((mag + 1) << _SHIFT).view(np.float64)
     mid = lo + (hi - lo) / 2
     return np.where(keys < 0, -mid, mid)
+
+
+def _count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and their counts (a bincount when the keys are dense)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    if keys.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo <= 4 * keys.size + 4096:
+        c = np.bincount(keys - lo)
+        nz = np.flatnonzero(c)
+        return (nz + lo).astype(np.int64), c[nz].astype(np.int64)
+    u, c = np.unique(keys, return_counts=True)
+    return u.astype(np.int64), c.astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -96,8 +112,7 @@ class Histogram:
         values = np.asarray(values)
         values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
         keys = log_keys(values) if log else values.astype(np.int64)
-        u, c = np.unique(keys, return_counts=True)
-        return Histogram(u.astype(np.int64), c.astype(np.int64), log)
+        return Histogram(*_count(keys), log)
 
     @staticmethod
     def empty(*, log: bool) -> Histogram:
@@ -111,6 +126,14 @@ class Histogram:
 
     def merge(self, other: Histogram) -> Histogram:
         """Exact sum of two histograms of the same kind."""
+        at = np.searchsorted(self.keys, other.keys)
+        if at.size == 0 or (
+            at[-1] < self.keys.size
+            and np.array_equal(self.keys[np.minimum(at, self.keys.size - 1)], other.keys)
+        ):  # other's keys are all among ours (the common case once a cell has filled up)
+            counts = self.counts.copy()
+            counts[at] += other.counts
+            return Histogram(self.keys, counts, self.log)
         keys = np.concatenate([self.keys, other.keys])
         u, inv = np.unique(keys, return_inverse=True)
         counts = np.zeros(u.size, np.int64)
