@@ -327,12 +327,30 @@ def simulate(
     default=None,
     help="subsample for the NumPy and JAX baselines (default min(N, 2e5)).",
 )
+@click.option(
+    "--sweep-ensemble",
+    type=float,
+    default=1e6,
+    show_default=True,
+    help="trajectories per cell of the whole-sweep rows (sweep uv --c 3.0:3.9:0.9 --n 1e6); "
+    "0 skips them.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench(
-    trajectories: float, steps: int, n: float, baseline_trajectories: float | None, as_json: bool
+    trajectories: float,
+    steps: int,
+    n: float,
+    baseline_trajectories: float | None,
+    sweep_ensemble: float,
+    as_json: bool,
 ) -> None:
-    """Time the generated kernel against NumPy and JAX on the uv workload."""
-    from catapultlab.sim._bench import format_table, run_bench
+    """Time the generated kernel against NumPy and JAX on the uv workload, and a whole sweep."""
+    from catapultlab.sim._bench import format_sweep_table, format_table, run_bench, sweep_rows
+
+    if not (sweep_ensemble == 0 or (sweep_ensemble >= 1 and sweep_ensemble == int(sweep_ensemble))):
+        raise CatapultError(
+            f"--sweep-ensemble must be 0 or an integer >= 1, got {sweep_ensemble!r}"
+        )
 
     if trajectories < 1 or trajectories != int(trajectories):
         raise CatapultError(f"--trajectories must be an integer >= 1, got {trajectories!r}")
@@ -344,10 +362,13 @@ def bench(
         n=n,
         baseline=None if baseline_trajectories is None else int(baseline_trajectories),
     )
+    sweep = sweep_rows(int(sweep_ensemble), steps) if sweep_ensemble else []
     if as_json:
-        click.echo(_dumps(rows))
+        click.echo(_dumps(rows + sweep))
     else:
         click.echo(format_table(rows))
+        if sweep:
+            click.echo("\n" + format_sweep_table(sweep))
 
 
 COMMANDS = (sweep, simulate, bench)

@@ -46,8 +46,8 @@ class HitPatterns:
         """
         hits = np.asarray(hits, dtype=bool)
         C = hits.shape[0]
-        mono = np.all(hits[1:] >= hits[:-1], axis=0)
-        first = C - hits[:, mono].sum(axis=0)
+        mono = ~np.any(hits[:-1] & ~hits[1:], axis=0)  # no hit followed by a miss
+        first = C - np.count_nonzero(hits, axis=0)[mono]
         counts = np.bincount(first, minlength=C + 1).astype(np.int64)
         other: dict[bytes, int] = {}
         rest = hits[:, ~mono]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "half_crossing",
@@ -194,6 +193,8 @@ def fit_line(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> Fit:
     if x.size < 3:
         slope, intercept = np.polyfit(x, y, 1)
         return Fit(float(slope), float(intercept), (nan, nan), int(x.size))
+    from scipy import stats  # a slow import (seconds on a loaded machine): only when fitting
+
     r = stats.linregress(x, y)
     t = stats.t.ppf(0.5 + level / 2, x.size - 2)
     return Fit(
