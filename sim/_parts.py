@@ -45,15 +45,25 @@ def code_version() -> str:
 
 
 def write_part(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` atomically with a checksum (temporary file + rename)."""
+    """Write ``arrays`` to ``path`` atomically with a checksum (temporary file + rename).
+
+    Raises:
+        CatapultError: the file cannot be written (a full disk, no permission); neither
+            the temporary file nor anything at ``path`` is left.
+    """
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     payload = buf.getvalue()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".part")
+    except OSError as exc:
+        raise CatapultError(f"cannot write resume part in {path.parent}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: nothing is left at the final path
+        raise CatapultError(f"cannot write resume part {path}: {exc.strerror}") from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -175,3 +175,32 @@ def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeyp
     assert code == 0
     code = main(_cli(cfg, tmp_path / "other.nc"))
     assert json.loads(capsys.readouterr().out) == json.loads(resumed)
+
+
+def test_full_disk_fails_in_one_line_and_leaves_no_part(cfg, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import catapultlab.sim._parts as parts_mod
+
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[:100])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(parts_mod.os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+    parts = parts_dir_for(tmp_path / "s.nc", cfg)
+    with pytest.raises(CatapultError, match="No space left on device"):
+        run_sweep(cfg, parts_dir=parts, chunk=1024)
+    assert sorted(p.name for p in parts.iterdir()) == [".lock"]
