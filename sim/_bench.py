@@ -308,6 +308,7 @@ def sweep_rows(
     """
     from catapultlab.sim._ensemble import chunk_tasks
 
+    baseline = min(baseline, ensemble)
     args = ["sweep", "uv", "--c", "3.0:3.9:0.9", "--n", f"{int(n)}"]
     args += ["--ensemble", str(ensemble), "--steps", str(steps), "--seed", str(seed), "--json"]
     wall, rss = _sweep_process(args)
