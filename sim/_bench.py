@@ -33,7 +33,7 @@ from catapultlab.sim._pure import run_pure
 from catapultlab.sim._setup import make_setup
 from catapultlab.sim._stop import StopRule
 
-__all__ = ["run_bench", "format_table", "workload"]
+__all__ = ["run_bench", "format_table", "workload", "sweep_rows", "format_sweep_table"]
 
 
 def workload(trajectories: int, n: float, seed: int = 0) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -259,5 +259,112 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     lines.append(
         "traj-steps/s: useful trajectory-steps per second (each trajectory counts the steps "
         "it needed before stopping); lane-steps/s: steps actually computed"
+    )
+    return "\n".join(lines)
+
+
+SWEEP_C = (3.0, 3.9)
+"""The issue's whole-sweep workload: ``--c 3.0:3.9:0.9`` (two cells per width)."""
+
+_SWEEP_MAIN = "import sys; from catapultlab._cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _sweep_process(args: list[str]) -> tuple[float, float]:
+    """Run ``catapultlab ARGS`` in a fresh process: ``(wall seconds, peak RSS in bytes)``."""
+    import os
+    import subprocess
+    import sys
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SWEEP_MAIN, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"sweep process failed ({proc.returncode}): {err.strip()}")
+    return wall, usage.ru_maxrss * 1024.0  # Linux reports KiB
+
+
+def sweep_rows(
+    ensemble: int, steps: int, *, n: float = 1e6, baseline: int = 2**16, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Whole ``catapultlab sweep`` process against its kernel alone and a NumPy masked loop.
+
+    The process (start, imports, model, cached compile, sampling, kernel, streaming
+    statistics, bootstrap, JSON) runs ``--c 3.0:3.9:0.9 --n N --ensemble E --steps S``
+    in float64; its useful trajectory-steps are counted by re-running its very chunks
+    here, where the kernel calls alone are timed (same trajectories, same chunks). The
+    NumPy masked loop steps every lane of ``baseline`` trajectories per ``c`` until the
+    last one stops; its time is scaled to the whole ensemble (it is linear in it).
+
+    Returns:
+        Rows ``sweep process``, ``kernel only (same chunks)``, ``numpy masked loop``,
+        each with seconds, rate, ``peak_rss`` (the process's) and the sweep's speed-up.
+    """
+    from catapultlab.sim._ensemble import chunk_tasks
+
+    baseline = min(baseline, ensemble)
+    args = ["sweep", "uv", "--c", "3.0:3.9:0.9", "--n", f"{int(n)}"]
+    args += ["--ensemble", str(ensemble), "--steps", str(steps), "--seed", str(seed), "--json"]
+    wall, rss = _sweep_process(args)
+    setup, stop = make_setup("uv", y=1.0), StopRule()
+    shared = setup.shared(n)
+    kw = dict(
+        converge_loss=stop.converge_loss,
+        diverge_loss=stop.diverge_loss(n),
+        rise_tol=stop.rise_tol,
+        max_steps=steps,
+    )
+    kernel_s, useful, np_s, np_lanes = 0.0, 0, 0.0, 0
+    for c in SWEEP_C:
+        for t in chunk_tasks(setup, c=c, n=int(n), ensemble=ensemble, steps=steps, seed=seed):
+            init = initial_state(setup, t.n, sum(t.sizes), seed=seed, first=t.first_block * 1024)
+            t0 = time.perf_counter()
+            raw = run_kernel(setup.model, init.state, c / init.lam0, shared, **kw)
+            kernel_s += time.perf_counter() - t0
+            useful += int(raw.steps.sum())
+        init = initial_state(setup, int(n), baseline, seed=seed)
+        t0 = time.perf_counter()
+        pure = run_pure(
+            setup.model, init.state, c / init.lam0, shared, n=n, stop=stop, max_steps=steps
+        )
+        np_s += (time.perf_counter() - t0) * ensemble / baseline
+        np_lanes += baseline * int(pure.run.steps.max())
+    trajectories = ensemble * len(SWEEP_C)
+    rows = [
+        {"method": "sweep process (whole)", "seconds": wall, "peak_rss": rss},
+        {"method": "kernel only (same chunks)", "seconds": kernel_s},
+        {"method": "numpy masked loop (scaled)", "seconds": np_s, "baseline": baseline},
+    ]
+    for r in rows:
+        r.update(
+            dtype="float64",
+            trajectories=trajectories,
+            useful_steps=useful,
+            rate=useful / r["seconds"],
+            sweep_speedup=r["seconds"] / wall,
+        )
+    rows[2]["lane_steps"] = np_lanes * ensemble // baseline
+    return rows
+
+
+def format_sweep_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of :func:`sweep_rows`."""
+    head = f"{'method':28} {'traj':>10} {'seconds':>9} {'traj-steps/s':>13} {'sweep x':>8} {'peak RSS':>9}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        rss = f"{r['peak_rss'] / 2**20:.0f} MiB" if "peak_rss" in r else "-"
+        lines.append(
+            f"{r['method']:28} {r['trajectories']:>10.3g} {r['seconds']:>9.2f} "
+            f"{r['rate']:>13.3e} {r['sweep_speedup']:>8.2f} {rss:>9}"
+        )
+    lines.append(
+        "sweep x: time of the row over the whole sweep process's time (numpy: scaled from "
+        "its subsample)"
     )
     return "\n".join(lines)

@@ -44,13 +44,33 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(slope), float(intercept)
 
 
-def _resampled_medians(g: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Medians of ``resamples`` bootstrap samples of ``g``, drawn as multinomial counts.
+def _counts(g: object) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct finite values and counts of a group: raw members or ``(values, counts)``."""
+    if isinstance(g, tuple):
+        values, counts = (np.asarray(a) for a in g)
+        ok = np.isfinite(values) & (counts > 0)
+        return values[ok].astype(float), counts[ok].astype(np.int64)
+    x = np.asarray(g, dtype=float)
+    return np.unique(x[np.isfinite(x)], return_counts=True)
+
+
+def _median(values: np.ndarray, counts: np.ndarray) -> float:
+    """``numpy.median`` of the members that ``(values, counts)`` describe."""
+    size = int(counts.sum())
+    cum = np.cumsum(counts)
+    lo = values[np.searchsorted(cum, (size - 1) // 2, side="right")]
+    hi = values[np.searchsorted(cum, size // 2, side="right")]
+    return float((lo + hi) / 2)
+
+
+def _resampled_medians(
+    values: np.ndarray, counts: np.ndarray, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Medians of ``resamples`` bootstrap samples, drawn as multinomial counts.
 
     Memory is ``resamples x distinct values`` (integer ``t_peak`` has few), not
     ``resamples x members``.
     """
-    values, counts = np.unique(g, return_counts=True)
     size = int(counts.sum())
     cum = np.cumsum(rng.multinomial(size, counts / size, size=resamples), axis=1)
     lo = values[(cum <= (size - 1) // 2).sum(axis=1)]
@@ -70,7 +90,8 @@ def median_line_bootstrap(
 
     Args:
         x: one abscissa per group.
-        groups: the members of each group (NaN members are dropped).
+        groups: the members of each group (NaN members are dropped), or
+            ``(values, counts)`` pairs (an exact histogram of them).
         resamples: bootstrap resamples.
         seed: bootstrap seed.
         level: interval level.
@@ -87,17 +108,17 @@ def median_line_bootstrap(
         (3, True)
     """
     xs = np.asarray(x, dtype=float)
-    clean = [np.asarray(g, dtype=float)[np.isfinite(g)] for g in groups]
-    keep = [i for i, g in enumerate(clean) if g.size]
+    clean = [_counts(g) for g in groups]
+    keep = [i for i, (v, _) in enumerate(clean) if v.size]
     nan = float("nan")
     if len(keep) < 2:
         return MedianFit(nan, nan, nan, nan, nan, 0)
     xs, clean = xs[keep], [clean[i] for i in keep]
-    slope, intercept = _line(xs, np.array([np.median(g) for g in clean]))
+    slope, intercept = _line(xs, np.array([_median(v, c) for v, c in clean]))
     if len(keep) < 3 or resamples < 2:
         return MedianFit(slope, intercept, nan, nan, nan, 0)
     rng = np.random.default_rng(seed)
-    medians = np.stack([_resampled_medians(g, resamples, rng) for g in clean])
+    medians = np.stack([_resampled_medians(v, c, resamples, rng) for v, c in clean])
     xc = xs - xs.mean()
     slopes = (xc @ (medians - medians.mean(axis=0))) / (xc @ xc)
     tail = (1 - level) / 2 * 100

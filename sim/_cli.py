@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,6 +48,37 @@ def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, se
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, allow_nan=False)
+
+
+@contextmanager
+def _resumable(out: str | None) -> Iterator[None]:
+    """Lock ``out`` against a second sweep, clean a crashed run's debris, catch Ctrl-C.
+
+    Ctrl-C becomes one line that says what was kept for a resume and exit status 130
+    (``SystemExit``: the top-level handler would add a second line).
+    """
+    if not out:
+        try:
+            yield
+        except KeyboardInterrupt:
+            click.echo("catapultlab: interrupted; nothing kept (no --out to resume)", err=True)
+            raise SystemExit(130) from None
+        return
+    from catapultlab.sim._parts import sweep_lock
+    from catapultlab.sim._sweep import clean_output_tmp, kept_parts
+
+    folder = Path(f"{out}.parts")
+    with sweep_lock(folder):
+        clean_output_tmp(out)
+        try:
+            yield
+        except KeyboardInterrupt:
+            click.echo(
+                f"catapultlab: interrupted; kept {kept_parts(out)} finished chunks in "
+                f"{folder}: run the same command again to resume",
+                err=True,
+            )
+            raise SystemExit(130) from None
 
 
 @click.command()
@@ -166,22 +200,25 @@ def sweep(
             for cfg in cfgs
         ]
 
-    if workers is not None or scheduler is not None:
-        from catapultlab.sim._dask import dask_client, dask_runner
+    def compute() -> list[Any]:
+        if workers is not None or scheduler is not None:
+            from catapultlab.sim._dask import dask_client, dask_runner
 
-        with dask_client(scheduler=scheduler, workers=workers) as client:
-            datasets = run_all(dask_runner(client))
-    else:
-        datasets = run_all()
-    if len(ys) == 1:
-        ds, doc = datasets[0], sweep_to_json(datasets[0])
-    else:
-        from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
+            with dask_client(scheduler=scheduler, workers=workers) as client:
+                return run_all(dask_runner(client))
+        return run_all()
 
-        ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
-    if out:
-        write_netcdf(ds, out)
-        remove_parts(out)
+    with _resumable(out):
+        datasets = compute()
+        if len(ys) == 1:
+            ds, doc = datasets[0], sweep_to_json(datasets[0])
+        else:
+            from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
+
+            ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
+        if out:
+            write_netcdf(ds, out)
+            remove_parts(out)
     if figure:
         if len(ys) == 1:
             from catapultlab.sim._figures import phase_diagram
@@ -292,12 +329,30 @@ def simulate(
     default=None,
     help="subsample for the NumPy and JAX baselines (default min(N, 2e5)).",
 )
+@click.option(
+    "--sweep-ensemble",
+    type=float,
+    default=1e6,
+    show_default=True,
+    help="trajectories per cell of the whole-sweep rows (sweep uv --c 3.0:3.9:0.9 --n 1e6); "
+    "0 skips them.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench(
-    trajectories: float, steps: int, n: float, baseline_trajectories: float | None, as_json: bool
+    trajectories: float,
+    steps: int,
+    n: float,
+    baseline_trajectories: float | None,
+    sweep_ensemble: float,
+    as_json: bool,
 ) -> None:
-    """Time the generated kernel against NumPy and JAX on the uv workload."""
-    from catapultlab.sim._bench import format_table, run_bench
+    """Time the generated kernel against NumPy and JAX on the uv workload, and a whole sweep."""
+    from catapultlab.sim._bench import format_sweep_table, format_table, run_bench, sweep_rows
+
+    if not (sweep_ensemble == 0 or (sweep_ensemble >= 1 and sweep_ensemble == int(sweep_ensemble))):
+        raise CatapultError(
+            f"--sweep-ensemble must be 0 or an integer >= 1, got {sweep_ensemble!r}"
+        )
 
     if trajectories < 1 or trajectories != int(trajectories):
         raise CatapultError(f"--trajectories must be an integer >= 1, got {trajectories!r}")
@@ -309,10 +364,13 @@ def bench(
         n=n,
         baseline=None if baseline_trajectories is None else int(baseline_trajectories),
     )
+    sweep = sweep_rows(int(sweep_ensemble), steps) if sweep_ensemble else []
     if as_json:
-        click.echo(_dumps(rows))
+        click.echo(_dumps(rows + sweep))
     else:
         click.echo(format_table(rows))
+        if sweep:
+            click.echo("\n" + format_sweep_table(sweep))
 
 
 COMMANDS = (sweep, simulate, bench)

@@ -1,7 +1,9 @@
 """The dask.distributed backend: chunk tasks run on a cluster, numbers unchanged.
 
 Chunk tasks are plain data (:class:`ChunkTask`) and :func:`run_chunk` is a pure
-function of them, so a cluster returns exactly what the local run does.
+function of them, so a cluster returns exactly what the local run does. Workers
+reduce their chunks (:func:`catapultlab.sim._summary.summarise_chunk`): only the
+small mergeable summaries travel back.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from catapultlab._errors import CatapultError
-from catapultlab.sim._ensemble import ChunkTask, Outcomes, run_chunk
+from catapultlab.sim._ensemble import ChunkTask
+from catapultlab.sim._summary import ChunkSummary, summarise_chunk
 
 __all__ = ["dask_runner", "dask_client"]
 
@@ -54,10 +57,10 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None) -> 
 def dask_runner(client: Any) -> Any:
     """A sweep runner that maps chunk tasks over ``client`` (results keep their task index)."""
 
-    def run(tasks: list[ChunkTask]) -> Iterable[tuple[int, Outcomes]]:
+    def run(tasks: list[ChunkTask]) -> Iterable[tuple[int, ChunkSummary]]:
         from dask.distributed import as_completed
 
-        futures = client.map(run_chunk, tasks, pure=False)
+        futures = client.map(summarise_chunk, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in as_completed(futures):
             yield index[fut.key], fut.result()

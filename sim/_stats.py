@@ -12,11 +12,19 @@ says which side it lies on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
-__all__ = ["half_crossing", "Boundary", "boundary", "boundary_with_ci", "Fit", "fit_line"]
+__all__ = [
+    "half_crossing",
+    "Boundary",
+    "boundary",
+    "boundary_from_patterns",
+    "boundary_with_ci",
+    "Fit",
+    "fit_line",
+]
 
 
 def half_crossing(c: np.ndarray, p: np.ndarray, level: float = 0.5) -> float:
@@ -80,8 +88,7 @@ def boundary(
         level: CI level.
 
     Returns:
-        The :class:`Boundary`. Bootstrap replicates that fall outside the grid count
-        as ``-inf`` / ``+inf``: an interval end they reach is reported as NaN.
+        :func:`boundary_from_patterns` of the hit patterns of ``hits``.
 
     Example:
         >>> hits = np.array([[1, 1, 0, 1], [1, 1, 1, 1]], dtype=bool)
@@ -89,19 +96,44 @@ def boundary(
         >>> (b.estimate, b.below_grid, b.above_grid)
         (nan, True, False)
     """
+    from catapultlab.sim._patterns import HitPatterns
+
+    return boundary_from_patterns(
+        c, HitPatterns.of(hits), resamples=resamples, seed=seed, level=level
+    )
+
+
+def boundary_from_patterns(
+    c: np.ndarray, patterns: Any, *, resamples: int = 200, seed: int = 0, level: float = 0.95
+) -> Boundary:
+    """:func:`boundary` from the counts of the distinct hit patterns (O(patterns) a resample).
+
+    A bootstrap resample of ``K`` trajectories draws each with probability ``1/K``;
+    summed over the trajectories sharing a pattern this is a multinomial over the
+    ``J`` distinct patterns with probabilities ``count_j / K``, so the resampled hit
+    fractions (and the CI) have exactly the distribution of resampling trajectories.
+
+    Args:
+        c: the grid ``(C,)``, increasing.
+        patterns: a :class:`catapultlab.sim._patterns.HitPatterns` over that grid.
+        resamples: bootstrap resamples.
+        seed: bootstrap seed.
+        level: CI level.
+
+    Returns:
+        The :class:`Boundary`. Bootstrap replicates that fall outside the grid count
+        as ``-inf`` / ``+inf``: an interval end they reach is reported as NaN.
+    """
     c = np.asarray(c, dtype=np.float64)
-    hits = np.asarray(hits, dtype=np.float64)
-    K = hits.shape[1]
-    raw = half_crossing(c, hits.mean(axis=1))
+    P, counts = patterns.table()
+    K = int(counts.sum())
+    raw = half_crossing(c, P.T @ counts / K)
     below, above = raw == -np.inf, raw == np.inf
     est = raw if np.isfinite(raw) else float("nan")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(99,)))
-    boots = np.empty(resamples)
-    for start in range(0, resamples, 32):
-        m = min(32, resamples - start)
-        w = rng.multinomial(K, np.full(K, 1.0 / K), size=m).T.astype(np.float64)  # (K, m)
-        p = hits @ w / K  # (C, m)
-        boots[start : start + m] = [half_crossing(c, p[:, j]) for j in range(m)]
+    w = rng.multinomial(K, counts / K, size=resamples).astype(np.float64)  # (R, J)
+    p = w @ P / K  # (R, C)
+    boots = np.array([half_crossing(c, row) for row in p])
     nan = float("nan")
     lo = hi = se = nan
     if resamples >= 2:
@@ -161,6 +193,8 @@ def fit_line(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> Fit:
     if x.size < 3:
         slope, intercept = np.polyfit(x, y, 1)
         return Fit(float(slope), float(intercept), (nan, nan), int(x.size))
+    from scipy import stats  # a slow import (seconds on a loaded machine): only when fitting
+
     r = stats.linregress(x, y)
     t = stats.t.ppf(0.5 + level / 2, x.size - 2)
     return Fit(

@@ -39,6 +39,7 @@ import numpy as np
 
 from catapultlab._errors import CatapultError
 from catapultlab.sim._bootstrap_fit import median_line_bootstrap
+from catapultlab.sim._cellstats import GROUPS, QUANTILE_RTOL, quantile
 from catapultlab.sim._ensemble import (
     SEED_BLOCK,
     ChunkTask,
@@ -47,10 +48,19 @@ from catapultlab.sim._ensemble import (
     run_chunk,
     validate_common,
 )
+from catapultlab.sim._parts import (
+    TMP_PREFIX,
+    clean_tmp,
+    code_version,
+    read_part,
+    sweep_lock,
+    write_part,
+)
 from catapultlab.sim._phases import PHASE_NAMES, Phase
 from catapultlab.sim._setup import Setup
-from catapultlab.sim._stats import boundary, fit_line
+from catapultlab.sim._stats import boundary_from_patterns, fit_line
 from catapultlab.sim._stop import StopRule
+from catapultlab.sim._summary import HITS, ChunkSummary, SweepStats, summarise
 
 __all__ = [
     "SweepConfig",
@@ -153,7 +163,8 @@ class SweepConfig:
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-Runner = Callable[[list[ChunkTask]], Iterable[tuple[int, Outcomes]]]
+Runner = Callable[[list[ChunkTask]], Iterable[tuple[int, Any]]]
+"""Runs chunk tasks; yields ``(task index, Outcomes or ChunkSummary)`` in any order."""
 
 
 def local_runner(tasks: list[ChunkTask]) -> Iterable[tuple[int, Outcomes]]:
@@ -163,19 +174,42 @@ def local_runner(tasks: list[ChunkTask]) -> Iterable[tuple[int, Outcomes]]:
 
 
 def _part_name(t: ChunkTask, ic: int, jn: int) -> str:
-    return f"c{ic}_n{jn}_b{t.first_block}_{len(t.sizes)}.npz"
+    return f"c{ic}_n{jn}_b{t.first_block}_{len(t.sizes)}.part"
 
 
-def _save_part(path: Path, out: Outcomes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".npz")
-    with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, **out.arrays())
-    os.replace(tmp, path)
+REDUCED = "reduced.part"
+"""The merged statistics of a finished sweep, kept in its parts folder for a resume."""
 
 
-def _load_part(path: Path) -> Outcomes:
-    with np.load(path) as z:
-        return Outcomes(**{k: z[k] for k in z.files})
+def _tasks(cfg: SweepConfig, chunk: int) -> tuple[list[ChunkTask], list[tuple[int, int]]]:
+    """Chunk tasks and their ``(ic, jn)``: for each width and block range, every ``c`` in turn.
+
+    That order completes the hit patterns of a block range (all ``c``) early, so a
+    local run holds the hit bits of at most one block range per width.
+    """
+    tasks: list[ChunkTask] = []
+    where: list[tuple[int, int]] = []
+    for jn, n in enumerate(cfg.n):
+        per_c = [
+            chunk_tasks(
+                _setup(cfg),
+                c=c,
+                n=n,
+                ensemble=cfg.ensemble,
+                steps=cfg.steps,
+                seed=cfg.seed,
+                chunk=chunk,
+                stop=cfg.stop,
+                dtype=cfg.dtype,
+                backend=cfg.backend,
+            )
+            for c in cfg.c
+        ]
+        for group in zip(*per_c, strict=True):
+            for ic, t in enumerate(group):
+                tasks.append(t)
+                where.append((ic, jn))
+    return tasks, where
 
 
 def run_sweep(
@@ -188,53 +222,58 @@ def run_sweep(
 ) -> Any:
     """Run a sweep and reduce it to an :class:`xarray.Dataset`.
 
+    Each finished chunk is reduced at once to mergeable statistics
+    (:func:`catapultlab.sim._cellstats.reduce_chunk` and the hit patterns of
+    :mod:`catapultlab.sim._patterns`) and its per-trajectory arrays are dropped, so
+    memory does not grow with the ensemble.
+
     Args:
         cfg: the sweep configuration.
         chunk: trajectories per chunk task (whole seed blocks).
         runner: how chunk tasks run (default: here, one by one; see the dask backend).
-        parts_dir: sidecar directory of finished chunks (resume); None keeps nothing.
+        parts_dir: folder of finished chunks (resume, see :mod:`catapultlab.sim._parts`);
+            None keeps nothing.
         progress: show a tqdm bar.
 
     Returns:
         The dataset (dims ``c``, ``n``, ``quantile``; boundaries over ``n``; fits over
-        ``c_fit``), with the config as attributes.
+        ``c_fit``), with the config and the quantiles' error bounds as attributes.
     """
     validate_common(steps=cfg.steps, ensemble=cfg.ensemble)
     if cfg.dtype not in ("float64", "float32"):
         raise CatapultError(f"--dtype must be float64 or float32, got {cfg.dtype!r}")
-    tasks: list[ChunkTask] = []
-    where: list[tuple[int, int]] = []
-    for jn, n in enumerate(cfg.n):
-        for ic, c in enumerate(cfg.c):
-            for t in chunk_tasks(
-                _setup(cfg),
-                c=c,
-                n=n,
-                ensemble=cfg.ensemble,
-                steps=cfg.steps,
-                seed=cfg.seed,
-                chunk=chunk,
-                stop=cfg.stop,
-                dtype=cfg.dtype,
-                backend=cfg.backend,
-            ):
-                tasks.append(t)
-                where.append((ic, jn))
-    results: dict[int, Outcomes] = {}
+    if parts_dir is None:
+        return _reduce(cfg, _accumulate(cfg, chunk, runner, None, progress))
+    with sweep_lock(parts_dir):
+        clean_tmp(parts_dir)
+        saved = parts_dir / REDUCED
+        arrays = read_part(saved) if saved.exists() else None
+        if arrays is not None:
+            acc = SweepStats.from_arrays(arrays, cfg)
+        else:
+            acc = _accumulate(cfg, chunk, runner, parts_dir, progress)
+            write_part(saved, acc.to_arrays())
+        return _reduce(cfg, acc)
+
+
+def _accumulate(
+    cfg: SweepConfig,
+    chunk: int,
+    runner: Runner | None,
+    parts_dir: Path | None,
+    progress: bool,
+) -> SweepStats:
+    """Run (or load) every chunk and merge its summary into the sweep's statistics."""
+    tasks, where = _tasks(cfg, chunk)
+    acc = SweepStats.empty(cfg)
     todo: list[int] = []
-    if parts_dir is not None:
-        parts_dir.mkdir(parents=True, exist_ok=True)
-        for i, t in enumerate(tasks):
-            p = parts_dir / _part_name(t, *where[i])
-            if p.exists():
-                try:
-                    results[i] = _load_part(p)
-                    continue
-                except Exception:  # noqa: BLE001 - a torn file is recomputed
-                    p.unlink(missing_ok=True)
+    for i, t in enumerate(tasks):
+        path = None if parts_dir is None else parts_dir / _part_name(t, *where[i])
+        arrays = read_part(path) if path is not None and path.exists() else None
+        if arrays is None:
             todo.append(i)
-    else:
-        todo = list(range(len(tasks)))
+        else:
+            acc.add(*where[i], t, ChunkSummary.from_arrays(arrays))
     bar = None
     if progress:
         from tqdm import tqdm
@@ -243,18 +282,17 @@ def run_sweep(
     run = runner or local_runner
     for k, out in run([tasks[i] for i in todo]):
         i = todo[k]
-        results[i] = out
+        t = tasks[i]
+        summary = out if isinstance(out, ChunkSummary) else summarise(out, t.n)
         if parts_dir is not None:
-            _save_part(parts_dir / _part_name(tasks[i], *where[i]), out)
+            write_part(parts_dir / _part_name(t, *where[i]), summary.to_arrays())
+        acc.add(*where[i], t, summary)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    cells: dict[tuple[int, int], list[Outcomes]] = {}
-    for i in range(len(tasks)):
-        cells.setdefault(where[i], []).append(results[i])
-    merged = {k: Outcomes.concat(v) for k, v in cells.items()}
-    return _reduce(cfg, merged)
+    acc.check_complete()
+    return acc
 
 
 def _setup(cfg: SweepConfig) -> Setup:
@@ -263,56 +301,61 @@ def _setup(cfg: SweepConfig) -> Setup:
     return setup_from_config(cfg.setup)
 
 
-def _quartiles(x: np.ndarray) -> np.ndarray:
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return np.full(len(QUANTILES), np.nan)
-    return np.quantile(x, QUANTILES)
+def _quartiles(h: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Quartiles of a histogram and their rank errors."""
+    pairs = [quantile(h, q) for q in QUANTILES]
+    return np.array([v for v, _ in pairs]), np.array([e for _, e in pairs])
 
 
-def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
+def _cell_arrays(cfg: SweepConfig, acc: SweepStats) -> dict[str, np.ndarray]:
+    """Per-cell fractions, quartiles (with rank errors) and catapult medians."""
+    C, N, Q = len(cfg.c), len(cfg.n), len(QUANTILES)
+    a = {f"p_{ph.name.lower()}": np.zeros((C, N)) for ph in Phase}
+    a["p_rise"] = np.zeros((C, N))
+    for name in ("eta_lam_final", "peak_loss_over_n", "t_peak"):
+        a[name] = np.full((C, N, Q), np.nan)
+        a[f"{name}_rank_error"] = np.zeros((C, N, Q))
+    for name in ("catapult_median_peak_loss", "catapult_median_t_peak"):
+        a[name] = np.full((C, N), np.nan)
+    a["catapult_median_peak_loss_rank_error"] = np.zeros((C, N))
+    for (ic, jn), st in acc.cells.items():
+        K = st.total
+        for ph in Phase:
+            a[f"p_{ph.name.lower()}"][ic, jn] = st.phases[ph] / K
+        a["p_rise"][ic, jn] = st.rose / K
+        for name in ("eta_lam_final", "peak_loss_over_n", "t_peak"):
+            a[name][ic, jn], a[f"{name}_rank_error"][ic, jn] = _quartiles(st.hist(GROUPS, name))
+        peak, err = quantile(st.hist(("catapult",), "peak_loss_over_n"), 0.5)
+        a["catapult_median_peak_loss"][ic, jn] = peak * cfg.n[jn]
+        a["catapult_median_peak_loss_rank_error"][ic, jn] = err
+        a["catapult_median_t_peak"][ic, jn] = quantile(st.hist(("catapult",), "t_peak"), 0.5)[0]
+    return a
+
+
+def _reduce(cfg: SweepConfig, acc: SweepStats) -> Any:
     import xarray as xr
 
-    C, N, Q = len(cfg.c), len(cfg.n), len(QUANTILES)
-    p = {name: np.zeros((C, N)) for name in PHASE_NAMES}
-    p_rise = np.zeros((C, N))
-    q_eta = np.full((C, N, Q), np.nan)
-    q_peak = np.full((C, N, Q), np.nan)
-    q_tpeak = np.full((C, N, Q), np.nan)
-    cat_peak = np.full((C, N), np.nan)
-    cat_tpeak = np.full((C, N), np.nan)
-    cat_tpeak_members: dict[tuple[int, int], np.ndarray] = {}
-    for (ic, jn), o in cells.items():
-        K = o.phase.size
-        for ph, name in zip(Phase, PHASE_NAMES, strict=True):
-            p[name][ic, jn] = np.count_nonzero(o.phase == ph) / K
-        p_rise[ic, jn] = np.count_nonzero(o.rose) / K
-        conv = (o.phase == Phase.LAZY) | (o.phase == Phase.CATAPULT)
-        n = cfg.n[jn]
-        q_eta[ic, jn] = _quartiles(o.eta_lam_final[conv])
-        q_peak[ic, jn] = _quartiles(o.peak_loss[conv] / n)
-        q_tpeak[ic, jn] = _quartiles(o.t_peak[conv].astype(float))
-        cat = o.phase == Phase.CATAPULT
-        if cat.any():
-            cat_peak[ic, jn] = np.median(o.peak_loss[cat])
-            cat_tpeak[ic, jn] = np.median(o.t_peak[cat])
-        cat_tpeak_members[(ic, jn)] = o.t_peak[cat]
+    C, N = len(cfg.c), len(cfg.n)
+    cell = _cell_arrays(cfg, acc)
+    p = {ph.name.lower(): cell[f"p_{ph.name.lower()}"] for ph in Phase}
+    cat_peak = cell["catapult_median_peak_loss"]
+    cat_tpeak = cell["catapult_median_t_peak"]
     c = np.asarray(cfg.c, dtype=float)
     bounds = {
         f"{name}{suffix}": np.full(N, np.nan)
-        for name in ("c_divergent", "c_catapult")
+        for name in HITS
         for suffix in ("", "_lo", "_hi", "_se")
     }
     flags = {
         f"{name}_{side}_grid": np.zeros(N, dtype=np.int8)
-        for name in ("c_divergent", "c_catapult")
+        for name in HITS
         for side in ("below", "above")
     }
     for jn in range(N):
-        div = np.stack([cells[(ic, jn)].phase == Phase.DIVERGENT for ic in range(C)])
-        rise = np.stack([cells[(ic, jn)].rose for ic in range(C)])
-        for name, hits in (("c_divergent", div), ("c_catapult", rise)):
-            b = boundary(c, hits, resamples=cfg.bootstrap, seed=cfg.seed + jn)
+        for name in HITS:
+            b = boundary_from_patterns(
+                c, acc.patterns[(name, jn)], resamples=cfg.bootstrap, seed=cfg.seed + jn
+            )
             bounds[name][jn], bounds[f"{name}_lo"][jn], bounds[f"{name}_hi"][jn] = (
                 b.estimate,
                 b.low,
@@ -342,7 +385,11 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
         f1 = fit_line(logn, np.log(cat_peak[ic]))
         f2 = fit_line(logn, cat_tpeak[ic])
         # integer medians: the uncertainty is a bootstrap over the catapult trajectories
-        members = [cat_tpeak_members[(ic, jn)] for jn in range(N)]
+        members = [
+            acc.cells[(ic, jn)].hist(("catapult",), "t_peak") if (ic, jn) in acc.cells else None
+            for jn in range(N)
+        ]
+        members = [(h.values(), h.counts) if h is not None else np.empty(0) for h in members]
         bt = median_line_bootstrap(logn, members, resamples=cfg.bootstrap, seed=cfg.seed + ic)
         fits["peak_exponent"].append(f1.slope)
         fits["peak_exponent_lo"].append(f1.slope_ci[0])
@@ -356,13 +403,7 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
         fits["tpeak_intercept"].append(f2.intercept)
     ds = xr.Dataset(
         {
-            **{f"p_{k}": (("c", "n"), v) for k, v in p.items()},
-            "p_rise": (("c", "n"), p_rise),
-            "eta_lam_final": (("c", "n", "quantile"), q_eta),
-            "peak_loss_over_n": (("c", "n", "quantile"), q_peak),
-            "t_peak": (("c", "n", "quantile"), q_tpeak),
-            "catapult_median_peak_loss": (("c", "n"), cat_peak),
-            "catapult_median_t_peak": (("c", "n"), cat_tpeak),
+            **{k: (("c", "n", "quantile")[: v.ndim], v, _error_attrs(k)) for k, v in cell.items()},
             **{k: (("n",), v) for k, v in bounds.items()},
             **{k: (("n",), v) for k, v in flags.items()},
             **{f"fit_{k}": (("c_fit",), np.asarray(v, dtype=float)) for k, v in fits.items()},
@@ -386,16 +427,35 @@ def _reduce(cfg: SweepConfig, cells: dict[tuple[int, int], Outcomes]) -> Any:
             "rise_tol": float(cfg.stop.rise_tol),
             "description": "catapultlab sweep; phases per sim/_phases.py, thresholds per "
             "sim/_stop.py",
+            **QUANTILE_ERRORS,
         },
     )
     return ds
+
+
+QUANTILE_ERRORS = {
+    "quantile_method": "numpy linear interpolation of order statistics; eta_lam_final and "
+    "peak_loss_over_n from fixed-bin log histograms (sim/_cellstats.py), t_peak exact",
+    "quantile_relative_error": QUANTILE_RTOL,
+    "quantile_rank_error": "per value in <name>_rank_error: the largest |F(reported) - "
+    "F(exact)| of the cell's empirical CDF F",
+}
+"""Error statement of the reported quantiles (netCDF attributes and JSON)."""
+
+
+def _error_attrs(name: str) -> dict[str, Any]:
+    if name in ("eta_lam_final", "peak_loss_over_n", "catapult_median_peak_loss"):
+        return {"relative_error_bound": QUANTILE_RTOL, "rank_error": f"{name}_rank_error"}
+    if name in ("t_peak", "catapult_median_t_peak"):
+        return {"relative_error_bound": 0.0, "rank_error": 0.0}
+    return {}
 
 
 def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
     """Write ``ds`` to ``path`` atomically (netCDF3 via scipy: no h5py needed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".nc")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.", suffix=".nc")
     os.close(fd)
     from catapultlab._cf import cf_attributes
 
@@ -408,8 +468,25 @@ def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
 
 
 def parts_dir_for(out: str | os.PathLike[str], cfg: SweepConfig) -> Path:
-    """The resume sidecar of an output file."""
-    return Path(f"{os.fspath(out)}.parts") / cfg.key()
+    """The resume folder of an output file: keyed by the config and the code version."""
+    return Path(f"{os.fspath(out)}.parts") / f"{cfg.key()}-{code_version()}"
+
+
+def clean_output_tmp(out: str | os.PathLike[str]) -> int:
+    """Remove temporary files a crashed :func:`write_netcdf` of ``out`` left; how many.
+
+    Call it only while holding the lock of ``out`` (no other writer of it is running).
+    """
+    path = Path(out)
+    stale = list(path.parent.glob(f"{TMP_PREFIX}{path.name}.*"))
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
+def kept_parts(out: str | os.PathLike[str]) -> int:
+    """Finished chunks kept for a resume of ``out``."""
+    return sum(1 for p in Path(f"{os.fspath(out)}.parts").rglob("*.part") if p.name != REDUCED)
 
 
 def remove_parts(out: str | os.PathLike[str]) -> None:
@@ -490,6 +567,11 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
                     ],
                     "median_t_peak": _num(ds["t_peak"].values[i, j, mid]),
                     "quartiles_t_peak": [_num(v) for v in ds["t_peak"].values[i, j]],
+                    **{
+                        f"rank_error_{k}": [float(v) for v in ds[f"{k}_rank_error"].values[i, j]]
+                        for k in ("eta_lam_final", "peak_loss_over_n")
+                        if f"{k}_rank_error" in ds
+                    },
                 }
             )
     bounds = []
@@ -535,5 +617,6 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
         "cells": cells,
         "boundaries": bounds,
         "fits": fits,
+        "quantile_error": {k: ds.attrs[k] for k in QUANTILE_ERRORS if k in ds.attrs},
         "config": json.loads(ds.attrs["config"]),
     }

@@ -26,6 +26,7 @@ from catapultlab.sim._init import (
 )
 from catapultlab.sim._pure import run_pure
 from catapultlab.sim._setup import Setup
+from catapultlab.sim._summary import ensemble_stats
 
 __all__ = ["simulate_trajectories", "EXACT_MAX_WIDTH"]
 
@@ -67,7 +68,9 @@ def simulate_trajectories(
 
     The map runs until the trajectory stops (converged, diverged or out of steps),
     so the lists end at the stopping step. With ``exact`` the width-n parameter
-    vectors are iterated instead (float64, ``n <= EXACT_MAX_WIDTH``).
+    vectors are iterated instead (float64, ``n <= EXACT_MAX_WIDTH``). The ``ensemble``
+    phase fractions of a map run stream through the sweep's chunks and reduction
+    (:func:`catapultlab.sim._summary.ensemble_stats`): memory does not grow with it.
 
     Returns:
         A JSON-able dict: ``f``, ``lam``, ``loss``, ``phase``, ``steps_taken``,
@@ -121,10 +124,10 @@ def simulate_trajectories(
             )
         states, losses, eta, l0 = runs[0]
         states, losses = states[: cuts[0] + 1], losses[: cuts[0] + 1]
+        counts = np.bincount(np.asarray(phases, dtype=int), minlength=len(PHASE_NAMES))
     else:
-        init = initial_state(
-            setup, n, ensemble, f0=f0, lam0=lam0, seed=None if f0 is not None else seed
-        )
+        # trajectory 0 is recorded; the ensemble streams through the sweep's chunks
+        init = initial_state(setup, n, 1, f0=f0, lam0=lam0, seed=None if f0 is not None else seed)
         etas = c / init.lam0
         rec = run_pure(
             setup.model,
@@ -148,6 +151,20 @@ def simulate_trajectories(
             phases = [
                 int(p) for p in refine_catapult(rec.run.phase, init.lam0, lam_end, stop.lam_drop)
             ]
+        counts = np.zeros(len(PHASE_NAMES), dtype=int)
+        if ensemble > 1:
+            counts = ensemble_stats(
+                setup,
+                c=c,
+                n=n,
+                ensemble=ensemble,
+                steps=steps,
+                seed=seed,
+                stop=stop,
+                dtype=dtype,
+                f0=f0,
+                lam0=lam0,
+            ).phases
     f, lam = _observables(setup, states, n)
     phase = phases[0]
     peak_t = int(np.argmax(np.where(np.isfinite(losses), losses, np.inf)))
@@ -178,7 +195,6 @@ def simulate_trajectories(
         },
     }
     if ensemble > 1:
-        counts = np.bincount(np.asarray(phases, dtype=int), minlength=4)
         doc["ensemble"] = {
             f"p_{name}": float(k / ensemble) for name, k in zip(PHASE_NAMES, counts, strict=True)
         }

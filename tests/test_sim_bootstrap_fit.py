@@ -10,7 +10,7 @@ from catapultlab.sim._stats import fit_line
 
 def test_histogram_resampling_matches_direct_resampling() -> None:
     g = np.random.default_rng(3).integers(0, 50, 1001).astype(float)
-    fast = _resampled_medians(g, 3000, np.random.default_rng(1))
+    fast = _resampled_medians(*np.unique(g, return_counts=True), 3000, np.random.default_rng(1))
     rng = np.random.default_rng(2)
     slow = np.array([np.median(g[rng.integers(0, g.size, g.size)]) for _ in range(3000)])
     # two estimates of the same bootstrap distribution (3000 draws each)
@@ -47,3 +47,19 @@ def test_too_few_groups_has_no_error_estimate() -> None:
     assert np.isclose(two.slope, 1.0) and np.isnan(two.se)
     one = median_line_bootstrap([0.0, 1.0], [np.ones(5), np.array([np.nan])])
     assert np.isnan(one.slope)
+
+
+def test_fit_from_histograms_equals_fit_from_members() -> None:
+    rng = np.random.default_rng(5)
+    groups = [np.round(2 * np.log(n) + rng.normal(0, 2, 300)) for n in (1e2, 1e3, 1e4, 1e5)]
+    x = np.log([1e2, 1e3, 1e4, 1e5])
+    hists = [np.unique(g, return_counts=True) for g in groups]
+    a = median_line_bootstrap(x, groups, seed=2)
+    b = median_line_bootstrap(x, hists, seed=2)
+    assert (a.slope, a.intercept, a.se, a.low, a.high) == (
+        b.slope,
+        b.intercept,
+        b.se,
+        b.low,
+        b.high,
+    )

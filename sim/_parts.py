@@ -1,0 +1,118 @@
+"""Resume parts of a sweep: checksummed files, keyed by configuration and code, under a lock.
+
+Finished chunks of a sweep with ``--out X`` are kept in ``X.parts/<config
+hash>-<code hash>/``: the config hash covers everything that determines the
+numbers (:meth:`SweepConfig.key`), the code hash every source file of the
+installed package (:func:`catapultlab._reproduce._config.code_hash`), so a
+resume never mixes parts of two configurations or two versions of the code.
+Each part is written to a temporary file and renamed into place, and starts with
+a magic line and the SHA-256 of its payload: a truncated or edited part fails
+the check, is reported in one line and recomputed, never read as data.
+Temporary files a crash left behind are removed by the next run, which holds an
+exclusive lock (``X.parts/.lock``, :func:`fcntl.flock`: released by the kernel
+if the process dies) so that a second sweep to the same ``--out`` is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from catapultlab._errors import CatapultError
+
+__all__ = ["MAGIC", "code_version", "write_part", "read_part", "sweep_lock", "clean_tmp"]
+
+MAGIC = b"catapultlab-part-1\n"
+"""First bytes of every part file (then 32 bytes of SHA-256, then the npz payload)."""
+
+TMP_PREFIX = ".tmp_"
+
+
+def code_version() -> str:
+    """Hash of the installed package source (the same one ``reproduce`` keys its stages by)."""
+    from catapultlab._reproduce._config import code_hash
+
+    return code_hash()
+
+
+def write_part(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` atomically with a checksum (temporary file + rename).
+
+    Raises:
+        CatapultError: the file cannot be written (a full disk, no permission); neither
+            the temporary file nor anything at ``path`` is left.
+    """
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    payload = buf.getvalue()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".part")
+    except OSError as exc:
+        raise CatapultError(f"cannot write resume part in {path.parent}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk: nothing is left at the final path
+        raise CatapultError(f"cannot write resume part {path}: {exc.strerror}") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_part(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a part, or None (with one line on stderr) if it fails its checksum.
+
+    A part that fails is deleted so that it is recomputed.
+    """
+    data = path.read_bytes()
+    head = len(MAGIC) + 32
+    payload = data[head:]
+    ok = data[: len(MAGIC)] == MAGIC and data[len(MAGIC) : head] == hashlib.sha256(payload).digest()
+    if ok:
+        try:
+            with np.load(io.BytesIO(payload)) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, KeyError):  # a writer bug, not a torn file
+            ok = False
+    print(f"catapultlab: part {path.name} fails its checksum: recomputing it", file=sys.stderr)
+    path.unlink(missing_ok=True)
+    return None
+
+
+def clean_tmp(folder: Path) -> int:
+    """Remove the temporary files a crashed run left in ``folder``; how many."""
+    stale = [p for p in folder.glob(f"{TMP_PREFIX}*") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
+@contextmanager
+def sweep_lock(folder: Path) -> Iterator[Any]:
+    """Hold an exclusive lock on ``folder/.lock``; refuse with one line if another run holds it."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / ".lock"
+    fh = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise CatapultError(
+                f"another sweep is writing to {folder} (lock {lock} is held); "
+                "wait for it or use another --out"
+            ) from exc
+        yield fh
+    finally:
+        fh.close()
