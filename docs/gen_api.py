@@ -18,14 +18,18 @@ LAYERS = {
     "sim": "catapultlab.sim",
     "validate": "catapultlab.validate",
     "reproduce": "catapultlab._reproduce",
+    "testing": "catapultlab.testing",
 }
 
 INTRO = {
     "theory": "Declare a model, derive its exact width-n maps and phase boundaries, render "
     "the derivation. A model of your own is a `ModelSpec` (width-n vectors, outputs through "
-    "`inner_symbol`, labels, data); `derive_gram(spec)` lifts gradient descent to its Gram "
-    "state and proves closure, `project` maps it onto observables, and "
-    "`derive_scalar_boundaries` finds the boundaries of a closed scalar map.",
+    "`dot`, labels, data, a `StepRule`); `derive(spec)` turns it into a `Model`: the Gram "
+    "lift and closure proof, the projection onto observables, the linear-stability, "
+    "loss-rises and growth edges, the width scaling, the catapult time and a content hash.",
+    "testing": "Check your own model: the derived map against parameter-space steps, the "
+    "kernel against the pure path, invariants and symmetries, and a hypothesis strategy of "
+    "realisable states.",
     "sim": "Compile a model's maps into kernels and run ensembles, sweeps and single "
     "trajectories; the phase rule every layer shares.",
     "validate": "Train real networks in JAX, measure their NTK and compare the measured phase "
@@ -36,6 +40,10 @@ INTRO = {
 # task titles, in page order; modules not listed follow, titled by their docstring
 TASKS = {
     "_spec": "Declare a model",
+    "_steprule": "Declare a model",
+    "_cache": "Derive a model",
+    "_derive_model": "Derive a model",
+    "_scaling": "Derive a model",
     "_specs": "Declare a model",
     "_algebra": "Declare a model",
     "_derive": "Derive the exact Gram-state map",
@@ -84,6 +92,8 @@ def _groups(package: str) -> list[tuple[str, list[str]]]:
     pkg = importlib.import_module(package)
     public = list(pkg.__all__)
     where = getattr(pkg, "_WHERE", None)
+    if not hasattr(pkg, "__path__"):  # a single public module (catapultlab.testing)
+        return [("Check a model", sorted(public, key=str.lower))]
     if where is None:  # an eager package: find the submodule that defines each name
         where = {}
         for name in public:

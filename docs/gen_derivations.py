@@ -114,9 +114,23 @@ def _examples_sections() -> None:
     google._section_kind.setdefault("example", DocstringSectionKind.examples)
 
 
+def _preimport() -> None:
+    """Import every public layer's modules now: griffe imports with ``sys.path`` set to the
+    source tree only, where a standard-library module not yet loaded (``hashlib``) fails."""
+    import importlib
+    import pkgutil
+
+    for package in ("catapultlab.theory", "catapultlab.sim", "catapultlab._reproduce"):
+        pkg = importlib.import_module(package)
+        for info in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{package}.{info.name}")
+    importlib.import_module("catapultlab.testing")
+
+
 @event_priority(100)  # before mkdocstrings creates its python handler
 def on_config(config):  # noqa: D103 - mkdocs hook signature
     _examples_sections()
+    _preimport()
     plugin = config.plugins["mkdocstrings"]
     python = plugin.config["handlers"].setdefault("python", {})
     python["paths"] = [_source_tree()]

@@ -87,3 +87,10 @@ def test_example_runs(script: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip()
+
+
+def test_tutorial_page_shows_the_executed_example() -> None:
+    """docs/your-model.md shows examples/your_own_model.py verbatim (which test_example_runs runs)."""
+    page = (ROOT / "docs" / "your-model.md").read_text()
+    code = (ROOT / "examples" / "your_own_model.py").read_text()
+    assert f"```python\n{code}```" in page

@@ -16,7 +16,6 @@ __all__ = [
     "C",
     "ENGINE_VERSION",
     "KAPPA",
-    "LOSS_RISES",
     "Scaling",
     "StepRule",
     "derive",
@@ -64,7 +63,6 @@ _WHERE = {
     "_cache": ("derive",),
     "_derive_model": (
         "ENGINE_VERSION",
-        "LOSS_RISES",
         "derive_uncached",
         "spec_key",
     ),

@@ -41,14 +41,18 @@ from catapultlab.theory._spec import ETA, VELOCITY_PREFIX, WIDTH, ModelSpec
 from catapultlab.theory._specs_check import check_spec
 from catapultlab.theory._steprule import BETA, C_LIN, KAPPA, LinearRecursion, linear_recursion
 
-__all__ = ["derive_uncached", "ENGINE_VERSION", "spec_key", "LOSS_RISES"]
+__all__ = ["derive_uncached", "ENGINE_VERSION", "spec_key", "loss_rises_edge"]
 
 ENGINE_VERSION = "2"
 """Bump when a derivation changes: part of every model's content hash."""
 
-LOSS_RISES = sp.Function("c_loss_rises")
-"""Placeholder ``c_loss_rises(beta)``: the loss-rises edge has no closed form in beta;
-:meth:`Model.edges` evaluates it."""
+def loss_rises_edge(beta: sp.Expr) -> sp.Expr:
+    """Placeholder ``c_loss_rises(beta)``: the loss-rises edge has no closed form in beta.
+
+    :meth:`Model.edges` evaluates it from the step rule's recursion. (A function, not a
+    module-level SymPy class: documentation tools inspect module attributes.)
+    """
+    return sp.Function("c_loss_rises")(beta)
 
 
 def spec_key(spec: ModelSpec) -> str:
@@ -202,7 +206,7 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
             "recursion; no linear-stability edge is derived"
         )
     if spec.step.has_velocity:
-        rises = LOSS_RISES(BETA) / LAM0
+        rises = loss_rises_edge(BETA) / LAM0
         bnotes["loss_rises"] = (
             "the loss first exceeds L_0 in the linear (infinite-width) dynamics; no closed "
             "form in beta, evaluated per beta by Model.edges()"
