@@ -37,6 +37,15 @@ def _float(text: str, name: str) -> float:
         raise CatapultError(f"{name} must be a number, got {text!r}") from exc
 
 
+_DATA_SEED = click.option(
+    "--data-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="seed of the default inputs (models with data); --seed is the trajectories' seed.",
+)
+
+
 def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, seed: int) -> Any:
     from catapultlab.sim._setup import make_setup
 
@@ -128,6 +137,7 @@ def _resumable(out: str | None) -> Iterator[None]:
 )
 @_INPUTS
 @_SAMPLES
+@_DATA_SEED
 def sweep(
     model: str | None,
     spec_ref: str | None,
@@ -150,6 +160,7 @@ def sweep(
     backend: str,
     inputs: int,
     samples: int,
+    data_seed: int,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
     from catapultlab.sim._ensemble import validate_common
@@ -172,7 +183,7 @@ def sweep(
     if chunk < 1:
         raise CatapultError(f"--chunk must be >= 1, got {chunk}")
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setups = [_setup(choice, y, inputs, samples, seed) for y in ys]
+    setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
     cfgs = [
         SweepConfig(
             setup=setup.config,
@@ -260,6 +271,7 @@ def sweep(
 )
 @_INPUTS
 @_SAMPLES
+@_DATA_SEED
 def simulate(
     model: str | None,
     spec_ref: str | None,
@@ -281,12 +293,13 @@ def simulate(
     figure: str | None,
     inputs: int,
     samples: int,
+    data_seed: int,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
     from catapultlab.sim._trajectory import simulate_trajectories
 
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setup = _setup(choice, y, inputs, samples, seed)
+    setup = _setup(choice, y, inputs, samples, data_seed)
     doc = simulate_trajectories(
         setup,
         c=c,

@@ -18,7 +18,14 @@ import numpy as np
 
 from catapultlab._errors import CatapultError
 
-__all__ = ["Setup", "make_setup", "setup_from_config", "MODELS", "step_rule_for"]
+__all__ = [
+    "Setup",
+    "make_setup",
+    "setup_from_config",
+    "MODELS",
+    "step_rule_for",
+    "default_inputs",
+]
 
 MODELS = ("uv", "full")
 """Built-in model names (any other model is passed as a Model or a ModelSpec)."""
@@ -114,8 +121,23 @@ def step_rule_for(
     return StepRule(kind, decay), tuple(hyper)
 
 
-def _default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
+def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
+    """Well-conditioned default inputs ``(m, d)``, each row of norm ``sqrt(d)``.
+
+    For ``m <= d`` the rows are a random orthonormal set (times ``sqrt(d)``), so
+    ``X X^T = d I`` and every NTK eigen-direction starts alike; for ``m > d`` the rows
+    are random directions (then ``X X^T`` has rank ``d`` and the NTK has ``m - d`` zero
+    eigenvalues: those residual directions cannot move, whatever the learning rate).
+
+    Example:
+        >>> x = default_inputs(2, 3, 0)
+        >>> bool(np.allclose(x @ x.T, 3 * np.eye(2)))
+        True
+    """
     rng = np.random.default_rng(np.random.SeedSequence(data_seed, spawn_key=(7,)))
+    if samples <= inputs:
+        q, _ = np.linalg.qr(rng.standard_normal((inputs, samples)))
+        return q.T * np.sqrt(inputs)
     x = rng.standard_normal((samples, inputs))
     return x * np.sqrt(inputs) / np.linalg.norm(x, axis=1, keepdims=True)
 
@@ -211,7 +233,7 @@ def make_setup(
     rows: tuple[tuple[float, ...], ...] = ()
     if derived.data:
         if x is None:
-            x = _default_inputs(m, d, data_seed)
+            x = default_inputs(m, d, data_seed)
         x = np.asarray(x, dtype=float)
         if x.size != m * d or not np.all(np.isfinite(x)):
             raise CatapultError(f"inputs x must be {m} x {d} finite numbers, got shape {x.shape}")
