@@ -46,6 +46,7 @@ __all__ = ["derive_uncached", "ENGINE_VERSION", "spec_key", "loss_rises_edge"]
 ENGINE_VERSION = "2"
 """Bump when a derivation changes: part of every model's content hash."""
 
+
 def loss_rises_edge(beta: sp.Expr) -> sp.Expr:
     """Placeholder ``c_loss_rises(beta)``: the loss-rises edge has no closed form in beta.
 
