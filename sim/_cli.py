@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from catapultlab._checks import check_int
 from catapultlab._errors import CatapultError
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
@@ -37,6 +38,18 @@ def _setup(model: str, y: float, inputs: int, samples: int, seed: int) -> Any:
     from catapultlab.sim._setup import make_setup
 
     return make_setup(model, y=y, inputs=inputs, samples=samples, data_seed=seed)
+
+
+def _check_outputs(out: str | None, figure: str | None, *, netcdf: bool) -> None:
+    """Refuse unusable ``--out`` / ``--figure`` paths before any work."""
+    from catapultlab._outputs import check_figure_path, check_output_file, check_parts_path
+
+    if out:
+        check_output_file(out, netcdf=netcdf)
+        if netcdf:  # a sweep result: its resume sidecar sits beside it
+            check_parts_path(out)
+    if figure:
+        check_figure_path(figure)
 
 
 def _dumps(obj: Any) -> str:
@@ -110,7 +123,7 @@ def sweep(
     samples: int,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
-    from catapultlab.sim._ensemble import validate_common
+    from catapultlab.sim._requests import check_sweep_request
     from catapultlab.sim._sweep import (
         SweepConfig,
         parse_c_range,
@@ -126,9 +139,11 @@ def sweep(
     ys = parse_labels(labels)
     c = parse_c_range(c_range)
     n = parse_widths(widths)
-    validate_common(steps=steps, ensemble=ensemble)
-    if chunk < 1:
-        raise CatapultError(f"--chunk must be >= 1, got {chunk}")
+    check_sweep_request(
+        c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, dtype=dtype, labels=len(ys)
+    )
+    check_int("--chunk", chunk, lo=1)
+    _check_outputs(out, figure, netcdf=True)
     setups = [_setup(model, y, inputs, samples, seed) for y in ys]
     cfgs = [
         SweepConfig(
@@ -245,8 +260,11 @@ def simulate(
     samples: int,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
+    from catapultlab.sim._requests import check_simulate_request
     from catapultlab.sim._trajectory import simulate_trajectories
 
+    check_simulate_request(c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype)
+    _check_outputs(out, figure, netcdf=False)
     setup = _setup(model, y, inputs, samples, seed)
     doc = simulate_trajectories(
         setup,
@@ -266,9 +284,9 @@ def simulate(
         trajectory_figure(doc, figure)
     text = _dumps(doc)
     if out:
-        from pathlib import Path
+        from catapultlab._atomic import atomic_write_text
 
-        Path(out).write_text(text + "\n")
+        atomic_write_text(out, text + "\n")
     if as_json or not out:
         if as_json:
             click.echo(text)
@@ -296,17 +314,12 @@ def bench(
 ) -> None:
     """Time the generated kernel against NumPy and JAX on the uv workload."""
     from catapultlab.sim._bench import format_table, run_bench
+    from catapultlab.sim._requests import check_bench_request
 
-    if trajectories < 1 or trajectories != int(trajectories):
-        raise CatapultError(f"--trajectories must be an integer >= 1, got {trajectories!r}")
-    if steps < 1:
-        raise CatapultError(f"--steps must be >= 1, got {steps}")
-    rows = run_bench(
-        int(trajectories),
-        steps,
-        n=n,
-        baseline=None if baseline_trajectories is None else int(baseline_trajectories),
+    base = check_bench_request(
+        trajectories=trajectories, steps=steps, n=n, baseline=baseline_trajectories
     )
+    rows = run_bench(int(trajectories), steps, n=n, baseline=base)
     if as_json:
         click.echo(_dumps(rows))
     else:

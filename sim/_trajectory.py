@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 
 from catapultlab._errors import CatapultError
-from catapultlab.sim._ensemble import validate_common
 from catapultlab.sim._exact import gaussian_params, run_exact, uv_params_for_state
 from catapultlab.sim._init import check_reachable, initial_state, state_from_gram, top_ntk
 from catapultlab.sim._phases import PHASE_NAMES, classify_losses
 from catapultlab.sim._pure import run_pure
+from catapultlab.sim._requests import check_simulate_request
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._stop import StopRule
 
@@ -63,7 +63,15 @@ def simulate_trajectories(
         ``peak_loss``, ``t_peak``, ``eta``, ``lam0``, ``eta_lam_final`` of trajectory 0,
         and ``ensemble`` phase counts when ``ensemble > 1``.
     """
-    validate_common(c=c, n=n, steps=steps, ensemble=ensemble)
+    check_simulate_request(
+        c=c,
+        n=n,
+        steps=steps,
+        ensemble=ensemble,
+        seed=seed,
+        dtype=dtype,
+        state_size=len(setup.model.state),
+    )
     n = int(n)
     stop = stop or StopRule()
     if exact:

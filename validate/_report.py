@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
 from catapultlab.sim._phases import PHASE_NAMES
 from catapultlab.validate._sweep import SweepResult
 
@@ -189,4 +190,5 @@ def write_netcdf(res: SweepResult, path: str) -> None:
     import importlib.util
 
     engine = "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"
-    sweep_to_xarray(res).to_netcdf(path, engine=engine)
+    ds = sweep_to_xarray(res)
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine=engine))

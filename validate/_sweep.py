@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from catapultlab._checks import range_count
 from catapultlab._errors import CatapultError
 from catapultlab.sim._phases import Phase, classify_losses
+from catapultlab.validate._budget import check_memory_budget, check_sweep_config
 from catapultlab.validate._train import TrainResult
 
 __all__ = ["SweepConfig", "RunSummary", "Boundary", "SweepResult", "run_sweep", "c_grid"]
@@ -135,10 +137,8 @@ def c_grid(spec: str) -> tuple[float, ...]:
         raise CatapultError(f"empty or reversed --c range {spec!r}; need A < B")
     if len(nums) == 2:
         return tuple(float(v) for v in np.linspace(a, b, 8))
+    count = range_count(a, b, nums[2], "--c")
     step = nums[2]
-    if not np.isfinite(step) or step <= 0:
-        raise CatapultError(f"bad --c range {spec!r}; STEP must be positive")
-    count = int(np.floor((b - a) / step + 1e-9)) + 1
     return tuple(float(a + i * step) for i in range(count))
 
 
@@ -212,12 +212,7 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
     Raises:
         CatapultError: bad configuration (unknown names, sizes below 1, empty grid).
     """
-    if not cfg.c_values:
-        raise CatapultError("empty c grid")
-    if cfg.steps < 1:
-        raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
-    if cfg.batch_size is not None and cfg.batch_size < 1:
-        raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
+    check_sweep_config(cfg)
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision
@@ -245,6 +240,7 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
         from catapultlab.validate._ntk import top_ntk_eigenvalue
         from catapultlab.validate._train import mse_loss, train
 
+        check_memory_budget(net, *data.x_train.shape, dtype)
         params0 = net.init(jax.random.PRNGKey(cfg.seed), dtype)
         x = jnp.asarray(data.x_train, dtype)
         eig0 = top_ntk_eigenvalue(net.apply, params0, x)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
+
 __all__ = [
     "Number",
     "Figure",
@@ -125,8 +127,8 @@ def save_figure(fig: Any, out: Path, name: str) -> None:
     d = out / "figures"
     d.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(d / f"{name}.png", dpi=110)
-    fig.savefig(d / f"{name}.pdf")
+    atomic_write(d / f"{name}.png", lambda tmp: fig.savefig(tmp, dpi=110))
+    atomic_write(d / f"{name}.pdf", fig.savefig)
 
 
 def write_nc(ds: Any, out: Path, name: str) -> str:
@@ -134,5 +136,5 @@ def write_nc(ds: Any, out: Path, name: str) -> str:
     d = out / "data"
     d.mkdir(parents=True, exist_ok=True)
     path = d / f"{name}.nc"
-    ds.to_netcdf(path, engine="scipy")
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
     return f"data/{name}.nc"

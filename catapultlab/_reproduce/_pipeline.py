@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from catapultlab._atomic import atomic_write_text
 from catapultlab._reproduce._config import preset, stage_hash
 
 __all__ = ["STAGES", "reproduce", "package_versions"]
@@ -62,9 +63,9 @@ def _cached(out: Path, stage: str, h: str) -> dict[str, Any] | None:
         return None
     try:
         done = json.loads(marker.read_text())
-    except json.JSONDecodeError:
-        return None
-    if done.get("hash") != h:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # a torn marker reruns its stage
+    if not isinstance(done, dict) or done.get("hash") != h or "result" not in done:
         return None
     result = done["result"]
     needed = list(result.get("files", []))
@@ -119,9 +120,7 @@ def reproduce(
         timings[stage] = time.perf_counter() - t0
         result["seconds"] = timings[stage]
         marker = out / ".stages" / f"{stage}.json"
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"hash": h, "result": result}, indent=1))
-        tmp.replace(marker)
+        atomic_write_text(marker, json.dumps({"hash": h, "result": result}, indent=1))
         results[stage] = result
         echo(f"{label}: done in {timings[stage]:.1f} s")
     echo(f"[{len(STAGES) + 1}/{len(STAGES) + 1}] report: writing ...")
@@ -130,7 +129,7 @@ def reproduce(
         "stage_hashes": {s: stage_hash(cfg, s) for s in STAGES},
         "versions": package_versions(),
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
     summary = write_report(out, cfg, results, config)
     echo(
         f"report: {out / 'report.md'} and {out / 'report.html'} ({time.perf_counter() - t_all:.1f} s)"
