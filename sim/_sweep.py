@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -234,9 +233,9 @@ def run_sweep(
         todo = list(range(len(tasks)))
     bar = None
     if progress:
-        from tqdm import tqdm
+        from catapultlab._progress import progress as progress_bar
 
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="chunk", file=sys.stderr)
+        bar = progress_bar(total=len(tasks), initial=len(tasks) - len(todo), unit="chunk")
     run = runner or local_runner
     for k, out in run([tasks[i] for i in todo]):
         i = todo[k]

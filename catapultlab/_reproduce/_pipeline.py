@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from catapultlab._atomic import atomic_write_text
-from catapultlab._reproduce._config import preset, stage_hash
+from catapultlab._errors import CatapultError
+from catapultlab._outputs import check_output_dir
+from catapultlab._reproduce._config import PRESETS, preset, stage_hash
 
 __all__ = ["STAGES", "reproduce", "package_versions"]
 
@@ -97,7 +99,9 @@ def reproduce(
     """
     from catapultlab._reproduce._report import write_report
 
-    out = Path(out)
+    if preset_name not in PRESETS:
+        raise CatapultError(f"unknown preset {preset_name!r}; choose one of {', '.join(PRESETS)}")
+    out = check_output_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / ".stages").mkdir(exist_ok=True)
     cfg = preset(preset_name)
