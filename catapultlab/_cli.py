@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort; the traceback is kept for --debug
         if _DEBUG["on"]:
             traceback.print_exc()
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 300 else message[:297] + "..."
         click.echo(
-            f"catapultlab: internal error: {type(exc).__name__}: {exc} "
+            f"catapultlab: internal error: {type(exc).__name__}: {message} "
             "(a bug: rerun with catapultlab --debug ... for the traceback)",
             err=True,
         )

@@ -35,7 +35,11 @@ def _float(text: str, name: str) -> float:
 
 
 def _setup(model: str, y: float, inputs: int, samples: int, seed: int) -> Any:
+    from catapultlab._checks import check_full_model_size
     from catapultlab.sim._setup import make_setup
+
+    if model == "full":
+        check_full_model_size(inputs, samples)
 
     return make_setup(model, y=y, inputs=inputs, samples=samples, data_seed=seed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from catapultlab._checks import check_full_model_size
 from catapultlab._errors import CatapultError
 
 __all__ = ["derive"]
@@ -33,8 +34,8 @@ def derive(model: str, inputs: int, samples: int, fmt: str) -> None:
         raise CatapultError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     if fmt not in FORMATS:
         raise CatapultError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if inputs < 1 or samples < 1:
-        raise CatapultError(f"--inputs and --samples must be >= 1, got {inputs} and {samples}")
+    if model == "full":
+        check_full_model_size(inputs, samples)
     derived = uv_model() if model == "uv" else full_model(inputs, samples)
     render = {"text": to_text, "latex": to_latex, "json": to_json}[fmt]
     click.echo(render(derived))

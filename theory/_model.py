@@ -290,6 +290,9 @@ def full_model(inputs: int, samples: int) -> Model:
         >>> [s.name for s in m.state]
         ['v_v', 'u1_v', 'u2_v', 'u1_u1', 'u1_u2', 'u2_u2']
     """
+    from catapultlab._checks import check_full_model_size
+
+    check_full_model_size(inputs, samples)
     spec = full_spec(inputs, samples)
     gram = derive_gram(spec)
     f_syms = [sp.Symbol(f"f_{a + 1}", real=True) for a in range(samples)]

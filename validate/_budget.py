@@ -48,7 +48,7 @@ def estimate_bytes(net: Any, samples: int, features: int, dtype: Any) -> float:
     import jax
     import numpy as np
 
-    params = jax.eval_shape(net.init, jax.random.PRNGKey(0), dtype)
+    params = jax.eval_shape(lambda key: net.init(key, dtype), jax.random.PRNGKey(0))
     leaves = jax.tree_util.tree_leaves(params)
     n_params = sum(int(np.prod(leaf.shape)) for leaf in leaves)
     x = jax.ShapeDtypeStruct((samples, features), dtype)
