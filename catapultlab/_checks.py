@@ -172,10 +172,11 @@ def _gib(nbytes: float) -> str:
 def check_memory(nbytes: float, what: str) -> None:
     """Refuse a run whose memory estimate ``nbytes`` exceeds :func:`memory_limit`."""
     limit = memory_limit()
+    source = f"{MEMORY_ENV}" if os.environ.get(MEMORY_ENV) else f"half the RAM; set {MEMORY_ENV}"
     if nbytes > limit:
         raise CatapultError(
             f"{what} needs about {_gib(nbytes)} of memory, more than the {_gib(limit)} "
-            f"allowed (half the RAM; set {MEMORY_ENV} to change it)"
+            f"allowed ({source})"
         )
 
 
