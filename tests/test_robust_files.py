@@ -135,25 +135,66 @@ def test_cache_dir_env_and_numba_cache_dir(tmp_path):
     assert done.stderr == ""
 
 
-@pytest.mark.parametrize("kind", ["file", "readonly"])
-def test_unusable_cache_dir_falls_back_with_one_warning(tmp_path, kind):
+@pytest.fixture
+def readonly_dir(tmp_path):
+    """A directory nobody can write to: chmod 0500, or for root a read-only tmpfs."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() != 0:
+        ro.chmod(0o500)
+        yield ro
+        ro.chmod(0o700)
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)])
+    if done.returncode != 0:
+        pytest.skip("root cannot mount a read-only tmpfs here")
+    yield ro
+    subprocess.run(["umount", str(ro)], check=False)
+
+
+@pytest.mark.parametrize("kind", ["file", "readonly", "readonly-home"])
+def test_unusable_cache_dir_falls_back_with_one_warning(tmp_path, kind, readonly_dir):
     bad = tmp_path / "cache"
+    env = {"CATAPULTLAB_CACHE_DIR": str(bad)}
     if kind == "file":
         bad.write_text("not a directory")
-    else:
-        if os.geteuid() == 0:
-            pytest.skip("root can write into a read-only directory")
-        bad.mkdir()
-        bad.chmod(0o500)
-    done = _run_python(
-        "from catapultlab._cache import cache_root; print(cache_root())",
-        {"CATAPULTLAB_CACHE_DIR": str(bad / "sub") if kind == "readonly" else str(bad)},
-    )
+    elif kind == "readonly":
+        bad = readonly_dir
+        env = {"CATAPULTLAB_CACHE_DIR": str(bad / "sub")}
+    else:  # no override: platformdirs' ~/.cache under a read-only HOME
+        bad = readonly_dir
+        env = {"HOME": str(bad), "CATAPULTLAB_CACHE_DIR": "", "XDG_CACHE_HOME": ""}
+    done = _run_python("from catapultlab._cache import cache_root; print(cache_root())", env)
     assert done.returncode == 0, done.stderr
     warning = done.stderr.strip().splitlines()
     assert len(warning) == 1 and "CATAPULTLAB_CACHE_DIR" in warning[0]
     root = Path(done.stdout.strip())
     assert root.is_dir() and os.access(root, os.W_OK) and not str(root).startswith(str(bad))
+
+
+def test_outputs_into_a_readonly_directory_are_refused_up_front(readonly_dir, capsys):
+    from catapultlab._cli import main
+
+    for args in (
+        ["sweep", "uv", "--c", "1:2:1", "--n", "10", "--out", str(readonly_dir / "r.nc")],
+        [
+            "simulate",
+            "uv",
+            "--c",
+            "3",
+            "--n",
+            "10",
+            "--steps",
+            "5",
+            "--out",
+            str(readonly_dir / "t.json"),
+        ],
+        ["validate", "--figure", str(readonly_dir / "f.png")],
+        ["reproduce", "--quick", "--out", str(readonly_dir / "report")],
+    ):
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "is not writable" in err[0], err
 
 
 def test_numba_writes_nothing_inside_the_package(tmp_path):
