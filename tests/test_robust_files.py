@@ -280,3 +280,32 @@ def test_prune_by_age_and_size(kernel_cache):
     removed = prune_kernels(max_bytes=2 * size, keep=paths[1])
     assert removed == [paths[2]]  # the oldest that is not kept goes until it fits
     assert sorted(kernel_cache.iterdir()) == sorted([paths[1], paths[3]])
+
+
+# -- progress bars -------------------------------------------------------------------------
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, []
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, s: str) -> int:
+        self.text.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_bars_only_on_a_terminal(monkeypatch, tty):
+    from catapultlab._progress import progress
+
+    stream = _Stream(tty)
+    monkeypatch.setattr(sys, "stderr", stream)
+    assert sum(progress(range(5), desc="stage")) == 10
+    drawn = "".join(stream.text)
+    assert ("stage" in drawn) == tty

@@ -34,6 +34,7 @@ import numpy as np
 
 from catapultlab._checks import range_count
 from catapultlab._errors import CatapultError
+from catapultlab._progress import progress
 from catapultlab.sim._phases import Phase, classify_losses
 from catapultlab.validate._budget import check_memory_budget, check_sweep_config
 from catapultlab.validate._train import TrainResult
@@ -200,6 +201,18 @@ def _first_true(
     return lo, hi
 
 
+def _counted(run: Callable[[float], RunSummary], bar: object) -> Callable[[float], RunSummary]:
+    """``run`` that advances a progress bar (at most its total) after each training run."""
+
+    def counted(c: float) -> RunSummary:
+        out = run(c)
+        if bar.n < bar.total:  # type: ignore[attr-defined]
+            bar.update(1)  # type: ignore[attr-defined]
+        return out
+
+    return counted
+
+
 def run_sweep(cfg: SweepConfig) -> SweepResult:
     """Run a sweep (see the module docstring for the protocol and thresholds).
 
@@ -264,11 +277,14 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
             runs[c] = _summarise(c, res, eig0.value, loss0, cfg)
             return runs[c]
 
+        bar = progress(total=len(cfg.c_values) + 3 * cfg.bisect, desc=net.name, leave=False)
+        timed = _counted(run, bar)
         for c in cfg.c_values:
-            run(float(c))
-        b_max = _first_true(runs, lambda r: r.phase == "divergent", run, cfg.bisect)
-        b_loss = _first_true(runs, lambda r: r.rose, run, cfg.bisect)
-        b_sharp = _first_true(runs, lambda r: r.sharp_drop, run, cfg.bisect)
+            timed(float(c))
+        b_max = _first_true(runs, lambda r: r.phase == "divergent", timed, cfg.bisect)
+        b_loss = _first_true(runs, lambda r: r.rose, timed, cfg.bisect)
+        b_sharp = _first_true(runs, lambda r: r.sharp_drop, timed, cfg.bisect)
+        bar.close()
 
     def boundary(b: tuple[float, float] | None, lower: bool) -> Boundary:
         if b is None:
