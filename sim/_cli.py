@@ -147,6 +147,10 @@ def sweep(
         c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, dtype=dtype, labels=len(ys)
     )
     check_int("--chunk", chunk, lo=1)
+    if scheduler is not None and workers is not None:
+        raise CatapultError("give --scheduler or --workers, not both")
+    if workers is not None:
+        check_int("--workers", workers, lo=1)
     _check_outputs(out, figure, netcdf=True)
     setups = [_setup(model, y, inputs, samples, seed) for y in ys]
     cfgs = [
@@ -267,7 +271,9 @@ def simulate(
     from catapultlab.sim._requests import check_simulate_request
     from catapultlab.sim._trajectory import simulate_trajectories
 
-    check_simulate_request(c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype)
+    check_simulate_request(
+        c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
+    )
     _check_outputs(out, figure, netcdf=False)
     setup = _setup(model, y, inputs, samples, seed)
     doc = simulate_trajectories(

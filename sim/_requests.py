@@ -89,6 +89,7 @@ def check_simulate_request(
     seed: object,
     dtype: object = "float64",
     state_size: int = 8,
+    exact: bool = False,
 ) -> None:
     """Refuse a simulate request that is malformed or whose stored record would not fit.
 
@@ -100,8 +101,11 @@ def check_simulate_request(
         seed: master seed.
         dtype: precision.
         state_size: entries of the model's state (the record stores state and loss).
+        exact: parameter-space GD (always float64: ``dtype="float32"`` conflicts).
     """
     dt = check_dtype(dtype)
+    if exact and dt == "float32":
+        raise CatapultError("--exact runs parameter-space GD in float64; --dtype float32 conflicts")
     check_positive("c", c)
     check_width(n)
     s = check_steps(steps, dt)

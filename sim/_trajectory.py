@@ -71,6 +71,7 @@ def simulate_trajectories(
         seed=seed,
         dtype=dtype,
         state_size=len(setup.model.state),
+        exact=exact,
     )
     n = int(n)
     stop = stop or StopRule()

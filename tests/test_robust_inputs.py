@@ -145,6 +145,9 @@ def _cases(tmp_path):
         # conflicts and silent substitutions
         (["reproduce", "--quick", "--full", "--out", str(tmp_path / "rep")], "conflict"),
         (["bench", "--baseline-trajectories", "0"], ">= 1"),
+        ([*sim, "--exact", "--dtype", "float32"], "conflicts"),
+        ([*nc, "--workers", "2", "--scheduler", "tcp://localhost:1"], "not both"),
+        ([*nc, "--workers", "0"], ">= 1"),
         (["bench", "--trajectories", "10", "--baseline-trajectories", "20"], "exceeds"),
         # sizes that hang or blow up
         (["derive", "full", "--inputs", "50", "--samples", "50"], "too large"),
