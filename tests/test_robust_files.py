@@ -309,3 +309,30 @@ def test_progress_bars_only_on_a_terminal(monkeypatch, tty):
     assert sum(progress(range(5), desc="stage")) == 10
     drawn = "".join(stream.text)
     assert ("stage" in drawn) == tty
+
+
+_ENSEMBLE = (
+    "import numpy as np; from catapultlab.sim import make_setup, run_ensemble; "
+    "o = run_ensemble(make_setup('uv', y=1.0), c=3.0, n=64, ensemble=64, steps=300); "
+    "print(repr(np.concatenate([o.peak_loss, o.t_peak, o.phase]).tolist()))"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["line", "constant"])
+def test_real_kernel_corruption_regenerates_with_same_numbers(tmp_path, how):
+    """The uv kernel cut at a line boundary (spun forever before) or with a constant edited."""
+    env = {"CATAPULTLAB_CACHE_DIR": str(tmp_path)}
+    first = _run_python(_ENSEMBLE, env)
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    (kernel,) = (tmp_path / "kernels").glob("k_*_float64_*.py")
+    if how == "line":
+        _corrupt(kernel, "line")
+    else:
+        text = kernel.read_text()
+        kernel.write_text(text.replace("0.5", "0.25", 1) if "0.5" in text else text + "x = 1\n")
+    again = _run_python(_ENSEMBLE, env)
+    assert again.returncode == 0, again.stderr
+    err = again.stderr.strip().splitlines()
+    assert len(err) == 1 and "regenerated" in err[0] and kernel.name in err[0]
+    assert again.stdout == first.stdout
