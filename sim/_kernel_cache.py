@@ -18,6 +18,7 @@ from pathlib import Path
 
 from catapultlab._atomic import atomic_write_text
 from catapultlab._cache import cache_root
+from catapultlab._numba_cache import harden_numba_cache
 
 __all__ = ["MAX_AGE_DAYS", "MAX_BYTES", "kernel_dir", "kernel_file", "prune_kernels"]
 
@@ -68,6 +69,7 @@ def kernel_file(tag: str, source: Callable[[], str]) -> Path:
     Returns:
         The path of a module whose content matches its stored hash.
     """
+    harden_numba_cache()  # and so are Numba's compiled objects of the module
     path = kernel_dir() / f"k_{tag}.py"
     problem = _problem(path) if path.exists() else None
     if path.exists() and problem is None:

@@ -336,3 +336,23 @@ def test_real_kernel_corruption_regenerates_with_same_numbers(tmp_path, how):
     err = again.stderr.strip().splitlines()
     assert len(err) == 1 and "regenerated" in err[0] and kernel.name in err[0]
     assert again.stdout == first.stdout
+
+
+_GRAM = "from catapultlab.sim import sample_gram_streams; print(sample_gram_streams(2, 5, 4, 1).tolist())"
+
+
+@pytest.mark.parametrize("suffix", [".nbc", ".nbi"])
+def test_truncated_numba_cache_file_is_recompiled(tmp_path, suffix):
+    """Numba alone raises UnpicklingError on every run after this; here: one line, a miss."""
+    env = {"CATAPULTLAB_CACHE_DIR": str(tmp_path)}
+    first = _run_python(_GRAM, env)
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    (target,) = (tmp_path / "numba").glob(f"*/_rng.gram_streams-*{suffix}")
+    target.write_bytes(target.read_bytes()[:40])
+    again = _run_python(_GRAM, env)
+    assert again.returncode == 0, again.stderr
+    err = again.stderr.strip().splitlines()
+    assert len(err) == 1 and target.name in err[0] and "recompiling" in err[0]
+    assert again.stdout == first.stdout
+    third = _run_python(_GRAM, env)
+    assert third.stderr == "" and third.stdout == first.stdout
