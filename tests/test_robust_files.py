@@ -204,7 +204,7 @@ def test_numba_writes_nothing_inside_the_package(tmp_path):
     pkg = Path(catapultlab.sim.__file__).parent
     before = {p for p in pkg.rglob("*") if p.suffix in (".nbi", ".nbc")}
     done = _run_python(
-        "from catapultlab.sim import sample_gram_streams; sample_gram_streams(2, 5, 4, 1)",
+        _KEY,
         {"CATAPULTLAB_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert done.returncode == 0, done.stderr
@@ -338,21 +338,24 @@ def test_real_kernel_corruption_regenerates_with_same_numbers(tmp_path, how):
     assert again.stdout == first.stdout
 
 
-_GRAM = "from catapultlab.sim import sample_gram_streams; print(sample_gram_streams(2, 5, 4, 1).tolist())"
+_KEY = (
+    "import numpy as np; from catapultlab.sim._rng import stream_key; "
+    "print(stream_key(np.uint64(7), np.uint64(5), np.uint64(3)))"
+)
 
 
-@pytest.mark.parametrize("suffix", [".nbc", ".nbi"])
-def test_truncated_numba_cache_file_is_recompiled(tmp_path, suffix):
+def test_truncated_numba_cache_files_are_recompiled(tmp_path):
     """Numba alone raises UnpicklingError on every run after this; here: one line, a miss."""
     env = {"CATAPULTLAB_CACHE_DIR": str(tmp_path)}
-    first = _run_python(_GRAM, env)
+    first = _run_python(_KEY, env)
     assert first.returncode == 0 and first.stderr == "", first.stderr
-    (target,) = (tmp_path / "numba").glob(f"*/_rng.gram_streams-*{suffix}")
-    target.write_bytes(target.read_bytes()[:40])
-    again = _run_python(_GRAM, env)
-    assert again.returncode == 0, again.stderr
-    err = again.stderr.strip().splitlines()
-    assert len(err) == 1 and target.name in err[0] and "recompiling" in err[0]
-    assert again.stdout == first.stdout
-    third = _run_python(_GRAM, env)
+    for suffix in (".nbc", ".nbi"):
+        (target,) = (tmp_path / "numba").glob(f"*/_rng.stream_key-*{suffix}")
+        target.write_bytes(target.read_bytes()[:40])
+        again = _run_python(_KEY, env)
+        assert again.returncode == 0, again.stderr
+        err = again.stderr.strip().splitlines()
+        assert len(err) == 1 and target.name in err[0] and "recompiling" in err[0]
+        assert again.stdout == first.stdout
+    third = _run_python(_KEY, env)
     assert third.stderr == "" and third.stdout == first.stdout
