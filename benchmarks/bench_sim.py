@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from catapultlab._atomic import atomic_write_text
 from catapultlab.sim._bench import format_table, run_bench
 
 if __name__ == "__main__":
@@ -16,4 +17,4 @@ if __name__ == "__main__":
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     rows = run_bench(traj, steps)
     print(format_table(rows))
-    (Path(__file__).parent / "bench_sim.json").write_text(json.dumps(rows, indent=1))
+    atomic_write_text(Path(__file__).parent / "bench_sim.json", json.dumps(rows, indent=1))

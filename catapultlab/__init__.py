@@ -9,7 +9,10 @@ Layers (theory -> sim -> validate, one source of truth):
 
 from __future__ import annotations
 
+from catapultlab._cache import configure_numba_cache
 from catapultlab._errors import CatapultError
+
+configure_numba_cache()  # before any cache=True module of the package imports numba
 
 __all__ = ["CatapultError", "__version__"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
@@ -11,10 +12,16 @@ from catapultlab._errors import CatapultError
 __all__ = ["cli", "main"]
 
 
+_DEBUG = {"on": False}
+"""Set by ``--debug``: unexpected errors print their traceback."""
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="catapultlab")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Print the full traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """Derive, simulate and validate the catapult phase of gradient descent."""
+    _DEBUG["on"] = debug
 
 
 def _register() -> None:
@@ -31,7 +38,13 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input becomes one line on stderr and exit status 2."""
+    """Run the CLI; bad input becomes one line on stderr and exit status 2.
+
+    Bad input is refused up front by the validators (:mod:`catapultlab._checks`); any
+    other exception is a defect: as a last resort it is reported on one line (exit
+    status 1), with its traceback under ``catapultlab --debug``.
+    """
+    _DEBUG["on"] = False
     try:
         cli.main(args=argv, prog_name="catapultlab", standalone_mode=False)
     except click.exceptions.Abort:
@@ -48,6 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("catapultlab: error: interrupted", err=True)
         return 130
+    except Exception as exc:  # noqa: BLE001 - last resort; the traceback is kept for --debug
+        if _DEBUG["on"]:
+            traceback.print_exc()
+        message = " ".join(str(exc).split())
+        message = message if len(message) <= 300 else message[:297] + "..."
+        click.echo(
+            f"catapultlab: internal error: {type(exc).__name__}: {message} "
+            "(a bug: rerun with catapultlab --debug ... for the traceback)",
+            err=True,
+        )
+        return 1
     return 0
 
 

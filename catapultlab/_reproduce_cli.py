@@ -8,28 +8,27 @@ __all__ = ["COMMANDS", "reproduce"]
 
 
 @click.command("reproduce")
-@click.option(
-    "--quick",
-    "size",
-    flag_value="quick",
-    help="Small configuration (about a minute on 2 CPU cores).",
-)
-@click.option("--full", "size", flag_value="full", help="GPU-scale configuration (hours on a CPU).")
+@click.option("--quick", is_flag=True, help="Small configuration (about a minute on 2 CPU cores).")
+@click.option("--full", is_flag=True, help="GPU-scale configuration (hours on a CPU).")
 @click.option(
     "--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory."
 )
 @click.option(
     "--force", is_flag=True, help="Rerun every stage even when its cached result matches."
 )
-def reproduce(size: str | None, out: str, force: bool) -> None:
+def reproduce(quick: bool, full: bool, out: str, force: bool) -> None:
     """Run the whole study into OUT: theory, uv simulations, real networks, report.
 
     Without --quick/--full the default configuration runs (under 10 minutes on a
     2-core CPU). Finished stages are reused on a rerun unless --force.
     """
+    from catapultlab._errors import CatapultError
     from catapultlab._reproduce import reproduce as run
 
-    run(out, preset_name=size or "default", force=force, echo=click.echo)
+    if quick and full:
+        raise CatapultError("--quick and --full conflict; give at most one")
+    size = "quick" if quick else "full" if full else "default"
+    run(out, preset_name=size, force=force, echo=click.echo)
 
 
 COMMANDS = (reproduce,)

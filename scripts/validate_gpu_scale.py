@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from catapultlab._atomic import atomic_write_text
 from catapultlab.validate import SweepConfig, plot_sweep, run_sweep, sweep_to_dict, write_netcdf
 
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["seconds"] = time.perf_counter() - t0
         write_netcdf(res, str(out / f"{name}.nc"))
         plot_sweep(res, str(out / f"{name}.png"))
-        (out / f"{name}.json").write_text(json.dumps(summary, indent=1))
+        atomic_write_text(out / f"{name}.json", json.dumps(summary, indent=1))
         print(
             json.dumps(
                 {k: summary[k] for k in ("name", "lam0", "c_loss", "c_sharp", "c_max", "seconds")}

@@ -147,6 +147,9 @@ def run_bench(
     """
     import numba
 
+    from catapultlab.sim._requests import check_bench_request
+
+    nb = check_bench_request(trajectories=trajectories, steps=steps, n=n, baseline=baseline)
     stop = StopRule()
     workload(256, n, seed)  # build the model and load the sampler, outside the timing
     setup, state0, eta = workload(trajectories, n, seed)
@@ -155,7 +158,6 @@ def run_bench(
         size = min(SAMPLING_CHUNK, trajectories - first)
         initial_state(setup, int(n), size, seed=seed, first=first)
     sampling = time.perf_counter() - t0
-    nb = min(trajectories, baseline or 200_000)
     shared = setup.shared(n)
     kernel_rows: dict[str, dict[str, Any]] = {}
     ceiling_rows: dict[str, dict[str, Any]] = {}

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from catapultlab._checks import check_int
 from catapultlab._errors import CatapultError
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
@@ -47,12 +48,27 @@ _DATA_SEED = click.option(
 
 
 def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, seed: int) -> Any:
+    from catapultlab._checks import check_full_model_size
     from catapultlab.sim._setup import make_setup
 
     source, step, hyper = choice
+    if source == "full":
+        check_full_model_size(inputs, samples)
     return make_setup(
         source, y=y, inputs=inputs, samples=samples, data_seed=seed, step=step, hyper=hyper
     )
+
+
+def _check_outputs(out: str | None, figure: str | None, *, netcdf: bool) -> None:
+    """Refuse unusable ``--out`` / ``--figure`` paths before any work."""
+    from catapultlab._outputs import check_figure_path, check_output_file, check_parts_path
+
+    if out:
+        check_output_file(out, netcdf=netcdf)
+        if netcdf:  # a sweep result: its resume sidecar sits beside it
+            check_parts_path(out)
+    if figure:
+        check_figure_path(figure)
 
 
 def _dumps(obj: Any) -> str:
@@ -163,7 +179,7 @@ def sweep(
     data_seed: int,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
-    from catapultlab.sim._ensemble import validate_common
+    from catapultlab.sim._requests import check_sweep_request
     from catapultlab.sim._sweep import (
         SweepConfig,
         parse_c_range,
@@ -179,9 +195,15 @@ def sweep(
     ys = parse_labels(labels)
     c = parse_c_range(c_range)
     n = parse_widths(widths)
-    validate_common(steps=steps, ensemble=ensemble)
-    if chunk < 1:
-        raise CatapultError(f"--chunk must be >= 1, got {chunk}")
+    check_sweep_request(
+        c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, dtype=dtype, labels=len(ys)
+    )
+    check_int("--chunk", chunk, lo=1)
+    if scheduler is not None and workers is not None:
+        raise CatapultError("give --scheduler or --workers, not both")
+    if workers is not None:
+        check_int("--workers", workers, lo=1)
+    _check_outputs(out, figure, netcdf=True)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
     cfgs = [
@@ -296,8 +318,13 @@ def simulate(
     data_seed: int,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
+    from catapultlab.sim._requests import check_simulate_request
     from catapultlab.sim._trajectory import simulate_trajectories
 
+    check_simulate_request(
+        c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
+    )
+    _check_outputs(out, figure, netcdf=False)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setup = _setup(choice, y, inputs, samples, data_seed)
     doc = simulate_trajectories(
@@ -318,9 +345,9 @@ def simulate(
         trajectory_figure(doc, figure)
     text = _dumps(doc)
     if out:
-        from pathlib import Path
+        from catapultlab._atomic import atomic_write_text
 
-        Path(out).write_text(text + "\n")
+        atomic_write_text(out, text + "\n")
     if as_json or not out:
         if as_json:
             click.echo(text)
@@ -361,22 +388,17 @@ def bench(
 ) -> None:
     """Time the generated kernel against NumPy and JAX on the uv workload, and a whole sweep."""
     from catapultlab.sim._bench import format_sweep_table, format_table, run_bench, sweep_rows
+    from catapultlab.sim._requests import check_bench_request
 
     if not (sweep_ensemble == 0 or (sweep_ensemble >= 1 and sweep_ensemble == int(sweep_ensemble))):
         raise CatapultError(
             f"--sweep-ensemble must be 0 or an integer >= 1, got {sweep_ensemble!r}"
         )
 
-    if trajectories < 1 or trajectories != int(trajectories):
-        raise CatapultError(f"--trajectories must be an integer >= 1, got {trajectories!r}")
-    if steps < 1:
-        raise CatapultError(f"--steps must be >= 1, got {steps}")
-    rows = run_bench(
-        int(trajectories),
-        steps,
-        n=n,
-        baseline=None if baseline_trajectories is None else int(baseline_trajectories),
+    base = check_bench_request(
+        trajectories=trajectories, steps=steps, n=n, baseline=baseline_trajectories
     )
+    rows = run_bench(int(trajectories), steps, n=n, baseline=base)
     sweep = sweep_rows(int(sweep_ensemble), steps) if sweep_ensemble else []
     if as_json:
         click.echo(_dumps(rows + sweep))

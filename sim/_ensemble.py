@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from catapultlab._checks import check_int, check_positive, check_seed, check_steps, check_width
 from catapultlab._errors import CatapultError
 from catapultlab._phases import Phase, catapult_needs_drop, refine_catapult
 from catapultlab.sim._init import initial_state, top_ntk
@@ -40,21 +41,29 @@ SEED_BLOCK = 1024
 
 
 def validate_common(
-    *, c: float | None = None, n: float | None = None, steps: object = None, ensemble: object = None
+    *,
+    c: float | None = None,
+    n: float | None = None,
+    steps: object = None,
+    ensemble: object = None,
+    seed: object = None,
+    dtype: str = "float64",
 ) -> None:
-    """Raise :class:`CatapultError` on a bad control parameter, width, step count or size."""
-    if c is not None and not (np.isfinite(c) and c > 0):
-        raise CatapultError(f"c must be a finite number > 0, got {c!r}")
-    if n is not None and not (np.isfinite(n) and n >= 1 and float(n) == int(n)):
-        raise CatapultError(f"width n must be an integer >= 1, got {n!r}")
-    if steps is not None and (
-        isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1
-    ):
-        raise CatapultError(f"step count must be an integer >= 1, got {steps!r}")
-    if ensemble is not None and (
-        isinstance(ensemble, bool) or not isinstance(ensemble, int | np.integer) or ensemble < 1
-    ):
-        raise CatapultError(f"ensemble size must be an integer >= 1, got {ensemble!r}")
+    """Raise :class:`CatapultError` on a bad c, width, step count, size or seed.
+
+    The limits are those of :mod:`catapultlab._checks` (widths below 2**53, seeds in
+    ``[0, 2**32)``, float32 step budgets below 2**24).
+    """
+    if c is not None:
+        check_positive("c", c)
+    if n is not None:
+        check_width(n)
+    if steps is not None:
+        check_steps(steps, dtype)
+    if ensemble is not None:
+        check_int("ensemble size", ensemble, lo=1)
+    if seed is not None:
+        check_seed(seed)
 
 
 @dataclass(frozen=True)
@@ -219,7 +228,9 @@ def chunk_tasks(
     **kw: object,
 ) -> list[ChunkTask]:
     """Split an ensemble of one cell into chunk tasks of ``ceil(chunk / SEED_BLOCK)`` blocks."""
-    validate_common(c=c, n=n, steps=steps, ensemble=ensemble)
+    validate_common(
+        c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=str(kw.get("dtype", "float64"))
+    )
     if chunk < 1:
         raise CatapultError(f"chunk size must be >= 1, got {chunk!r}")
     nblocks = -(-ensemble // SEED_BLOCK)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
+
 __all__ = ["phase_diagram", "trajectory_figure", "scaling_figure", "theory_c_boundaries"]
 
 
@@ -51,7 +53,7 @@ Paths = str | Path | Sequence[str | Path]
 def _save(fig: Any, path: Paths) -> None:
     """Save to one path or to each of several (e.g. ``.png`` and ``.pdf``)."""
     for p in [path] if isinstance(path, str | Path) else path:
-        fig.savefig(p)
+        atomic_write(p, fig.savefig)
 
 
 def phase_diagram(
@@ -147,7 +149,7 @@ def trajectory_figure(doc: dict[str, Any], path: str | Path) -> None:
     axes[2].set_xlabel("step")
     axes[0].set_title(f"{doc['model']}: c={doc['c']:g}, n={doc['n']}, phase {doc['phase']}")
     fig.tight_layout()
-    fig.savefig(path)
+    atomic_write(path, fig.savefig)
     plt.close(fig)
 
 
@@ -172,5 +174,5 @@ def scaling_figure(ds: Any, path: str | Path) -> None:
     a2.set_ylabel("median t_peak")
     a1.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path)
+    atomic_write(path, fig.savefig)
     plt.close(fig)

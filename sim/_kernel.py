@@ -1,19 +1,18 @@
 """Write generated kernels to a cache directory, import them and call them.
 
 Numba's on-disk cache (``cache=True``) needs a real source file, so each kernel
-module lives at ``<cache>/kernels/k_<hash>_<dtype>.py`` where ``<cache>`` is
-``$CATAPULTLAB_CACHE`` or ``~/.cache/catapultlab``; the hash covers the model's
-maps, loss and the generator version. Numba stores its compiled objects next to
-it (or under ``$NUMBA_CACHE_DIR`` when set).
+module lives at ``<cache>/kernels/k_<hash>_<dtype>.py`` where ``<cache>`` is the user
+cache directory of :mod:`catapultlab._cache` (``$CATAPULTLAB_CACHE_DIR`` overrides it);
+the hash covers the model's maps, loss and the generator version. Each file carries a
+hash of its content, checked before import (:mod:`catapultlab.sim._kernel_cache`).
+Numba stores its compiled objects under ``$NUMBA_CACHE_DIR`` (``<cache>/numba``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 import sympy as sp
 
 from catapultlab.sim._codegen import GENERATOR_VERSION, kernel_source, kernel_spec
+from catapultlab.sim._kernel_cache import kernel_dir, kernel_file
 
 __all__ = ["cache_dir", "compiled_kernel", "KernelRun", "run_kernel", "run_map", "DTYPES"]
 
@@ -42,11 +42,7 @@ _CALL_LOCK = threading.Lock()
 
 def cache_dir() -> Path:
     """The directory generated kernel modules are written to."""
-    root = os.environ.get("CATAPULTLAB_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "catapultlab"
-    path = base / "kernels"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return kernel_dir()
 
 
 def _stability(model: object) -> sp.Expr | None:
@@ -70,23 +66,18 @@ def _model_hash(model: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 @cache
 def _compiled(model_hash: str, dtype: str, model_ref: int) -> Any:
     model = _MODELS[model_ref]
     size = sum(sp.count_ops(e) for e in model.maps.values())  # type: ignore[attr-defined]
     unroll = UNROLL if size <= 200 else 1
     tag = f"{model_hash}_{dtype}_u{unroll}{'c' if CONTRACT else ''}"
-    path = cache_dir() / f"k_{tag}.py"
-    if not path.exists():
+
+    def source() -> str:
         spec = kernel_spec(model.state, model.params, model.maps, model.loss, _stability(model))
-        _write_atomic(path, kernel_source(spec, dtype, unroll=unroll, contract=CONTRACT))
+        return kernel_source(spec, dtype, unroll=unroll, contract=CONTRACT)
+
+    path = kernel_file(tag, source)
     name = f"catapultlab_kernel_{tag}"
     module_spec = importlib.util.spec_from_file_location(name, path)
     assert module_spec is not None and module_spec.loader is not None

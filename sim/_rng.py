@@ -27,6 +27,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from catapultlab._numba_cache import harden_numba_cache
+
+harden_numba_cache()  # Numba's cache files of these functions are content-checked
+
 __all__ = ["mix64", "stream_key", "uniform", "normal", "gamma", "chisquare", "gram_streams", "SLOT"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -28,8 +28,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
+from catapultlab._checks import MAX_GRID_POINTS, check_width, range_count
 from catapultlab._errors import CatapultError
 from catapultlab.sim._bootstrap_fit import median_line_bootstrap
 from catapultlab.sim._cellstats import GROUPS, QUANTILE_RTOL, quantile
@@ -57,6 +57,7 @@ from catapultlab.sim._parts import (
     write_part,
 )
 from catapultlab.sim._phases import PHASE_NAMES, Phase
+from catapultlab.sim._requests import check_sweep_request
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._stats import boundary_from_patterns, fit_line
 from catapultlab.sim._stop import StopRule
@@ -82,30 +83,30 @@ def parse_c_range(text: str) -> tuple[float, ...]:
         >>> parse_c_range("1:2:0.5")
         (1.0, 1.5, 2.0)
     """
+    parts = text.split(":") if ":" in text else [v for v in text.split(",") if v.strip()]
     try:
-        if ":" in text:
-            a, b, step = (float(v) for v in text.split(":"))
-            if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(step)) or step <= 0:
-                raise CatapultError(f"--c range needs a finite step > 0, got {text!r}")
-            if b < a:
-                raise CatapultError(f"--c range is reversed: {text!r}")
-            k = int(np.floor((b - a) / step + 1e-9))
-            values = tuple(float(round(a + i * step, 12)) for i in range(k + 1))
-        else:
-            values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError as exc:
-        raise CatapultError(f"cannot parse --c {text!r}: expected A:B:STEP or a list") from exc
-    if not values:
+        nums = [float(v) for v in parts]
+    except ValueError:
+        raise CatapultError(f"cannot parse --c {text!r}: expected A:B:STEP or a list") from None
+    if ":" in text:
+        if len(nums) != 3:
+            raise CatapultError(f"--c range {text!r} needs exactly A:B:STEP")
+        a, b, step = nums
+        k = range_count(a, b, step, "--c")
+        nums = [float(round(a + i * step, 12)) for i in range(k)]
+    if not nums:
         raise CatapultError(f"--c range {text!r} is empty")
-    for c in values:
+    if len(nums) > MAX_GRID_POINTS:
+        raise CatapultError(f"--c lists {len(nums)} values; the limit is {MAX_GRID_POINTS}")
+    for c in nums:
         validate_common(c=c)
-    if list(values) != sorted(set(values)):
+    if nums != sorted(set(nums)):
         raise CatapultError(f"--c values must be increasing, got {text!r}")
-    return values
+    return tuple(nums)
 
 
 def parse_widths(text: str) -> tuple[int, ...]:
-    """Parse ``N1,N2,...`` (``1e6`` accepted) into widths."""
+    """Parse ``N1,N2,...`` (``1e6`` accepted) into widths (each below 2**53)."""
     out = []
     for part in text.split(","):
         part = part.strip()
@@ -115,8 +116,7 @@ def parse_widths(text: str) -> tuple[int, ...]:
             v = float(part)
         except ValueError as exc:
             raise CatapultError(f"width must be an integer >= 1, got {part!r}") from exc
-        validate_common(n=v)
-        out.append(int(v))
+        out.append(check_width(v))
     if not out:
         raise CatapultError("--n needs at least one width")
     return tuple(sorted(set(out)))
@@ -239,9 +239,9 @@ def run_sweep(
         The dataset (dims ``c``, ``n``, ``quantile``; boundaries over ``n``; fits over
         ``c_fit``), with the config and the quantiles' error bounds as attributes.
     """
-    validate_common(steps=cfg.steps, ensemble=cfg.ensemble)
-    if cfg.dtype not in ("float64", "float32"):
-        raise CatapultError(f"--dtype must be float64 or float32, got {cfg.dtype!r}")
+    check_sweep_request(
+        c=cfg.c, n=cfg.n, ensemble=cfg.ensemble, steps=cfg.steps, seed=cfg.seed, dtype=cfg.dtype
+    )
     if parts_dir is None:
         return _reduce(cfg, _accumulate(cfg, chunk, runner, None, progress))
     with sweep_lock(parts_dir):
@@ -276,9 +276,9 @@ def _accumulate(
             acc.add(*where[i], t, ChunkSummary.from_arrays(arrays))
     bar = None
     if progress:
-        from tqdm import tqdm
+        from catapultlab._progress import progress as progress_bar
 
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="chunk", file=sys.stderr)
+        bar = progress_bar(total=len(tasks), initial=len(tasks) - len(todo), unit="chunk")
     run = runner or local_runner
     for k, out in run([tasks[i] for i in todo]):
         i = todo[k]
@@ -455,16 +455,10 @@ def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
     """Write ``ds`` to ``path`` atomically (netCDF3 via scipy: no h5py needed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.", suffix=".nc")
-    os.close(fd)
     from catapultlab._cf import cf_attributes
 
-    try:
-        cf_attributes(ds.copy()).to_netcdf(tmp, engine="scipy")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    ds = cf_attributes(ds.copy())
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
 
 
 def parts_dir_for(out: str | os.PathLike[str], cfg: SweepConfig) -> Path:

@@ -15,7 +15,6 @@ from catapultlab._phases import (
     refine_catapult,
     stop_index,
 )
-from catapultlab.sim._ensemble import validate_common
 from catapultlab.sim._exact import params_for_gram, run_exact, uv_params_for_state
 from catapultlab.sim._init import (
     check_reachable,
@@ -25,6 +24,7 @@ from catapultlab.sim._init import (
     top_ntk,
 )
 from catapultlab.sim._pure import run_pure
+from catapultlab.sim._requests import check_simulate_request
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._summary import ensemble_stats
 
@@ -77,7 +77,16 @@ def simulate_trajectories(
         ``peak_loss``, ``t_peak``, ``eta``, ``lam0``, ``eta_lam_final`` of trajectory 0,
         and ``ensemble`` phase counts when ``ensemble > 1``.
     """
-    validate_common(c=c, n=n, steps=steps, ensemble=ensemble)
+    check_simulate_request(
+        c=c,
+        n=n,
+        steps=steps,
+        ensemble=ensemble,
+        seed=seed,
+        dtype=dtype,
+        state_size=len(setup.model.state),
+        exact=exact,
+    )
     n = int(n)
     stop = stop or StopRule()
     if exact:

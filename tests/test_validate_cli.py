@@ -18,7 +18,7 @@ BAD = [
     (["--depth", "0"], "depth"),
     (["--c", "5:2"], "reversed"),
     (["--c", "3:3"], "reversed"),
-    (["--c", "1:4:-1"], "STEP"),
+    (["--c", "1:4:-1"], "step must be > 0"),
     (["--dataset", "mnist", "--data-dir", "/nonexistent/dir"], "does not exist"),
     (["--dataset", "cifar10"], "--data-dir"),
 ]

@@ -7,7 +7,8 @@ pickled ``(inner-product words, Model)``. The key covers the declaration's conte
 hash of the theory layer's source files;
 a payload whose hash does not match is derived again (one warning line), never
 loaded. Writes are atomic (temporary file in the same folder, then ``os.replace``).
-The cache root is ``$CATAPULTLAB_CACHE`` or ``~/.cache/catapultlab``; set
+The cache root is the package's one user cache (``$CATAPULTLAB_CACHE_DIR``, else the
+platformdirs user cache; see :mod:`catapultlab._cache`); set
 ``CATAPULTLAB_NO_MODEL_CACHE=1`` to derive every time.
 """
 
@@ -36,9 +37,9 @@ _MEMORY: dict[str, Model] = {}
 
 def model_cache_dir() -> Path | None:
     """Where derived models are stored (``None`` if the folder cannot be made)."""
-    root = os.environ.get("CATAPULTLAB_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "catapultlab"
-    path = base / "models"
+    from catapultlab._cache import cache_root
+
+    path = cache_root() / "models"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:

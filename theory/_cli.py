@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from catapultlab._checks import check_full_model_size
 from catapultlab._errors import CatapultError
 from catapultlab._model_cli import model_options
 
@@ -49,6 +50,8 @@ def derive(
         raise CatapultError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if inputs < 1 or samples < 1:
         raise CatapultError(f"--inputs and --samples must be >= 1, got {inputs} and {samples}")
+    if source == "full":
+        check_full_model_size(inputs, samples)
     if source == "uv":
         derived = uv_model(step)
     elif source == "full":

@@ -332,6 +332,9 @@ def full_model(inputs: int, samples: int, step: Any = None) -> Model:
         >>> [s.name for s in m.state]
         ['v_v', 'u1_v', 'u2_v', 'u1_u1', 'u1_u2', 'u2_u2']
     """
+    from catapultlab._checks import check_full_model_size
     from catapultlab.theory._cache import derive
+
+    check_full_model_size(inputs, samples)
 
     return derive(full_spec(inputs, samples, step=step), restriction=full_unit_spec())

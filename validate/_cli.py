@@ -123,6 +123,14 @@ def validate_cmd(
         data_dir=data_dir,
         bisect=bisect,
     )
+    from catapultlab._outputs import check_figure_path, check_output_file
+    from catapultlab.validate._budget import check_sweep_config
+
+    check_sweep_config(cfg)
+    if out:
+        check_output_file(out, netcdf=True)
+    if figure:
+        check_figure_path(figure)
     from catapultlab.validate._report import comparison_table, sweep_to_dict, write_netcdf
     from catapultlab.validate._sweep import run_sweep
 

@@ -24,15 +24,15 @@ centred only. Inputs are returned flattened, ``(m, H*W*C)``, with
 from __future__ import annotations
 
 import functools
-import gzip
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from catapultlab._checks import check_seed
 from catapultlab._errors import CatapultError
+from catapultlab.validate._userdata import check_labels, check_pair, read_cifar_batch, read_idx
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "FASHION_MNIST_DIRS"]
 
@@ -102,15 +102,6 @@ def _mnist1d() -> _Raw:
     )
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def _find(directory: Path, stem: str) -> Path | None:
     for name in (
         stem,
@@ -134,7 +125,14 @@ def _idx_set(directory: Path, what: str) -> _Raw:
     if any(p is None for p in paths):
         missing = [s for s, p in zip(stems, paths, strict=True) if p is None]
         raise CatapultError(f"{what}: idx file(s) {', '.join(missing)} not found in {directory}")
-    xi, yi, xt, yt = (_read_idx(p) for p in paths)  # type: ignore[arg-type]
+    xi, yi, xt, yt = (read_idx(p, nd) for p, nd in zip(paths, (3, 1, 3, 1), strict=True))  # type: ignore[arg-type]
+    for images, labels, x_, y_ in ((paths[0], paths[1], xi, yi), (paths[2], paths[3], xt, yt)):
+        check_pair(images, labels, len(x_), len(y_))  # type: ignore[arg-type]
+        check_labels(labels, y_)  # type: ignore[arg-type]
+    if xi.shape[1:] != xt.shape[1:]:
+        raise CatapultError(
+            f"{paths[0]} has images of shape {xi.shape[1:]} but {paths[2]} has {xt.shape[1:]}"
+        )
     h, w = xi.shape[1:]
     return (
         xi.reshape(len(xi), -1).astype(np.float64),
@@ -175,14 +173,8 @@ def _cifar(directory: Path) -> _Raw:
     if missing:
         raise CatapultError(f"cifar10: batch file(s) {', '.join(missing)} not found in {base}")
 
-    def load(name: str) -> tuple[np.ndarray, np.ndarray]:
-        with open(base / name, "rb") as fh:
-            batch = pickle.load(fh, encoding="bytes")
-        x = np.asarray(batch[b"data"], np.float64).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return x.reshape(len(x), -1), np.asarray(batch[b"labels"], np.int64)
-
-    parts = [load(n) for n in names[:-1]]
-    xt, yt = load(names[-1])
+    parts = [read_cifar_batch(base / n) for n in names[:-1]]
+    xt, yt = read_cifar_batch(base / names[-1])
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
@@ -243,6 +235,7 @@ def load_dataset(
         CatapultError: unknown name, missing files or package, bad sizes.
     """
     name = name.replace("-", "_")
+    check_seed(seed)
     x, y, xt, yt, shape = _raw(name, data_dir)
     rng = np.random.RandomState(seed)
     i, j = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
 from catapultlab.validate._sweep import SweepResult
 
 __all__ = ["plot_sweep"]
@@ -53,4 +54,4 @@ def plot_sweep(res: SweepResult, path: str) -> None:
     ax_a.set(xscale="log", xlabel="c = eta * lambda_0", ylabel="final test accuracy")
     ax_a.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120))

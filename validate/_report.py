@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
 from catapultlab.sim._phases import PHASE_NAMES
 from catapultlab.validate._sweep import SweepResult
 
@@ -197,4 +198,5 @@ def write_netcdf(res: SweepResult, path: str) -> None:
     engine = "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"
     from catapultlab._cf import cf_attributes
 
-    cf_attributes(sweep_to_xarray(res)).to_netcdf(path, engine=engine)
+    ds = cf_attributes(sweep_to_xarray(res))
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine=engine))

@@ -32,8 +32,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from catapultlab._checks import range_count
 from catapultlab._errors import CatapultError
+from catapultlab._progress import progress
 from catapultlab.sim._phases import Phase, classify_losses
+from catapultlab.validate._budget import check_memory_budget, check_sweep_config
 from catapultlab.validate._train import TrainResult
 
 __all__ = ["SweepConfig", "RunSummary", "Boundary", "SweepResult", "run_sweep", "c_grid"]
@@ -135,10 +138,8 @@ def c_grid(spec: str) -> tuple[float, ...]:
         raise CatapultError(f"empty or reversed --c range {spec!r}; need A < B")
     if len(nums) == 2:
         return tuple(float(v) for v in np.linspace(a, b, 8))
+    count = range_count(a, b, nums[2], "--c")
     step = nums[2]
-    if not np.isfinite(step) or step <= 0:
-        raise CatapultError(f"bad --c range {spec!r}; STEP must be positive")
-    count = int(np.floor((b - a) / step + 1e-9)) + 1
     return tuple(float(a + i * step) for i in range(count))
 
 
@@ -200,6 +201,18 @@ def _first_true(
     return lo, hi
 
 
+def _counted(run: Callable[[float], RunSummary], bar: object) -> Callable[[float], RunSummary]:
+    """``run`` that advances a progress bar (at most its total) after each training run."""
+
+    def counted(c: float) -> RunSummary:
+        out = run(c)
+        if bar.n < bar.total:  # type: ignore[attr-defined]
+            bar.update(1)  # type: ignore[attr-defined]
+        return out
+
+    return counted
+
+
 def run_sweep(cfg: SweepConfig) -> SweepResult:
     """Run a sweep (see the module docstring for the protocol and thresholds).
 
@@ -212,12 +225,7 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
     Raises:
         CatapultError: bad configuration (unknown names, sizes below 1, empty grid).
     """
-    if not cfg.c_values:
-        raise CatapultError("empty c grid")
-    if cfg.steps < 1:
-        raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
-    if cfg.batch_size is not None and cfg.batch_size < 1:
-        raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
+    check_sweep_config(cfg)
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision
@@ -245,6 +253,7 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
         from catapultlab.validate._ntk import top_ntk_eigenvalue
         from catapultlab.validate._train import mse_loss, train
 
+        check_memory_budget(net, *data.x_train.shape, dtype)
         params0 = net.init(jax.random.PRNGKey(cfg.seed), dtype)
         x = jnp.asarray(data.x_train, dtype)
         eig0 = top_ntk_eigenvalue(net.apply, params0, x)
@@ -268,11 +277,14 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
             runs[c] = _summarise(c, res, eig0.value, loss0, cfg)
             return runs[c]
 
+        bar = progress(total=len(cfg.c_values) + 3 * cfg.bisect, desc=net.name, leave=False)
+        timed = _counted(run, bar)
         for c in cfg.c_values:
-            run(float(c))
-        b_max = _first_true(runs, lambda r: r.phase == "divergent", run, cfg.bisect)
-        b_loss = _first_true(runs, lambda r: r.rose, run, cfg.bisect)
-        b_sharp = _first_true(runs, lambda r: r.sharp_drop, run, cfg.bisect)
+            timed(float(c))
+        b_max = _first_true(runs, lambda r: r.phase == "divergent", timed, cfg.bisect)
+        b_loss = _first_true(runs, lambda r: r.rose, timed, cfg.bisect)
+        b_sharp = _first_true(runs, lambda r: r.sharp_drop, timed, cfg.bisect)
+        bar.close()
 
     def boundary(b: tuple[float, float] | None, lower: bool) -> Boundary:
         if b is None:

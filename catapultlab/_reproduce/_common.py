@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write
+
 __all__ = [
     "Number",
     "Figure",
@@ -125,8 +127,8 @@ def save_figure(fig: Any, out: Path, name: str) -> None:
     d = out / "figures"
     d.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(d / f"{name}.png", dpi=110)
-    fig.savefig(d / f"{name}.pdf")
+    atomic_write(d / f"{name}.png", lambda tmp: fig.savefig(tmp, dpi=110))
+    atomic_write(d / f"{name}.pdf", fig.savefig)
 
 
 def write_nc(ds: Any, out: Path, name: str) -> str:
@@ -136,5 +138,6 @@ def write_nc(ds: Any, out: Path, name: str) -> str:
     path = d / f"{name}.nc"
     from catapultlab._cf import cf_attributes
 
-    cf_attributes(ds.copy()).to_netcdf(path, engine="scipy")
+    ds = cf_attributes(ds.copy())
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
     return f"data/{name}.nc"

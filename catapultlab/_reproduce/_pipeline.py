@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from catapultlab._reproduce._config import preset, stage_hash
+from catapultlab._atomic import atomic_write_text
+from catapultlab._errors import CatapultError
+from catapultlab._outputs import check_output_dir
+from catapultlab._reproduce._config import PRESETS, preset, stage_hash
 
 __all__ = ["STAGES", "reproduce", "package_versions"]
 
@@ -62,9 +65,9 @@ def _cached(out: Path, stage: str, h: str) -> dict[str, Any] | None:
         return None
     try:
         done = json.loads(marker.read_text())
-    except json.JSONDecodeError:
-        return None
-    if done.get("hash") != h:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # a torn marker reruns its stage
+    if not isinstance(done, dict) or done.get("hash") != h or "result" not in done:
         return None
     result = done["result"]
     needed = list(result.get("files", []))
@@ -96,7 +99,9 @@ def reproduce(
     """
     from catapultlab._reproduce._report import write_report
 
-    out = Path(out)
+    if preset_name not in PRESETS:
+        raise CatapultError(f"unknown preset {preset_name!r}; choose one of {', '.join(PRESETS)}")
+    out = check_output_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / ".stages").mkdir(exist_ok=True)
     cfg = preset(preset_name)
@@ -119,9 +124,7 @@ def reproduce(
         timings[stage] = time.perf_counter() - t0
         result["seconds"] = timings[stage]
         marker = out / ".stages" / f"{stage}.json"
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"hash": h, "result": result}, indent=1))
-        tmp.replace(marker)
+        atomic_write_text(marker, json.dumps({"hash": h, "result": result}, indent=1))
         results[stage] = result
         echo(f"{label}: done in {timings[stage]:.1f} s")
     echo(f"[{len(STAGES) + 1}/{len(STAGES) + 1}] report: writing ...")
@@ -130,7 +133,7 @@ def reproduce(
         "stage_hashes": {s: stage_hash(cfg, s) for s in STAGES},
         "versions": package_versions(),
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
     summary = write_report(out, cfg, results, config)
     echo(
         f"report: {out / 'report.md'} and {out / 'report.html'} ({time.perf_counter() - t_all:.1f} s)"

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab._atomic import atomic_write_text
 from catapultlab._reproduce._common import fmt, write_nc
 from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
 
@@ -234,9 +235,9 @@ def write_report(
     """Write every report file; return ``{"numbers": [...], "figures": [...]}``."""
     numbers = [n for s in ("theory", "sim", "validate") for n in results[s]["numbers"]]
     figures = [f for s in ("theory", "sim", "validate") for f in results[s]["figures"]]
-    (out / "numbers.json").write_text(json.dumps({"numbers": numbers}, indent=1) + "\n")
+    atomic_write_text(out / "numbers.json", json.dumps({"numbers": numbers}, indent=1) + "\n")
     _numbers_nc(numbers, out)
     blocks = _blocks(cfg, results, numbers, out)
-    (out / "report.md").write_text(_md(blocks))
-    (out / "report.html").write_text(_html(blocks, out))
+    atomic_write_text(out / "report.md", _md(blocks))
+    atomic_write_text(out / "report.html", _html(blocks, out))
     return {"numbers": numbers, "figures": figures}

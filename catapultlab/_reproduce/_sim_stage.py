@@ -86,8 +86,8 @@ def _boundary_number(key: str, quantity: str, ds: Any, name: str, j: int, **kw: 
 def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     """Run the uv-model experiments on :mod:`catapultlab.sim`; write data, figures and the stage result."""
     import xarray as xr
-    from tqdm.auto import tqdm
 
+    from catapultlab._progress import progress
     from catapultlab._reproduce._theory_stage import derived_predictions, tpeak_slope
     from catapultlab.sim import Phase, make_setup, simulate_trajectories
     from catapultlab.sim._bootstrap_fit import median_line_bootstrap
@@ -101,7 +101,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     c2, c4 = pred["c_lazy_catapult"], pred["c_catapult_divergent"]
     numbers: list[Number] = []
     figures: list[Figure] = []
-    bar = tqdm(total=4, desc="sim", unit="part", leave=False)
+    bar = progress(total=4, desc="sim", unit="part", leave=False)
 
     # -- 1. phase diagram ---------------------------------------------------------------
     y0 = float(s["diagram_y"])

@@ -7,6 +7,7 @@ from typing import Any
 
 import sympy as sp
 
+from catapultlab._atomic import atomic_write_text
 from catapultlab._reproduce._common import Number
 
 __all__ = ["run_theory", "derived_predictions"]
@@ -58,7 +59,7 @@ def run_theory(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         echo(f"  deriving {name} ...")
         m = make()
         for ext, render in (("tex", to_latex), ("json", to_json), ("txt", to_text)):
-            (d / f"{name}.{ext}").write_text(render(m) + "\n")
+            atomic_write_text(d / f"{name}.{ext}", render(m) + "\n")
             files.append(f"theory/{name}.{ext}")
     p = derived_predictions()
     src = "derived by catapultlab.theory (uv model)"

@@ -53,8 +53,8 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     import json
 
     import xarray as xr
-    from tqdm.auto import tqdm
 
+    from catapultlab._progress import progress
     from catapultlab._reproduce._theory_stage import derived_predictions
     from catapultlab.validate import (
         SweepConfig,
@@ -205,7 +205,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     fn = np.full((len(cs), T + 1, lm["samples"]), np.nan)
     fm, ln_, lmp = fn.copy(), np.full((len(cs), T + 1), np.nan), np.full((len(cs), T + 1), np.nan)
     devs = []
-    for i, c in enumerate(tqdm(cs, desc="linear net vs map", leave=False)):
+    for i, c in enumerate(progress(cs, desc="linear net vs map", leave=False)):
         cmp = compare_linear_network_with_map(
             x, y, width=lm["width"], c=c, steps=T, seed=cfg["seed"]
         )

@@ -1,0 +1,135 @@
+"""Up-front checks of sweep, simulate and bench requests (CLI and Python API alike).
+
+Each check runs before any model is built, sampled or compiled, and refuses with one
+line naming the limit (see :mod:`catapultlab._checks` for the numeric limits). Memory
+is estimated from what a run keeps: :data:`SWEEP_BYTES_PER_TRAJECTORY` per sweep
+trajectory until the statistics, :data:`BENCH_BYTES_PER_TRAJECTORY` per bench
+trajectory, and a stored ``(steps + 1) x (state + loss)`` float64 record per
+simulated trajectory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from catapultlab._checks import (
+    check_cells,
+    check_int,
+    check_memory,
+    check_positive,
+    check_seed,
+    check_steps,
+    check_width,
+)
+from catapultlab._errors import CatapultError
+
+__all__ = [
+    "BENCH_BYTES_PER_TRAJECTORY",
+    "SWEEP_BYTES_PER_TRAJECTORY",
+    "check_bench_request",
+    "check_dtype",
+    "check_simulate_request",
+    "check_sweep_request",
+]
+
+SWEEP_BYTES_PER_TRAJECTORY = 64
+"""Outcome bytes a sweep keeps per trajectory (8 arrays) until its statistics."""
+
+BENCH_BYTES_PER_TRAJECTORY = 160
+"""Bytes bench holds per kernel trajectory (initial state, eta, outputs, both dtypes)."""
+
+DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype: object) -> str:
+    """``float64`` or ``float32``."""
+    if dtype not in DTYPES:
+        raise CatapultError(f"dtype must be float64 or float32, got {dtype!r}")
+    return str(dtype)
+
+
+def check_sweep_request(
+    *,
+    c: Sequence[float],
+    n: Sequence[object],
+    ensemble: object,
+    steps: object,
+    seed: object,
+    dtype: object = "float64",
+    labels: int = 1,
+) -> None:
+    """Refuse a sweep that is malformed or would not fit in memory.
+
+    Example:
+        >>> check_sweep_request(c=(1.0, 3.0), n=(10, 100), ensemble=1000, steps=100, seed=0)
+    """
+    dt = check_dtype(dtype)
+    if not c or not n:
+        raise CatapultError("a sweep needs at least one c value and one width")
+    for v in c:
+        check_positive("c", v)
+    for w in n:
+        check_width(w)
+    k = check_int("ensemble size", ensemble, lo=1)
+    check_steps(steps, dt)
+    check_seed(seed)
+    cells = check_cells(len(c), len(n), labels)
+    check_memory(
+        float(cells) * k * SWEEP_BYTES_PER_TRAJECTORY,
+        f"a sweep of {cells} cells x {k} trajectories",
+    )
+
+
+def check_simulate_request(
+    *,
+    c: object,
+    n: object,
+    steps: object,
+    ensemble: object,
+    seed: object,
+    dtype: object = "float64",
+    state_size: int = 8,
+    exact: bool = False,
+) -> None:
+    """Refuse a simulate request that is malformed or whose stored record would not fit.
+
+    Args:
+        c: control parameter.
+        n: width.
+        steps: step budget (each step of each trajectory is stored).
+        ensemble: trajectories.
+        seed: master seed.
+        dtype: precision.
+        state_size: entries of the model's state (the record stores state and loss).
+        exact: parameter-space GD (always float64: ``dtype="float32"`` conflicts).
+    """
+    dt = check_dtype(dtype)
+    if exact and dt == "float32":
+        raise CatapultError("--exact runs parameter-space GD in float64; --dtype float32 conflicts")
+    check_positive("c", c)
+    check_width(n)
+    s = check_steps(steps, dt)
+    k = check_int("ensemble size", ensemble, lo=1)
+    check_seed(seed)
+    check_memory(
+        (s + 1.0) * k * (state_size + 1) * 8 * 2,
+        f"simulate's stored record of {k} x {s + 1} steps",
+    )
+
+
+def check_bench_request(*, trajectories: object, steps: object, n: object, baseline: object) -> int:
+    """Refuse a malformed bench request; return the baseline subsample size.
+
+    ``baseline=None`` means ``min(trajectories, 200000)``; an explicit value must be an
+    integer in ``[1, trajectories]``.
+    """
+    t = check_int("--trajectories", trajectories, lo=1)
+    check_steps(steps, "float32")  # bench runs both dtypes
+    check_width(n, "--n")
+    check_memory(float(t) * BENCH_BYTES_PER_TRAJECTORY, f"bench with {t} trajectories")
+    if baseline is None:
+        return min(t, 200_000)
+    b = check_int("--baseline-trajectories", baseline, lo=1)
+    if b > t:
+        raise CatapultError(f"--baseline-trajectories {b} exceeds --trajectories {t}")
+    return b
