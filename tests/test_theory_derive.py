@@ -153,3 +153,31 @@ def test_momentum_catapult_needs_a_drop_of_the_ntk() -> None:
     out = run_ensemble(setup, c=3.5, n=10**4, ensemble=64, steps=3000, seed=0)
     assert np.mean(out.phase == 1) > 0.9  # above the edge: catapults (lam falls below 3/eta)
     assert np.all(out.eta_lam_final[out.phase == 1] < 3.0 + 1e-6)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [StepRule("gd", "l2"), StepRule("momentum", "l2"), StepRule("momentum", "decoupled")],
+    ids=lambda r: r.label,
+)
+def test_weight_decay_edges_match_the_numeric_rule(rule: StepRule) -> None:
+    beta, kappa, lam0 = 0.6, 0.3, 1.5
+    model = uv_model(rule)
+    derived = model.edges(beta=beta, kappa=kappa, lam0=lam0)["lazy_catapult"]
+
+    def radius(c: float) -> float:
+        eta = c / lam0
+
+        def step(x: np.ndarray) -> np.ndarray:
+            d, tr = rule.update(x[0], x[1], lam0 * x[0], eta, beta=beta, kappa=kappa)
+            return np.array([d, tr])
+
+        k = 2 if rule.has_velocity else 1  # plain GD has no velocity coordinate
+        J = np.column_stack([step(e)[:k] for e in np.eye(2)[:k]])
+        return float(np.max(np.abs(np.linalg.eigvals(J))))
+
+    lo, hi = 1e-3, 10.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if radius(mid) < 1 else (lo, mid)
+    assert derived == pytest.approx(hi, rel=1e-9)

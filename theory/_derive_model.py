@@ -39,7 +39,15 @@ from catapultlab.theory._project import Projection, project
 from catapultlab.theory._scaling import Scaling, derive_scaling
 from catapultlab.theory._spec import ETA, VELOCITY_PREFIX, WIDTH, ModelSpec
 from catapultlab.theory._specs_check import check_spec
-from catapultlab.theory._steprule import BETA, C_LIN, KAPPA, LinearRecursion, linear_recursion
+from catapultlab.theory._steprule import (
+    BETA,
+    C_LIN,
+    KAPPA,
+    Q_DECAY,
+    LinearRecursion,
+    decay_stability_edge,
+    linear_recursion,
+)
 
 __all__ = ["derive_uncached", "ENGINE_VERSION", "spec_key", "loss_rises_edge"]
 
@@ -136,8 +144,10 @@ def _state(gram: GramDerivation, proj: Projection):
 
 def _linear_edge(spec: ModelSpec, rec: LinearRecursion) -> sp.Expr:
     """The stability edge as a learning rate, in ``lam0`` (and ``beta``, ``kappa``)."""
-    h = LAM0 + KAPPA if spec.step.weight_decay else LAM0
-    return sp.simplify(rec.stability_edge / h)
+    if not spec.step.weight_decay:
+        return sp.simplify(rec.stability_edge / LAM0)
+    edge = decay_stability_edge(spec.step).subs(Q_DECAY, KAPPA / LAM0)
+    return sp.simplify(edge / LAM0)
 
 
 def _scalar(state: tuple, maps: dict, spec: ModelSpec) -> tuple[ScalarBoundaries | None, str]:
@@ -193,8 +203,8 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
     lazy = _linear_edge(spec, rec)
     if spec.step.weight_decay:
         bnotes["lazy_catapult"] = (
-            "step-rule recursion with curvature lam0 + kappa: leading order in kappa (the "
-            "regularised fixed point has a residual of order kappa)"
+            f"the {spec.step.label} recursion on a quadratic of curvature lam0 with decay kappa: "
+            "leading order in kappa (the regularised fixed point has a residual of order kappa)"
         )
     elif linearisation_matches(gram, rec):
         bnotes["lazy_catapult"] = (

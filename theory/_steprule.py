@@ -37,6 +37,8 @@ __all__ = [
     "StepRule",
     "LinearRecursion",
     "linear_recursion",
+    "decay_stability_edge",
+    "Q_DECAY",
 ]
 
 BETA = sp.Symbol("beta", nonnegative=True)
@@ -279,3 +281,52 @@ def linear_recursion(rule: StepRule) -> LinearRecursion:
     if len(roots) == 1:
         growth = roots[0]
     return LinearRecursion(bare, A, charpoly, stable_below[0], growth)
+
+
+Q_DECAY = sp.Symbol("q", nonnegative=True)
+"""``q = kappa / h``: the weight decay in units of the curvature."""
+
+
+@cache
+def decay_stability_edge(rule: StepRule) -> sp.Expr:
+    """The stability edge in ``c = eta h`` of a rule *with* its weight decay, in ``beta, q``.
+
+    The decay enters the recursion on ``L = h delta^2 / 2`` as ``kappa = q h``: ``"l2"``
+    inside the velocity, ``"decoupled"`` outside it, so the two differ under momentum.
+
+    Example:
+        >>> decay_stability_edge(StepRule("momentum", "l2"))
+        2*(beta + 1)/(q + 1)
+        >>> decay_stability_edge(StepRule("gd", "decoupled"))
+        2/(q + 1)
+    """
+    delta, v = sp.symbols("delta v", real=True)
+    eta, h = sp.symbols("eta h", positive=True)
+    new_delta, new_trace = rule.update(delta, v / eta, h * delta, eta, kappa=Q_DECAY * h)
+    coords = [delta] if not rule.has_velocity else [delta, v]
+    images = [new_delta] if not rule.has_velocity else [new_delta, eta * new_trace]
+    images = [sp.expand(e.subs(h, C_LIN / eta)) for e in images]
+    A = sp.Matrix([[sp.diff(e, x) for x in coords] for e in images])
+    z = sp.Symbol("z")
+    charpoly = sp.expand((z * sp.eye(A.shape[0]) - A).det())
+    roots = sp.solve(sp.Eq(charpoly.subs(z, -1), 0), C_LIN)
+    edge_fn = sp.lambdify((C_LIN, BETA, Q_DECAY), A.tolist(), "numpy")
+
+    def radius(c: float, beta: float, q: float) -> float:
+        return float(np.max(np.abs(np.linalg.eigvals(np.array(edge_fn(c, beta, q), float)))))
+
+    for r in roots:
+        ok = True
+        for beta, q in ((1 / 3, 0.1), (0.8, 0.05)):
+            point = float(r.subs({BETA: beta, Q_DECAY: q}))
+            if not (
+                point > 0
+                and radius(point * (1 - 1e-6), beta, q) < 1 < radius(point * (1 + 1e-6), beta, q)
+            ):
+                ok = False
+                break
+        if ok:
+            return sp.factor(r)
+    raise CatapultError(
+        f"no linear-stability edge for step rule {rule.label!r}"
+    )  # pragma: no cover
