@@ -84,6 +84,7 @@ _SUFFIXES = {
     "_se": "standard error of {}",
     "_below_grid": "1 where {} lies below the c grid",
     "_above_grid": "1 where {} lies above the c grid",
+    "_rank_error": "largest rank error of the histogram quantile of {}",
 }
 
 

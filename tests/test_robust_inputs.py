@@ -29,7 +29,7 @@ def no_compute(monkeypatch):
     import catapultlab._reproduce._pipeline as pipeline
     import catapultlab.sim._bench as bench
     import catapultlab.sim._setup as setup
-    import catapultlab.theory._model as model
+    import catapultlab.theory._derive_model as model
     import catapultlab.validate._ntk as ntk
     import catapultlab.validate._train as train
 
@@ -38,7 +38,7 @@ def no_compute(monkeypatch):
     monkeypatch.setattr(ntk, "top_ntk_eigenvalue", _sentinel)
     monkeypatch.setattr(train, "train", _sentinel)
     monkeypatch.setattr(pipeline, "_runner", _sentinel)
-    monkeypatch.setattr(model, "derive_gram", _sentinel)
+    monkeypatch.setattr(model, "derive_gram", _sentinel)  # the derivation never starts
 
 
 def _idx(dims, data=None, magic=b"\x00\x00\x08"):
