@@ -60,6 +60,28 @@ def _batch(value: str) -> int | None:
 @click.option(
     "--bisect", default=3, show_default=True, type=int, help="Bisection steps per boundary."
 )
+@click.option(
+    "--sharpness",
+    default="ntk",
+    show_default=True,
+    help="ntk: track lambda_t; hessian: also the loss-Hessian sharpness S_t (and denser late steps).",
+)
+@click.option(
+    "--optimizer", default="gd", show_default=True, help="gd, momentum, nesterov or adam (optax)."
+)
+@click.option(
+    "--momentum",
+    default=None,
+    type=float,
+    help="Momentum beta (heavy ball / Nesterov) or Adam's beta1; default 0.9 (0 for gd).",
+)
+@click.option("--weight-decay", default=0.0, show_default=True, type=float, help="Weight decay K.")
+@click.option(
+    "--weight-decay-mode",
+    default="decoupled",
+    show_default=True,
+    help="decoupled (AdamW-style, added after the optimizer) or l2 (K/2 |theta|^2 in the loss).",
+)
 @click.option("--data-dir", default=None, help="Directory with MNIST idx or CIFAR-10 pickle files.")
 @click.option("--out", default=None, help="Write the results as netCDF to this file.")
 @click.option("--figure", default=None, help="Write the sweep figure (e.g. PNG) to this file.")
@@ -79,6 +101,11 @@ def validate_cmd(
     dtype: str,
     param: str,
     bisect: int,
+    sharpness: str,
+    optimizer: str,
+    momentum: float | None,
+    weight_decay: float,
+    weight_decay_mode: str,
     data_dir: str | None,
     out: str | None,
     figure: str | None,
@@ -106,6 +133,8 @@ def validate_cmd(
         raise CatapultError(f"unknown parametrisation {param!r}; choose ntk or standard")
     if bisect < 0:
         raise CatapultError(f"--bisect must be non-negative, got {bisect}")
+    if sharpness not in ("ntk", "hessian"):
+        raise CatapultError(f"unknown --sharpness {sharpness!r}; choose ntk or hessian")
     cfg = SweepConfig(
         arch=arch,
         act=act,
@@ -122,7 +151,14 @@ def validate_cmd(
         param=param,
         data_dir=data_dir,
         bisect=bisect,
+        sharpness=sharpness,
+        late_count=25 if sharpness == "hessian" else 0,
+        optimizer=optimizer,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
     )
+    cfg.optimizer_config()  # bad optimizer settings fail here, before any compute
     from catapultlab.validate._report import comparison_table, sweep_to_dict, write_netcdf
     from catapultlab.validate._sweep import run_sweep
 
@@ -145,7 +181,7 @@ def validate_cmd(
         f"{'eta*lam_T':>9} {'test acc':>8}"
     )
     for r in res.runs:
-        el = "-" if r.eta_lam_final is None else f"{r.eta_lam_final:.3f}"
+        el = "-" if r.eta_ntk_final is None else f"{r.eta_ntk_final:.3f}"
         ta = "-" if r.test_acc is None else f"{r.test_acc:.4f}"
         click.echo(
             f"{r.c:8.4g} {r.phase:>10} {r.final_loss:11.4g} {r.max_loss_ratio:9.3g} {el:>9} {ta:>8}"

@@ -34,7 +34,8 @@ import numpy as np
 
 from catapultlab._errors import CatapultError
 from catapultlab.sim._phases import Phase, classify_losses
-from catapultlab.validate._train import TrainResult
+from catapultlab.validate._optim import OptimizerConfig
+from catapultlab.validate._train import SHARPNESS, TrainResult
 
 __all__ = ["SweepConfig", "RunSummary", "Boundary", "SweepResult", "run_sweep", "c_grid"]
 
@@ -63,6 +64,21 @@ class SweepConfig:
     sharp_tol: float = 0.05
     sharp_window: int = 20
     measure_count: int = 25
+    late_count: int = 0
+    sharpness: str = "ntk"
+    optimizer: str = "gd"
+    momentum: float | None = None
+    weight_decay: float = 0.0
+    weight_decay_mode: str = "decoupled"
+
+    def optimizer_config(self) -> OptimizerConfig:
+        """The optimizer of every run (raises :class:`CatapultError` on bad settings)."""
+        return OptimizerConfig(
+            name=self.optimizer,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            weight_decay_mode=self.weight_decay_mode,
+        )
 
     @property
     def effective_rise_tol(self) -> float:
@@ -82,13 +98,18 @@ class RunSummary:
     final_loss: float
     max_loss_ratio: float
     lam_final: float | None
-    eta_lam_final: float | None
     min_lam_ratio: float
     train_acc: float | None
     test_acc: float | None
     steps_done: int
     rose: bool
     sharp_drop: bool
+    eta_ntk: tuple[tuple[int, float], ...] = ()
+    eta_hessian: tuple[tuple[int, float], ...] | None = None
+    eta_precond: tuple[tuple[int, float], ...] | None = None
+    eta_ntk_final: float | None = None
+    eta_hessian_final: float | None = None
+    eta_precond_final: float | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +177,7 @@ def _summarise(
     done = phase != Phase.DIVERGENT
     lam_final = float(lam_ok[-1]) if done and lam_ok.size else None
     early = res.lam[(res.measure_steps <= cfg.sharp_window) & np.isfinite(res.lam)]
+    series = _eta_series(res, done)
     return RunSummary(
         c=c,
         eta=res.eta,
@@ -163,7 +185,6 @@ def _summarise(
         final_loss=float(res.loss[-1]),
         max_loss_ratio=float(np.max(res.loss[finite]) / loss0) if finite.any() else float("inf"),
         lam_final=lam_final,
-        eta_lam_final=None if lam_final is None else res.eta * lam_final,
         min_lam_ratio=float(np.min(lam_ok) / lam0) if lam_ok.size else float("nan"),
         train_acc=float(res.train_acc[-1]) if done else None,
         test_acc=float(res.test_acc[-1]) if done and res.test_acc.size else None,
@@ -172,7 +193,28 @@ def _summarise(
             phase == Phase.DIVERGENT or np.any(res.loss[1:] > loss0 * (1 + cfg.effective_rise_tol))
         ),
         sharp_drop=bool(np.any(early < lam0 * (1 - cfg.sharp_tol))),
+        **series,
     )
+
+
+def _eta_series(res: TrainResult, done: bool) -> dict:
+    """``eta * lambda_t``, ``eta * S_t`` (and Adam's preconditioned) as ``[step, value]`` lists."""
+    out: dict = {}
+    for key, vals in (
+        ("ntk", res.lam),
+        ("hessian", res.sharpness),
+        ("precond", res.precond_sharpness),
+    ):
+        if key != "ntk" and vals.size == 0:
+            continue
+        pairs = tuple(
+            (int(t), float(res.eta * v))
+            for t, v in zip(res.measure_steps, vals, strict=True)
+            if np.isfinite(v)
+        )
+        out[f"eta_{key}"] = pairs
+        out[f"eta_{key}_final"] = pairs[-1][1] if done and pairs else None
+    return out
 
 
 def _first_true(
@@ -218,6 +260,9 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
         raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
     if cfg.batch_size is not None and cfg.batch_size < 1:
         raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
+    if cfg.sharpness not in SHARPNESS:
+        raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
+    opt = cfg.optimizer_config()
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision
@@ -263,6 +308,9 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
                 seed=cfg.seed,
                 diverge_loss=cfg.diverge_factor * loss0,
                 measure_count=cfg.measure_count,
+                late_count=cfg.late_count,
+                optimizer=opt,
+                sharpness=cfg.sharpness,
             )
             trajectories[c] = res
             runs[c] = _summarise(c, res, eig0.value, loss0, cfg)

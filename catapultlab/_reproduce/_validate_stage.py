@@ -139,7 +139,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 source="catapult lands where eta*lambda < 2",
             )
         )
-        r = rows["c of best test accuracy (> 2 predicted)"]
+        r = rows["c of best test accuracy (> lazy edge predicted)"]
         numbers.append(
             Number.make(
                 f"validate.{key}.c_best_test_acc",
