@@ -86,10 +86,9 @@ def compare_linear_network_with_map(
     from catapultlab.theory import full_model
     from catapultlab.validate._nets import mlp
     from catapultlab.validate._ntk import explicit_ntk
+    from catapultlab.validate._optim import direction
     from catapultlab.validate._precision import precision
     from catapultlab.validate._train import mse_loss
-
-    from catapultlab.validate._optim import direction
 
     opt = optimizer if optimizer is not None else OptimizerConfig()
     x = np.asarray(x, dtype=np.float64)

@@ -33,7 +33,14 @@ from catapultlab.sim._phases import PHASE_NAMES
 from catapultlab.validate._predict import adam_edge, predicted_edges
 from catapultlab.validate._sweep import RunSummary, SweepResult
 
-__all__ = ["ComparisonRow", "comparison_table", "sweep_to_dict", "sweep_to_xarray", "write_netcdf"]
+__all__ = [
+    "ComparisonRow",
+    "comparison_table",
+    "netcdf_engine",
+    "sweep_to_dict",
+    "sweep_to_xarray",
+    "write_netcdf",
+]
 
 
 @dataclass(frozen=True)
@@ -148,8 +155,9 @@ def _clean(v: Any) -> Any:
 def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
     """JSON-ready summary of a sweep.
 
-    Keys: ``lam0``, ``c_loss``, ``c_sharp``, ``c_max`` (``None`` if not found),
-    their uncertainties, ``runs``, ``comparison`` and ``config``.
+    Keys: ``lam0``, ``c_loss``, ``c_sharp``, ``c_max`` (``None`` if not bracketed),
+    their uncertainties (final bracket widths), ``*_side`` (``below``/``above`` the grid
+    when not bracketed), ``sharpness_reduction``, ``runs``, ``comparison`` and ``config``.
     """
     return {
         "network": res.network,
@@ -162,6 +170,10 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "c_sharp_uncertainty": res.c_sharp.uncertainty,
         "c_max": res.c_max.value,
         "c_max_uncertainty": res.c_max.uncertainty,
+        "c_loss_side": res.c_loss.side,
+        "c_sharp_side": res.c_sharp.side,
+        "c_max_side": res.c_max.side,
+        "sharpness_reduction": res.sharpness_reduction,
         "runs": [{k: _clean(v) for k, v in dataclasses.asdict(r).items()} for r in res.runs],
         "comparison": [dataclasses.asdict(r) for r in comparison_table(res)],
         "config": dataclasses.asdict(res.config),
@@ -214,6 +226,10 @@ def sweep_to_xarray(res: SweepResult) -> Any:
         phase_names=",".join(PHASE_NAMES),
         c_loss=_attr(res.c_loss.value),
         c_sharp=_attr(res.c_sharp.value),
+        c_loss_side=_attr(res.c_loss.side),
+        c_sharp_side=_attr(res.c_sharp.side),
+        c_max_side=_attr(res.c_max.side),
+        sharpness_reduction=_attr(res.sharpness_reduction),
         c_max=_attr(res.c_max.value),
         comparison=json.dumps([dataclasses.asdict(r) for r in comparison_table(res)]),
     )
@@ -227,7 +243,11 @@ def write_netcdf(res: SweepResult, path: str) -> None:
     netCDF4 through h5netcdf when ``h5py`` is installed, otherwise classic netCDF
     (64-bit offset) through scipy; ``xarray.open_dataset`` reads either.
     """
+    sweep_to_xarray(res).to_netcdf(path, engine=netcdf_engine())
+
+
+def netcdf_engine() -> str:
+    """``h5netcdf`` when ``h5py`` is installed, else ``scipy`` (classic netCDF)."""
     import importlib.util
 
-    engine = "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"
-    sweep_to_xarray(res).to_netcdf(path, engine=engine)
+    return "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"

@@ -96,7 +96,7 @@ def measure_steps(steps: int, count: int, late: int = 0) -> np.ndarray:
 
     Example:
         >>> measure_steps(100, 4, late=3).tolist()
-        [0, 1, 5, 22, 75, 88, 100]
+        [0, 1, 10, 75, 88, 100]
     """
     dense = np.rint(np.linspace(0.75 * steps, steps, late)).astype(int) if late > 0 else []
     return np.unique(np.concatenate([log_steps(steps, count), dense])).astype(int)
@@ -175,6 +175,7 @@ def train(
     keep_params: bool = False,
     optimizer: OptimizerConfig | None = None,
     sharpness: str = "ntk",
+    ntk_block: np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``net`` from ``params`` full-batch (``batch_size=None``) or on minibatches.
 
@@ -193,6 +194,7 @@ def train(
         keep_params: return the final parameters too.
         optimizer: the optimizer (default: plain gradient descent).
         sharpness: ``ntk`` (``lambda_t`` only) or ``hessian`` (also ``S_t``).
+        ntk_block: warm start of the first ``lambda_t`` solve (e.g. the ``lambda_0`` block).
 
     Returns:
         The recorded trajectory.
@@ -214,6 +216,7 @@ def train(
     rng = np.random.RandomState(seed)
     measure = set(measure_steps(steps, measure_count, late_count).tolist())
     probe = _Sharpness(net, x, y, opt, sharpness == "hessian", block_size)
+    probe.blocks["ntk"] = ntk_block
     losses, accs = [], []
     rec: dict[str, list] = {k: [] for k in ("t", "lam", "res", "acc", "s", "pre")}
     diverged_at = None
