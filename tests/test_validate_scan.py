@@ -48,6 +48,17 @@ def test_scan_cells_equal_single_sweeps(scan):
                     assert float(cell[name]) == pytest.approx(b.value)
 
 
+def test_outputs_with_out_of_grid_cells(scan, tmp_path):
+    from catapultlab.validate._scan import plot_scan
+
+    sides = {getattr(r, n).side for row in scan.cells for r in row for n in ("c_sharp", "c_max")}
+    assert sides - {None}, "the tiny scan should have an out-of-grid boundary"
+    plot_scan(scan, str(tmp_path / "scan.png"))
+    assert (tmp_path / "scan.png").stat().st_size > 1000
+    ds = scan_to_xarray(scan)
+    ds.to_netcdf(tmp_path / "scan.nc", engine="scipy")
+
+
 def test_fit_recovers_a_planted_power_law(scan):
     from catapultlab.validate._sweep import Boundary
 

@@ -174,7 +174,7 @@ def plot_scan(scan: ScanResult, path: str) -> None:
         for i, row in enumerate(scan.cells):
             for j, res in enumerate(row):
                 b = getattr(res, name)
-                text = {"below": "<grid", "above": ">grid"}.get(b.side, f"{b.value:.3g}")
+                text = f"{b.value:.3g}" if b.value is not None else f"{b.side} grid"
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color="w")
         ax.set_xticks(range(len(scan.widths)), [str(w) for w in scan.widths])
         ax.set_yticks(range(len(scan.depths)), [str(d) for d in scan.depths])
