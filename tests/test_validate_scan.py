@@ -50,12 +50,17 @@ def test_scan_cells_equal_single_sweeps(scan):
 
 def test_outputs_with_out_of_grid_cells(scan, tmp_path):
     from catapultlab.validate._scan import plot_scan
+    from catapultlab.validate._sweep import Boundary
 
-    sides = {getattr(r, n).side for row in scan.cells for r in row for n in ("c_sharp", "c_max")}
-    assert sides - {None}, "the tiny scan should have an out-of-grid boundary"
-    plot_scan(scan, str(tmp_path / "scan.png"))
+    first = dataclasses.replace(scan.cells[0][0], c_sharp=Boundary(None, None, "below"))
+    last = dataclasses.replace(scan.cells[1][0], c_max=Boundary(None, None, "above"))
+    marked = dataclasses.replace(scan, cells=((first,), (last,)))
+    plot_scan(marked, str(tmp_path / "scan.png"))
     assert (tmp_path / "scan.png").stat().st_size > 1000
-    ds = scan_to_xarray(scan)
+    ds = scan_to_xarray(marked)
+    assert int(ds["c_sharp_side"].sel(depth=1, width=8)) == -1
+    assert int(ds["c_max_side"].sel(depth=2, width=8)) == 1
+    assert np.isnan(float(ds["c_max"].sel(depth=2, width=8)))
     ds.to_netcdf(tmp_path / "scan.nc", engine="scipy")
 
 
