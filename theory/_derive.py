@@ -193,12 +193,15 @@ def _vector_steps(spec: ModelSpec, loss: sp.Expr) -> dict[str, VecExpr]:
     return out
 
 
-def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) -> GramDerivation:
+def derive_gram(
+    spec: ModelSpec, *, max_state: int | None = None, max_rounds: int = 2
+) -> GramDerivation:
     """Derive the exact Gram-state map of ``spec`` and prove it closes.
 
     Args:
         spec: the model declaration.
-        max_state: give up (no closed state) once the state has more inner products.
+        max_state: give up (no closed state) once the state has more inner products
+            (default: every inner product of the vectors and velocities, at least 40).
         max_rounds: give up once the state has grown this many times without closing.
 
     Returns:
@@ -213,6 +216,9 @@ def derive_gram(spec: ModelSpec, *, max_state: int = 40, max_rounds: int = 2) ->
         >>> [s.name for s in d.state]
         ['u_u', 'u_v', 'v_v']
     """
+    if max_state is None:
+        k = len(spec.vectors) + len(spec.velocities)
+        max_state = max(40, k * (k + 1) // 2)
     loss = spec.loss()
     vector_steps = _vector_steps(spec, loss)
     if spec.matrices and (spec.step.has_velocity or spec.step.weight_decay):

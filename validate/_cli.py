@@ -8,12 +8,17 @@ line with exit status 2.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from catapultlab._errors import CatapultError
 
-__all__ = ["COMMANDS", "validate_cmd"]
+if TYPE_CHECKING:
+    from catapultlab.validate._sweep import SweepConfig
+
+__all__ = ["COMMANDS", "scan_cmd", "validate_cmd"]
 
 
 def _batch(value: str) -> int | None:
@@ -28,105 +33,154 @@ def _batch(value: str) -> int | None:
     return k
 
 
-@click.command("validate")
-@click.option("--arch", default="mlp", show_default=True, help="mlp, cnn or resnet.")
-@click.option("--act", default="relu", show_default=True, help="linear, relu, tanh or gelu.")
-@click.option(
-    "--depth", default=3, show_default=True, type=int, help="Hidden layers / conv layers / blocks."
-)
-@click.option("--width", default=512, show_default=True, type=int, help="Hidden width or channels.")
-@click.option(
-    "--dataset",
-    default="digits",
-    show_default=True,
-    help="digits, mnist1d, fashion_mnist, teacher, mnist or cifar10.",
-)
-@click.option(
-    "--c",
-    "c_range",
-    default="0.5:16",
-    show_default=True,
-    help="Grid of c = eta*lambda0 as A:B[:STEP] (8 points without STEP).",
-)
-@click.option("--steps", default=200, show_default=True, type=int, help="Training steps T per run.")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--batch", default="full", show_default=True, help="'full' (GD) or a minibatch size (SGD)."
-)
-@click.option("--train-size", default=256, show_default=True, type=int)
-@click.option("--test-size", default=512, show_default=True, type=int)
-@click.option("--dtype", default="float32", show_default=True, help="float32 or float64.")
-@click.option("--param", default="ntk", show_default=True, help="ntk or standard parametrisation.")
-@click.option(
-    "--bisect", default=3, show_default=True, type=int, help="Bisection steps per boundary."
-)
-@click.option("--data-dir", default=None, help="Directory with MNIST idx or CIFAR-10 pickle files.")
-@click.option("--out", default=None, help="Write the results as netCDF to this file.")
-@click.option("--figure", default=None, help="Write the sweep figure (e.g. PNG) to this file.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def validate_cmd(
-    arch: str,
-    act: str,
-    depth: int,
-    width: int,
-    dataset: str,
-    c_range: str,
-    steps: int,
-    seed: int,
-    batch: str,
-    train_size: int,
-    test_size: int,
-    dtype: str,
-    param: str,
-    bisect: int,
-    data_dir: str | None,
-    out: str | None,
-    figure: str | None,
-    as_json: bool,
-) -> None:
-    """Sweep c = eta*lambda0 on a real network; report phases, c_loss, c_sharp, c_max."""
+_SHARED = [
+    click.option("--arch", default="mlp", show_default=True, help="mlp, cnn or resnet."),
+    click.option("--act", default="relu", show_default=True, help="linear, relu, tanh or gelu."),
+    click.option(
+        "--dataset",
+        default="digits",
+        show_default=True,
+        help="digits, mnist1d, fashion_mnist, teacher, mnist or cifar10.",
+    ),
+    click.option(
+        "--c",
+        "c_range",
+        default="0.5:16",
+        show_default=True,
+        help="Grid of c = eta*lambda0 as A:B[:STEP] (8 points without STEP).",
+    ),
+    click.option(
+        "--steps", default=200, show_default=True, type=int, help="Training steps T per run."
+    ),
+    click.option("--seed", default=0, show_default=True, type=int),
+    click.option(
+        "--batch", default="full", show_default=True, help="'full' (GD) or a minibatch size (SGD)."
+    ),
+    click.option("--train-size", default=256, show_default=True, type=int),
+    click.option("--test-size", default=512, show_default=True, type=int),
+    click.option("--dtype", default="float32", show_default=True, help="float32 or float64."),
+    click.option(
+        "--param", default="ntk", show_default=True, help="ntk or standard parametrisation."
+    ),
+    click.option(
+        "--bisect", default=3, show_default=True, type=int, help="Bisection steps per boundary."
+    ),
+    click.option(
+        "--sharpness",
+        default="ntk",
+        show_default=True,
+        help="ntk: track lambda_t; hessian: also the loss-Hessian sharpness S_t (and denser late steps).",
+    ),
+    click.option(
+        "--optimizer",
+        default="gd",
+        show_default=True,
+        help="gd, momentum, nesterov or adam (optax).",
+    ),
+    click.option(
+        "--momentum",
+        default=None,
+        type=float,
+        help="Momentum beta (heavy ball / Nesterov) or Adam's beta1; default 0.9 (0 for gd).",
+    ),
+    click.option(
+        "--weight-decay", default=0.0, show_default=True, type=float, help="Weight decay K."
+    ),
+    click.option(
+        "--weight-decay-mode",
+        default="decoupled",
+        show_default=True,
+        help="decoupled (AdamW-style, added after the optimizer) or l2 (K/2 |theta|^2 in the loss).",
+    ),
+    click.option(
+        "--data-dir", default=None, help="Directory with MNIST idx or CIFAR-10 pickle files."
+    ),
+    click.option("--out", default=None, help="Write the results as netCDF to this file."),
+    click.option("--figure", default=None, help="Write the sweep figure (e.g. PNG) to this file."),
+    click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON object instead of a table."
+    ),
+]
+
+
+def _config(depth: int, width: int, **kw: Any) -> SweepConfig:
+    """Check the shared options (one line per error, before any compute) and build the config."""
     from catapultlab.validate._data import DATASETS
     from catapultlab.validate._nets import ACTIVATIONS, ARCHITECTURES
     from catapultlab.validate._precision import DTYPES
     from catapultlab.validate._sweep import SweepConfig, c_grid
 
+    arch, act, dataset = kw["arch"], kw["act"], kw["dataset"].replace("-", "_")
     if arch not in ARCHITECTURES:
         raise CatapultError(
             f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}"
         )
     if act not in ACTIVATIONS:
         raise CatapultError(f"unknown activation {act!r}; choose one of {', '.join(ACTIVATIONS)}")
-    if dataset.replace("-", "_") not in DATASETS:
-        raise CatapultError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    if dataset not in DATASETS:
+        raise CatapultError(
+            f"unknown dataset {kw['dataset']!r}; choose one of {', '.join(DATASETS)}"
+        )
     if depth < 1 or width < 1:
         raise CatapultError(f"depth and width must be at least 1, got depth={depth}, width={width}")
-    if dtype not in DTYPES:
-        raise CatapultError(f"unknown dtype {dtype!r}; choose float32 or float64")
-    if param not in ("ntk", "standard"):
-        raise CatapultError(f"unknown parametrisation {param!r}; choose ntk or standard")
-    if bisect < 0:
-        raise CatapultError(f"--bisect must be non-negative, got {bisect}")
+    if kw["dtype"] not in DTYPES:
+        raise CatapultError(f"unknown dtype {kw['dtype']!r}; choose float32 or float64")
+    if kw["param"] not in ("ntk", "standard"):
+        raise CatapultError(f"unknown parametrisation {kw['param']!r}; choose ntk or standard")
+    if kw["bisect"] < 0:
+        raise CatapultError(f"--bisect must be non-negative, got {kw['bisect']}")
+    if kw["sharpness"] not in ("ntk", "hessian"):
+        raise CatapultError(f"unknown --sharpness {kw['sharpness']!r}; choose ntk or hessian")
     cfg = SweepConfig(
         arch=arch,
         act=act,
         depth=depth,
         width=width,
-        dataset=dataset.replace("-", "_"),
-        c_values=c_grid(c_range),
-        steps=steps,
-        seed=seed,
-        batch_size=_batch(batch),
-        train_size=train_size,
-        test_size=test_size,
-        dtype=dtype,
-        param=param,
-        data_dir=data_dir,
-        bisect=bisect,
+        dataset=dataset,
+        c_values=c_grid(kw["c_range"]),
+        steps=kw["steps"],
+        seed=kw["seed"],
+        batch_size=_batch(kw["batch"]),
+        train_size=kw["train_size"],
+        test_size=kw["test_size"],
+        dtype=kw["dtype"],
+        param=kw["param"],
+        data_dir=kw["data_dir"],
+        bisect=kw["bisect"],
+        sharpness=kw["sharpness"],
+        late_count=25 if kw["sharpness"] == "hessian" else 0,
+        optimizer=kw["optimizer"],
+        momentum=kw["momentum"],
+        weight_decay=kw["weight_decay"],
+        weight_decay_mode=kw["weight_decay_mode"],
     )
-    from catapultlab._outputs import check_figure_path, check_output_file
+    cfg.optimizer_config()  # bad optimizer settings fail here, before any compute
     from catapultlab.validate._budget import check_sweep_config
 
     check_sweep_config(cfg)
+    return cfg
+
+
+def _shared_options(f: Callable) -> Callable:
+    """The options validate and scan share (everything but depth and width)."""
+    for option in reversed(_SHARED):
+        f = option(f)
+    return f
+
+
+@click.command("validate")
+@click.option(
+    "--depth", default=3, show_default=True, type=int, help="Hidden layers / conv layers / blocks."
+)
+@click.option("--width", default=512, show_default=True, type=int, help="Hidden width or channels.")
+@_shared_options
+def validate_cmd(
+    depth: int, width: int, out: str | None, figure: str | None, as_json: bool, **kw: Any
+) -> None:
+    """Sweep c = eta*lambda0 on a real network; report phases, c_loss, c_sharp, c_max."""
+    cfg = _config(depth, width, **kw)
+    from catapultlab._outputs import check_figure_path, check_output_file
+
     if out:
         check_output_file(out, netcdf=True)
     if figure:
@@ -153,25 +207,101 @@ def validate_cmd(
         f"{'eta*lam_T':>9} {'test acc':>8}"
     )
     for r in res.runs:
-        el = "-" if r.eta_lam_final is None else f"{r.eta_lam_final:.3f}"
+        el = "-" if r.eta_ntk_final is None else f"{r.eta_ntk_final:.3f}"
         ta = "-" if r.test_acc is None else f"{r.test_acc:.4f}"
         click.echo(
             f"{r.c:8.4g} {r.phase:>10} {r.final_loss:11.4g} {r.max_loss_ratio:9.3g} {el:>9} {ta:>8}"
         )
-    from catapultlab._uncertainty import CONVENTION, bracket_se
+    from catapultlab._uncertainty import CONVENTION
 
     click.echo(f"{CONVENTION} s.e. of a boundary bracketed to width w: w/sqrt(12).")
     for name, b in (("c_loss", res.c_loss), ("c_sharp", res.c_sharp), ("c_max", res.c_max)):
-        val = (
-            "not found on grid"
-            if b.value is None
-            else f"{b.value:.4g} ± {bracket_se(b.uncertainty):.2g} (bracket width {b.uncertainty:.2g})"
-        )
-        click.echo(f"{name} = {val}")
+        click.echo(f"{name} = {b.describe(cfg.c_values)}")
+    sr = res.sharpness_reduction
+    if sr is not None:
+        flag = "yes" if sr > cfg.sharp_tol else "no"
+        click.echo(f"sharpness reduction below c_loss: {flag} (largest early drop {100 * sr:.1f}%)")
     for row in comparison_table(res):
         click.echo(
             f"{row.quantity}: predicted {row.predicted}, measured {row.measured} ({row.notes})"
         )
 
 
-COMMANDS: tuple[click.Command, ...] = (validate_cmd,)
+def _int_list(value: str, name: str) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise CatapultError(f"bad --{name} {value!r}; expected integers like 1,2,4") from None
+    if min(vals) < 1:
+        raise CatapultError(f"--{name} values must be at least 1, got {value!r}")
+    return vals
+
+
+@click.command("scan")
+@click.option("--depth", "depths", default="1,2,4,8", show_default=True, help="Depths D1,D2,...")
+@click.option("--width", "widths", default="64,128,256,512", show_default=True, help="W1,W2,...")
+@_shared_options
+def scan_cmd(
+    depths: str, widths: str, out: str | None, figure: str | None, as_json: bool, **kw: Any
+) -> None:
+    """Sweep c per (depth, width) cell; report lambda0, c_loss, c_sharp, c_max and c_max fits."""
+    ds, ws = _int_list(depths, "depth"), _int_list(widths, "width")
+    cfg = _config(ds[0], ws[0], **kw)
+    from catapultlab.validate._scan import fit_c_max, plot_scan, run_scan, scan_to_xarray
+
+    res = run_scan(cfg, ds, ws, progress=_cell_echo(len(ds) * len(ws)))
+    data = scan_to_xarray(res)
+    if out:
+        from catapultlab.validate._report import netcdf_engine
+
+        data.to_netcdf(out, engine=netcdf_engine())
+    if figure:
+        plot_scan(res, figure)
+    fits = {k: None if f is None else f.__dict__ for k, f in fit_c_max(res).items()}
+    if as_json:
+        cells = [
+            {
+                "depth": d,
+                "width": w,
+                "lam0": r.lam0,
+                **{
+                    f"{n}{suffix}": getattr(getattr(r, n), key)
+                    for n in ("c_loss", "c_sharp", "c_max")
+                    for suffix, key in (
+                        ("", "value"),
+                        ("_bracket", "uncertainty"),
+                        ("_side", "side"),
+                    )
+                },
+                "sharpness_reduction": r.sharpness_reduction,
+            }
+            for d, row in zip(ds, res.cells, strict=True)
+            for w, r in zip(ws, row, strict=True)
+        ]
+        click.echo(json.dumps({"cells": cells, "fits": fits}))
+        return
+    click.echo(
+        f"{'depth':>5} {'width':>5} {'lambda0':>9}  c_loss / c_sharp / c_max (+- bracket width)"
+    )
+    for d, row in zip(ds, res.cells, strict=True):
+        for w, r in zip(ws, row, strict=True):
+            parts = [getattr(r, n).describe(cfg.c_values) for n in ("c_loss", "c_sharp", "c_max")]
+            click.echo(f"{d:5d} {w:5d} {r.lam0:9.4g}  " + " | ".join(parts))
+    click.echo(f"c_max fits: {json.dumps(fits)}")
+
+
+def _cell_echo(total: int) -> Callable[[str], None]:
+    """Progress of a scan on stderr, only on a terminal."""
+    import sys
+
+    count = [0]
+
+    def echo(label: str) -> None:
+        count[0] += 1
+        if sys.stderr.isatty():
+            click.echo(f"[cell {count[0]}/{total}] {label}", err=True)
+
+    return echo
+
+
+COMMANDS: tuple[click.Command, ...] = (validate_cmd, scan_cmd)

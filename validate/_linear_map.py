@@ -1,8 +1,9 @@
 """A real linear network against the theory layer's closed ``full``-model map.
 
 The network is the one-hidden-layer linear MLP of :mod:`catapultlab.validate._nets`
-in NTK parametrisation without biases, ``f(x) = v^T U x / sqrt(n d)``, trained with
-full-batch GD on ``L = (1/2m) sum_a (f(x_a) - y_a)^2`` in JAX float64. The map is
+in NTK parametrisation without biases, ``f(x) = v^T U x / sqrt(n d)``, trained
+full-batch on ``L = (1/2m) sum_a (f(x_a) - y_a)^2`` in JAX float64 with any optax
+optimizer of :mod:`catapultlab.validate._optim` (GD by default). The map is
 ``catapultlab.theory.full_model``, started from the Gram state of the network's
 exact initial ``(U, v)``, iterated with the same ``eta``. Both report ``f_t`` on the
 training inputs and ``lambda_t``, the top eigenvalue of ``Theta = J J^T / m``
@@ -12,11 +13,16 @@ either is non-finite or ``max |f|`` exceeds ``blowup``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["LinearMapComparison", "compare_linear_network_with_map"]
+from catapultlab._errors import CatapultError
+from catapultlab.validate._optim import OptimizerConfig
+
+__all__ = ["LinearMapComparison", "compare_linear_network_with_map", "map_stepper"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ def compare_linear_network_with_map(
     steps: int,
     seed: int = 0,
     blowup: float = 1e8,
+    optimizer: OptimizerConfig | None = None,
 ) -> LinearMapComparison:
     """Train the linear network and iterate the ``full``-model map side by side.
 
@@ -64,9 +71,14 @@ def compare_linear_network_with_map(
         steps: number of GD steps ``T``.
         seed: initialisation seed (``jax.random.PRNGKey(seed)``).
         blowup: stop once ``max |f|`` of either trajectory exceeds this.
+        optimizer: the network's optimizer (default GD); the map side needs the derived
+            map of the same step rule (:func:`map_stepper`).
 
     Returns:
         Both trajectories.
+
+    Raises:
+        CatapultError: no derived map for the optimizer in this build (before any compute).
     """
     import jax
     import jax.numpy as jnp
@@ -74,14 +86,23 @@ def compare_linear_network_with_map(
     from catapultlab.theory import full_model
     from catapultlab.validate._nets import mlp
     from catapultlab.validate._ntk import explicit_ntk
+    from catapultlab.validate._optim import direction
     from catapultlab.validate._precision import precision
     from catapultlab.validate._train import mse_loss
 
+    opt = optimizer if optimizer is not None else OptimizerConfig()
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     m, d = x.shape
     net = mlp(inputs=d, outputs=1, depth=1, width=width, act="linear")
-    model = full_model(inputs=d, samples=m)
+    from catapultlab.validate._predict import step_rule_of
+
+    rule = step_rule_of(opt.name, opt.weight_decay, opt.weight_decay_mode)
+    if rule is None:
+        raise CatapultError(f"derived map for {opt.name} is not in this build")
+    model = full_model(inputs=d, samples=m, step=rule)
+    map_step = map_stepper(model, opt)
+    tx = direction(opt)
     with precision("float64") as dtype:
         params = net.init(jax.random.PRNGKey(seed), dtype)
         xj, yj = jnp.asarray(x, dtype), jnp.asarray(y[:, None], dtype)
@@ -93,6 +114,7 @@ def compare_linear_network_with_map(
         eta = c / lam0
         grad = jax.jit(jax.grad(lambda p: mse_loss(net.apply(p, xj), yj)))
         state = model.gram_from_params(np.asarray(params[0]["W"]), np.asarray(params[1]["W"][0]))
+        opt_state = tx.init(params)
         f_net, lam_net, f_map, lam_map = [], [], [], []
         stopped = False
         for t in range(steps + 1):
@@ -111,9 +133,9 @@ def compare_linear_network_with_map(
             lam_map.append(float(np.linalg.eigvalsh(np.asarray(ntk, dtype=np.float64))[-1]))
             if t == steps:
                 break
-            g = grad(params)
-            params = jax.tree_util.tree_map(lambda a, b: a - eta * b, params, g)
-            state = model.step(state, eta=eta, n=width, x=x, y=y)
+            u, opt_state = tx.update(grad(params), opt_state, params)
+            params = jax.tree_util.tree_map(lambda a, b: a - eta * b, params, u)
+            state = map_step(state, eta=eta, n=width, x=x, y=y)
     return LinearMapComparison(
         eta=eta,
         c=c,
@@ -124,3 +146,28 @@ def compare_linear_network_with_map(
         lam_map=np.asarray(lam_map),
         stopped_early=stopped,
     )
+
+
+def map_stepper(model: Any, opt: OptimizerConfig) -> Callable[..., Any]:
+    """The derived map's step for the optimizer's step rule.
+
+    Args:
+        model: the theory model (``full_model(...)``).
+        opt: the optimizer.
+
+    Returns:
+        ``step(state, *, eta, n, x, y) -> state``.
+
+    Raises:
+        CatapultError: the theory layer has no derived map for this step rule yet.
+    """
+    if opt.name == "gd" and opt.weight_decay == 0:
+        return model.step
+    if opt.name not in ("gd", "momentum", "nesterov"):
+        raise CatapultError(f"derived map for {opt.name} is not in this build")
+    beta = 0.0 if opt.name == "gd" else (0.9 if opt.momentum is None else float(opt.momentum))
+
+    def step(state: Any, *, eta: float, n: float, x: Any, y: Any) -> Any:
+        return model.step(state, eta=eta, n=n, x=x, y=y, beta=beta, kappa=opt.weight_decay)
+
+    return step

@@ -15,6 +15,9 @@ Conventions (binding for the whole validation layer):
   ``f(x) = v^T U x / sqrt(n d)`` with ``U = params[0]["W"]`` of shape ``(n, d)``
   and ``v = params[1]["W"][0]`` -- the theory layer's ``full`` model.
 * No variance-preserving gains (no He ``sqrt(2)``); weights are ``N(0, 1)``.
+* The normals are always drawn in float32 and then cast to the requested dtype, so
+  ``init(key, float64)`` is exactly ``init(key, float32)`` at higher precision (the
+  same network, not another draw).
 
 Inputs are always flattened vectors ``x`` of shape ``(m, H*W*C)``; the CNN and
 ResNet reshape them to ``(m, H, W, C)`` using the ``image_shape`` they were
@@ -85,8 +88,13 @@ def _fwd_scale(fan_in: int, param: str) -> float:
     return 1.0 / math.sqrt(fan_in) if param == "ntk" else 1.0
 
 
+def _normal(key: jax.Array, shape: tuple[int, ...], dtype: Any) -> jax.Array:
+    """``N(0, 1)`` draws made in float32 and cast, identical for every target dtype."""
+    return jax.random.normal(key, shape, dtype=jnp.float32).astype(dtype)
+
+
 def _dense_init(key: jax.Array, fan_in: int, fan_out: int, param: str, bias: bool, dtype: Any):
-    w = _init_std(fan_in, param) * jax.random.normal(key, (fan_out, fan_in), dtype=dtype)
+    w = _init_std(fan_in, param) * _normal(key, (fan_out, fan_in), dtype)
     layer = {"W": w}
     if bias:
         layer["b"] = jnp.zeros((fan_out,), dtype=dtype)
@@ -103,7 +111,7 @@ def _dense(layer: dict, h: jax.Array, param: str) -> jax.Array:
 
 def _conv_init(key, c_in: int, c_out: int, param: str, bias: bool, dtype: Any, ksize: int = 3):
     fan_in = ksize * ksize * c_in
-    w = _init_std(fan_in, param) * jax.random.normal(key, (ksize, ksize, c_in, c_out), dtype=dtype)
+    w = _init_std(fan_in, param) * _normal(key, (ksize, ksize, c_in, c_out), dtype)
     layer = {"K": w}
     if bias:
         layer["b"] = jnp.zeros((c_out,), dtype=dtype)

@@ -31,11 +31,16 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy.sparse.linalg import LinearOperator, lobpcg
 
+from catapultlab._errors import CatapultError
+
 __all__ = [
     "TopEigen",
     "ntk_block_matvec",
+    "top_eigen",
     "top_ntk_eigenvalue",
+    "EXPLICIT_NTK_MAX_BYTES",
     "explicit_ntk",
+    "explicit_ntk_bytes",
     "explicit_top_eigenvalue",
 ]
 
@@ -120,30 +125,80 @@ def top_ntk_eigenvalue(
     dtype = _param_dtype(params)
     mv = ntk_block_matvec(apply)
     n_out = int(jax.eval_shape(lambda p: apply(p, x), params).size)
+
+    def block_product(v: jax.Array) -> jax.Array:
+        return mv(params, x, v)
+
+    return top_eigen(
+        block_product,
+        n_out,
+        dtype,
+        block_size=block_size,
+        warm_start=warm_start,
+        rtol=rtol,
+        maxiter=maxiter,
+        seed=seed,
+    )
+
+
+def top_eigen(
+    block_product: Callable[[jax.Array], jax.Array],
+    size: int,
+    dtype: Any,
+    *,
+    block_size: int = 4,
+    warm_start: np.ndarray | None = None,
+    rtol: float | None = None,
+    maxiter: int = 200,
+    seed: int = 0,
+) -> TopEigen:
+    """Top (largest algebraic) eigenvalue of a symmetric operator given by block products.
+
+    The one LOBPCG driver of the layer (NTK and Hessian alike). Operators of size at
+    most ``5 b + 1`` are solved densely from the products with the identity.
+
+    Args:
+        block_product: ``V -> A V`` for a JAX block ``V`` of shape ``(size, b)``.
+        size: dimension of ``A``.
+        dtype: JAX dtype the products run in.
+        block_size: LOBPCG block size ``b``.
+        warm_start: previous ``(size, b)`` block.
+        rtol: relative residual tolerance; default ``1e-4`` in float32, ``1e-8`` in float64.
+        maxiter: LOBPCG iteration cap.
+        seed: seed of the random initial block when there is no warm start.
+
+    Returns:
+        The eigenvalue, its relative residual and the final block.
+    """
     if rtol is None:
         rtol = 1e-4 if dtype == jnp.float32 else 1e-8
     count = [0]
 
-    def matmat(v: np.ndarray) -> np.ndarray:
-        v = np.asarray(v).reshape(n_out, -1)
-        count[0] += v.shape[1]
-        return np.asarray(mv(params, x, jnp.asarray(v, dtype=dtype)), dtype=np.float64)
+    b = max(1, min(block_size, size))
 
-    b = max(1, min(block_size, n_out))
-    if n_out <= 5 * b + 1:  # too small for LOBPCG: dense solve from the matvec itself
-        theta = matmat(np.eye(n_out))
+    def matmat(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v).reshape(size, -1)
+        k = v.shape[1]
+        count[0] += k
+        # pad to a multiple of b columns: a handful of shapes, so the product compiles once
+        pad = np.zeros((size, -k % b))
+        out = block_product(jnp.asarray(np.hstack([v, pad]), dtype=dtype))
+        return np.asarray(out, dtype=np.float64)[:, :k]
+
+    if size <= 5 * b + 1:  # too small for LOBPCG: dense solve from the matvec itself
+        theta = matmat(np.eye(size))
         theta = 0.5 * (theta + theta.T)
         w, v = np.linalg.eigh(theta)
-        vec = v[:, -b:]
+        vec = v[:, -b:][:, ::-1]
         return _finish(float(w[-1]), vec, matmat, count)
-    if warm_start is not None and warm_start.shape == (n_out, b):
+    if warm_start is not None and warm_start.shape == (size, b):
         x0 = np.asarray(warm_start, dtype=np.float64)
     else:
-        x0 = np.random.RandomState(seed).standard_normal((n_out, b))
-    op = LinearOperator((n_out, n_out), matvec=matmat, matmat=matmat, dtype=np.float64)
+        x0 = np.random.RandomState(seed).standard_normal((size, b))
+    op = LinearOperator((size, size), matvec=matmat, matmat=matmat, dtype=np.float64)
     # absolute LOBPCG tolerance from a cheap Rayleigh-quotient scale of the start block
     q, _ = np.linalg.qr(x0)
-    scale = float(np.max(np.linalg.eigvalsh(q.T @ matmat(q))))
+    scale = float(np.max(np.abs(np.linalg.eigvalsh(q.T @ matmat(q)))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # non-convergence is reported via residual
         w, v = lobpcg(op, q, tol=rtol * max(scale, 1e-300), maxiter=maxiter, largest=True)
@@ -157,8 +212,16 @@ def _finish(value: float, vec: np.ndarray, matmat: Callable, count: list[int]) -
     return TopEigen(value=value, residual=float(resid), block=vec, matvecs=count[0])
 
 
-def explicit_ntk(apply: Apply, params: Any, x: jax.Array) -> np.ndarray:
-    """Reference NTK ``J J^T / m`` from an explicit Jacobian (``jax.jacrev``); small nets only.
+EXPLICIT_NTK_MAX_BYTES = 4 * 2**30
+"""Default memory limit of :func:`explicit_ntk` (4 GiB)."""
+
+
+def explicit_ntk_bytes(apply: Apply, params: Any, x: jax.Array) -> int:
+    """Estimated peak memory of :func:`explicit_ntk` in bytes.
+
+    ``jax.jacrev`` runs one backward pass per output (``N = m k`` of them, vmapped), so
+    it holds ``N`` copies of the forward pass's intermediates (every value in the
+    jaxpr of ``apply``) next to the ``(N, P)`` Jacobian itself.
 
     Args:
         apply: the network's ``apply``.
@@ -166,8 +229,38 @@ def explicit_ntk(apply: Apply, params: Any, x: jax.Array) -> np.ndarray:
         x: inputs ``(m, D)``.
 
     Returns:
-        ``Theta`` as a float64 ``(m k, m k)`` array.
+        ``N * (P + intermediates) * itemsize``.
     """
+    flat, _ = ravel_pytree(params)
+    jaxpr = jax.make_jaxpr(apply)(params, x)
+    inter = sum(int(np.prod(v.aval.shape)) for eq in jaxpr.eqns for v in eq.outvars)
+    n_out = int(np.prod(jaxpr.out_avals[0].shape))
+    return n_out * (int(flat.size) + inter) * flat.dtype.itemsize
+
+
+def explicit_ntk(
+    apply: Apply, params: Any, x: jax.Array, *, max_bytes: int = EXPLICIT_NTK_MAX_BYTES
+) -> np.ndarray:
+    """Reference NTK ``J J^T / m`` from an explicit Jacobian (``jax.jacrev``); small nets only.
+
+    Args:
+        apply: the network's ``apply``.
+        params: parameters.
+        x: inputs ``(m, D)``.
+        max_bytes: refuse when :func:`explicit_ntk_bytes` exceeds this.
+
+    Returns:
+        ``Theta`` as a float64 ``(m k, m k)`` array.
+
+    Raises:
+        CatapultError: the estimated memory exceeds ``max_bytes`` (checked before any compute).
+    """
+    need = explicit_ntk_bytes(apply, params, x)
+    if need > max_bytes:
+        raise CatapultError(
+            f"explicit NTK would need about {need / 2**30:.3g} GiB "
+            f"(limit {max_bytes / 2**30:.3g} GiB); use top_ntk_eigenvalue (matrix-free)"
+        )
     flat, unravel = ravel_pytree(params)
     jac = jax.jacrev(lambda p: apply(unravel(p), x).reshape(-1))(flat)
     j = np.asarray(jac, dtype=np.float64)

@@ -1,16 +1,22 @@
 """Predictions beside measurements, JSON and xarray/netCDF output of a sweep.
 
-Predicted values and where they come from (nothing here is tuned):
+Predicted values and where they come from (nothing here is tuned; every edge is
+looked up through :func:`catapultlab.validate._predict.predicted_edges`):
 
-* ``2``: the lazy/catapult boundary, from linearised GD ``r' = (I - eta Theta) r``,
-  whose top mode is stable while ``|1 - eta lambda| < 1`` -- compared with ``c_loss``;
-* ``4``: the uv/full model's maximal stable ``c`` (its ``lambda`` map
-  ``lambda' - lambda`` changes sign at ``eta lambda = 4``) -- compared with ``c_max``
-  (the catapult paper reports ``c_max ~ 12`` for ReLU networks);
-* ``eta lambda_final <= 2`` in catapult runs (the catapult lands in a region
-  where linearised GD is stable) -- the largest measured value is reported;
-* best test accuracy at ``c > 2`` ("often", per the paper) -- the ``c`` of the best
-  non-divergent test accuracy is reported.
+* ``lazy_catapult``: the lazy/catapult edge of the derived model (for GD the uv
+  model's f-multiplier reaching -1) -- compared with ``c_loss`` through the
+  ``loss_rises`` edge;
+* ``catapult_divergent``: the derived model's maximal stable ``c`` -- compared with
+  ``c_max`` (the catapult paper reports ``c_max ~ 12`` for ReLU networks);
+* ``eta lambda_final <= lazy_catapult`` in catapult runs (the catapult lands where
+  linearised GD is stable) -- the largest measured value is reported, and the same
+  for the Hessian sharpness ``eta S_final`` when it was tracked;
+* best test accuracy above the lazy edge ("often", per the paper);
+* Adam: the preconditioned sharpness against ``(2 + 2 beta_1) / (1 - beta_1)`` in
+  ``eta S`` units (Cohen et al. 2022, a hypothesis to measure).
+
+A step rule whose edges are not derived in this build gets rows with no prediction
+and the reason in ``notes``; nothing is substituted.
 """
 
 from __future__ import annotations
@@ -23,13 +29,19 @@ from typing import Any
 import numpy as np
 
 from catapultlab._atomic import atomic_write
+from catapultlab._errors import CatapultError
 from catapultlab.sim._phases import PHASE_NAMES
-from catapultlab.validate._sweep import SweepResult
+from catapultlab.validate._predict import adam_edge, predicted_edges
+from catapultlab.validate._sweep import RunSummary, SweepResult
 
-__all__ = ["ComparisonRow", "comparison_table", "sweep_to_dict", "sweep_to_xarray", "write_netcdf"]
-
-LAZY_BOUNDARY = 2.0  # |1 - c| = 1 at c = 2 (linearised GD)
-MODEL_C_MAX = 4.0  # sign change of the uv/full model's lambda map at eta*lambda = 4
+__all__ = [
+    "ComparisonRow",
+    "comparison_table",
+    "netcdf_engine",
+    "sweep_to_dict",
+    "sweep_to_xarray",
+    "write_netcdf",
+]
 
 
 @dataclass(frozen=True)
@@ -44,59 +56,95 @@ class ComparisonRow:
     notes: str
 
 
+def _edges(res: SweepResult) -> tuple[dict[str, float | None], str]:
+    cfg = res.config
+    try:
+        return predicted_edges(cfg.optimizer, cfg.momentum, cfg.weight_decay), ""
+    except CatapultError as exc:
+        return dict.fromkeys(("lazy_catapult", "loss_rises", "catapult_divergent")), str(exc)
+
+
+def _near(pred: float | None, value: float | None, unc: float | None) -> bool | None:
+    if pred is None or value is None:
+        return None
+    return abs(value - pred) <= (unc or 0.0)
+
+
+def _final_row(name: str, runs: list[RunSummary], key: str, lazy: float | None) -> ComparisonRow:
+    vals = [(r.c, getattr(r, key)) for r in runs if getattr(r, key) is not None]
+    worst = max((v for _, v in vals), default=None)
+    return ComparisonRow(
+        f"max {name} over catapult runs",
+        lazy,
+        worst,
+        None,
+        None if worst is None or lazy is None else worst <= lazy,
+        "catapult runs: " + ", ".join(f"c={c:.3g}: {v:.3f}" for c, v in vals),
+    )
+
+
 def comparison_table(res: SweepResult) -> tuple[ComparisonRow, ...]:
     """Predictions beside measurements for one sweep (see module docstring)."""
-    rows = []
-    cl = res.c_loss
-    rows.append(
+    edges, why = _edges(res)
+    lazy, rises, cmax = edges["lazy_catapult"], edges["loss_rises"], edges["catapult_divergent"]
+    note = f" ({why})" if why else ""
+    cl, cm = res.c_loss, res.c_max
+    rows = [
         ComparisonRow(
             "lazy/catapult boundary (c_loss)",
-            LAZY_BOUNDARY,
+            rises,
             cl.value,
             cl.uncertainty,
-            None if cl.value is None else abs(cl.value - LAZY_BOUNDARY) <= (cl.uncertainty or 0.0),
-            "linearised GD is stable for c < 2; c_loss = smallest c whose loss rises above L0",
-        )
-    )
-    cm = res.c_max
-    rows.append(
+            _near(rises, cl.value, cl.uncertainty),
+            f"derived loss-rises edge; c_loss = smallest c whose loss rises above L0{note}",
+        ),
         ComparisonRow(
             "maximal stable c (c_max)",
-            MODEL_C_MAX,
+            cmax,
             cm.value,
             cm.uncertainty,
-            None if cm.value is None else abs(cm.value - MODEL_C_MAX) <= (cm.uncertainty or 0.0),
-            "model value 4; the catapult paper reports ~12 for ReLU networks",
-        )
-    )
-    cat = [r for r in res.runs if r.phase == "catapult" and r.eta_lam_final is not None]
-    worst = max((r.eta_lam_final for r in cat), default=None)
-    rows.append(
-        ComparisonRow(
-            "max eta*lambda_final over catapult runs",
-            LAZY_BOUNDARY,
-            worst,
-            None,
-            None if worst is None else worst <= LAZY_BOUNDARY,
-            "catapult runs: " + ", ".join(f"c={r.c:.3g}: {r.eta_lam_final:.3f}" for r in cat),
-        )
-    )
+            _near(cmax, cm.value, cm.uncertainty),
+            f"derived catapult/divergent edge; the catapult paper reports ~12 for ReLU{note}",
+        ),
+    ]
+    cat = [r for r in res.runs if r.phase == "catapult"]
+    rows.append(_final_row("eta*lambda_final", cat, "eta_ntk_final", lazy))
+    if any(r.eta_hessian_final is not None for r in cat):
+        rows.append(_final_row("eta*S_final (Hessian)", cat, "eta_hessian_final", lazy))
     ok = [r for r in res.runs if r.test_acc is not None]
     best = max(ok, key=lambda r: r.test_acc) if ok else None
     rows.append(
         ComparisonRow(
-            "c of best test accuracy (> 2 predicted)",
-            LAZY_BOUNDARY,
+            "c of best test accuracy (> lazy edge predicted)",
+            lazy,
             None if best is None else best.c,
             None,
-            None if best is None else best.c > LAZY_BOUNDARY,
+            None if best is None or lazy is None else best.c > lazy,
             ""
             if best is None
             else f"best test acc {best.test_acc:.4f}; "
             + ", ".join(f"c={r.c:.3g}: {r.test_acc:.4f}" for r in ok),
         )
     )
+    if res.config.optimizer == "adam":
+        rows.append(_adam_row(res))
     return tuple(rows)
+
+
+def _adam_row(res: SweepResult) -> ComparisonRow:
+    beta1 = res.config.optimizer_config().beta
+    edge = adam_edge(beta1)
+    done = [r for r in res.runs if r.eta_precond_final is not None]
+    worst = max((r.eta_precond_final for r in done), default=None)
+    return ComparisonRow(
+        "eta * preconditioned sharpness (final, max over runs)",
+        edge,
+        worst,
+        None,
+        None,
+        f"Cohen et al. 2022 edge (2+2b1)/(1-b1) at b1={beta1}; "
+        + ", ".join(f"c={r.c:.3g}: {r.eta_precond_final:.3f}" for r in done),
+    )
 
 
 def _clean(v: Any) -> Any:
@@ -108,8 +156,9 @@ def _clean(v: Any) -> Any:
 def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
     """JSON-ready summary of a sweep.
 
-    Keys: ``lam0``, ``c_loss``, ``c_sharp``, ``c_max`` (``None`` if not found),
-    their uncertainties, ``runs``, ``comparison`` and ``config``.
+    Keys: ``lam0``, ``c_loss``, ``c_sharp``, ``c_max`` (``None`` if not bracketed),
+    their uncertainties (final bracket widths), ``*_side`` (``below``/``above`` the grid
+    when not bracketed), ``sharpness_reduction``, ``runs``, ``comparison`` and ``config``.
     """
     return {
         "network": res.network,
@@ -122,6 +171,10 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "c_sharp_uncertainty": res.c_sharp.uncertainty,
         "c_max": res.c_max.value,
         "c_max_uncertainty": res.c_max.uncertainty,
+        "c_loss_side": res.c_loss.side,
+        "c_sharp_side": res.c_sharp.side,
+        "c_max_side": res.c_max.side,
+        "sharpness_reduction": res.sharpness_reduction,
         "runs": [{k: _clean(v) for k, v in dataclasses.asdict(r).items()} for r in res.runs],
         "comparison": [dataclasses.asdict(r) for r in comparison_table(res)],
         "config": dataclasses.asdict(res.config),
@@ -179,6 +232,10 @@ def sweep_to_xarray(res: SweepResult) -> Any:
         phase_names=",".join(PHASE_NAMES),
         c_loss=_number(res.c_loss.value),
         c_sharp=_number(res.c_sharp.value),
+        c_loss_side=_attr(res.c_loss.side),
+        c_sharp_side=_attr(res.c_sharp.side),
+        c_max_side=_attr(res.c_max.side),
+        sharpness_reduction=_number(res.sharpness_reduction),
         c_max=_number(res.c_max.value),
         config=json.dumps(dataclasses.asdict(res.config), sort_keys=True),
         comparison=json.dumps([dataclasses.asdict(r) for r in comparison_table(res)]),
@@ -193,10 +250,15 @@ def write_netcdf(res: SweepResult, path: str) -> None:
     netCDF4 through h5netcdf when ``h5py`` is installed, otherwise classic netCDF
     (64-bit offset) through scipy; ``xarray.open_dataset`` reads either.
     """
-    import importlib.util
-
-    engine = "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"
     from catapultlab._cf import cf_attributes
 
     ds = cf_attributes(sweep_to_xarray(res))
+    engine = netcdf_engine()
     atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine=engine))
+
+
+def netcdf_engine() -> str:
+    """``h5netcdf`` when ``h5py`` is installed, else ``scipy`` (classic netCDF)."""
+    import importlib.util
+
+    return "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"

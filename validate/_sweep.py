@@ -7,16 +7,20 @@ with ``eta = c / lambda_0``; then refine three boundaries by bisection between
 neighbouring grid points (``bisect`` extra runs each):
 
 * ``c_loss``: smallest ``c`` whose loss ever exceeds ``L_0 (1 + rise_tol)``;
-* ``c_sharp``: smallest ``c`` whose ``lambda_t`` falls below ``lambda_0 (1 - sharp_tol)``
-  (default 5%) at a measured step ``t <= sharp_window`` (default 20; early
-  training only, because over a whole run a finite-width kernel drifts at any
-  ``c``) -- sharpness *reduction* as in Kalra & Barkeshli 2023. (A rise of
-  ``lambda_t`` above ``lambda_0`` is no criterion: ``lambda`` can grow under GD at
-  any ``c`` -- progressive sharpening);
+* ``c_sharp`` (Kalra & Barkeshli 2023): smallest ``c`` whose ``lambda_t`` ever rises
+  above ``lambda_0 (1 + sharp_tol)`` (default 5%) at a measured step
+  ``t <= sharp_window`` (default 50; early training only, because over a long run
+  ``lambda`` can grow at any ``c`` -- progressive sharpening);
 * ``c_max``: largest ``c`` that does not diverge within ``T`` steps.
 
-Each reported boundary comes with the width of its final bracket as uncertainty;
-a boundary not bracketed by the grid is ``None``.
+Kalra & Barkeshli's *sharpness-reduction* phase (``lambda`` falls for ``c < c_loss``)
+is measured as ``SweepResult.sharpness_reduction``: the largest early relative drop
+``1 - min lambda_t / lambda_0`` over the runs below ``c_loss`` (flagged when above
+``sharp_tol``).
+
+Each reported boundary comes with the width of its final bracket as uncertainty.
+A boundary the grid does not bracket has ``value=None`` and ``side="below"`` (the
+criterion already holds at the smallest ``c``) or ``side="above"`` (it never holds).
 
 Phase thresholds passed to :func:`catapultlab.sim._phases.classify_losses`:
 ``diverge_loss = diverge_factor * L_0`` (default ``1e5 L_0``; non-finite losses also
@@ -29,15 +33,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from catapultlab._checks import range_count
 from catapultlab._errors import CatapultError
-from catapultlab._progress import progress
 from catapultlab.sim._phases import Phase, classify_losses
 from catapultlab.validate._budget import check_memory_budget, check_sweep_config
-from catapultlab.validate._train import TrainResult
+from catapultlab.validate._optim import OptimizerConfig
+from catapultlab.validate._train import SHARPNESS, TrainResult
 
 __all__ = ["SweepConfig", "RunSummary", "Boundary", "SweepResult", "run_sweep", "c_grid"]
 
@@ -64,8 +69,23 @@ class SweepConfig:
     diverge_factor: float = 1e5
     rise_tol: float | None = None
     sharp_tol: float = 0.05
-    sharp_window: int = 20
-    measure_count: int = 25
+    sharp_window: int = 50
+    measure_count: int = 16
+    late_count: int = 0
+    sharpness: str = "ntk"
+    optimizer: str = "gd"
+    momentum: float | None = None
+    weight_decay: float = 0.0
+    weight_decay_mode: str = "decoupled"
+
+    def optimizer_config(self) -> OptimizerConfig:
+        """The optimizer of every run (raises :class:`CatapultError` on bad settings)."""
+        return OptimizerConfig(
+            name=self.optimizer,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            weight_decay_mode=self.weight_decay_mode,
+        )
 
     @property
     def effective_rise_tol(self) -> float:
@@ -85,21 +105,45 @@ class RunSummary:
     final_loss: float
     max_loss_ratio: float
     lam_final: float | None
-    eta_lam_final: float | None
     min_lam_ratio: float
     train_acc: float | None
     test_acc: float | None
     steps_done: int
     rose: bool
     sharp_drop: bool
+    sharp_rise: bool
+    min_early_lam_ratio: float
+    max_early_lam_ratio: float
+    eta_ntk: tuple[tuple[int, float], ...] = ()
+    eta_hessian: tuple[tuple[int, float], ...] | None = None
+    eta_precond: tuple[tuple[int, float], ...] | None = None
+    eta_ntk_final: float | None = None
+    eta_hessian_final: float | None = None
+    eta_precond_final: float | None = None
 
 
 @dataclass(frozen=True)
 class Boundary:
-    """A critical ``c`` with the width of its final bracket (``None`` if not found)."""
+    """A critical ``c`` with the width of its final bracket.
+
+    ``value`` is ``None`` when the grid does not bracket it; ``side`` then says
+    whether it lies ``"below"`` the smallest or ``"above"`` the largest grid ``c``.
+    """
 
     value: float | None
     uncertainty: float | None
+    side: str | None = None
+
+    def describe(self, grid: tuple[float, ...]) -> str:
+        """``"v +- u"`` (u the bracket width) or the out-of-grid side with the grid edge."""
+        if self.value is not None:
+            from catapultlab._uncertainty import bracket_se
+
+            se = bracket_se(self.uncertainty)
+            return f"{self.value:.4g} ± {se:.2g} (one s.e.; bracket width {self.uncertainty:.2g})"
+        if self.side == "below":
+            return f"below the grid (< {min(grid):.4g})"
+        return f"above the grid (> {max(grid):.4g})"
 
 
 @dataclass(frozen=True)
@@ -116,6 +160,7 @@ class SweepResult:
     c_loss: Boundary
     c_sharp: Boundary
     c_max: Boundary
+    sharpness_reduction: float | None = None
 
 
 def c_grid(spec: str) -> tuple[float, ...]:
@@ -157,6 +202,7 @@ def _summarise(
     done = phase != Phase.DIVERGENT
     lam_final = float(lam_ok[-1]) if done and lam_ok.size else None
     early = res.lam[(res.measure_steps <= cfg.sharp_window) & np.isfinite(res.lam)]
+    series = _eta_series(res, done)
     return RunSummary(
         c=c,
         eta=res.eta,
@@ -164,7 +210,6 @@ def _summarise(
         final_loss=float(res.loss[-1]),
         max_loss_ratio=float(np.max(res.loss[finite]) / loss0) if finite.any() else float("inf"),
         lam_final=lam_final,
-        eta_lam_final=None if lam_final is None else res.eta * lam_final,
         min_lam_ratio=float(np.min(lam_ok) / lam0) if lam_ok.size else float("nan"),
         train_acc=float(res.train_acc[-1]) if done else None,
         test_acc=float(res.test_acc[-1]) if done and res.test_acc.size else None,
@@ -173,7 +218,31 @@ def _summarise(
             phase == Phase.DIVERGENT or np.any(res.loss[1:] > loss0 * (1 + cfg.effective_rise_tol))
         ),
         sharp_drop=bool(np.any(early < lam0 * (1 - cfg.sharp_tol))),
+        sharp_rise=bool(np.any(early > lam0 * (1 + cfg.sharp_tol))),
+        min_early_lam_ratio=float(np.min(early) / lam0) if early.size else float("nan"),
+        max_early_lam_ratio=float(np.max(early) / lam0) if early.size else float("nan"),
+        **series,
     )
+
+
+def _eta_series(res: TrainResult, done: bool) -> dict:
+    """``eta * lambda_t``, ``eta * S_t`` (and Adam's preconditioned) as ``[step, value]`` lists."""
+    out: dict = {}
+    for key, vals in (
+        ("ntk", res.lam),
+        ("hessian", res.sharpness),
+        ("precond", res.precond_sharpness),
+    ):
+        if key != "ntk" and vals.size == 0:
+            continue
+        pairs = tuple(
+            (int(t), float(res.eta * v))
+            for t, v in zip(res.measure_steps, vals, strict=True)
+            if np.isfinite(v)
+        )
+        out[f"eta_{key}"] = pairs
+        out[f"eta_{key}_final"] = pairs[-1][1] if done and pairs else None
+    return out
 
 
 def _first_true(
@@ -181,16 +250,20 @@ def _first_true(
     pred: Callable[[RunSummary], bool],
     run: Callable[[float], RunSummary],
     iters: int,
-) -> tuple[float, float] | None:
-    """Bracket ``[lo, hi]`` around the first ``c`` with ``pred``, refined by bisection."""
+) -> tuple[float, float] | str:
+    """Bracket ``[lo, hi]`` around the first ``c`` with ``pred``, refined by bisection.
+
+    Returns ``"above"`` when no grid ``c`` satisfies ``pred`` and ``"below"`` when the
+    smallest one already does.
+    """
     cs = sorted(runs)
     hits = [c for c in cs if pred(runs[c])]
     if not hits:
-        return None
+        return "above"
     hi = hits[0]
     below = [c for c in cs if c < hi]
     if not below:
-        return None
+        return "below"
     lo = below[-1]
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
@@ -201,23 +274,13 @@ def _first_true(
     return lo, hi
 
 
-def _counted(run: Callable[[float], RunSummary], bar: object) -> Callable[[float], RunSummary]:
-    """``run`` that advances a progress bar (at most its total) after each training run."""
-
-    def counted(c: float) -> RunSummary:
-        out = run(c)
-        if bar.n < bar.total:  # type: ignore[attr-defined]
-            bar.update(1)  # type: ignore[attr-defined]
-        return out
-
-    return counted
-
-
-def run_sweep(cfg: SweepConfig) -> SweepResult:
+def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
     """Run a sweep (see the module docstring for the protocol and thresholds).
 
     Args:
         cfg: the sweep configuration.
+        progress: show runs done / at most total and the current ``c`` on stderr;
+            ``None`` (default): only when stderr is a terminal.
 
     Returns:
         The sweep result.
@@ -226,6 +289,15 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
         CatapultError: bad configuration (unknown names, sizes below 1, empty grid).
     """
     check_sweep_config(cfg)
+    if not cfg.c_values:
+        raise CatapultError("empty c grid")
+    if cfg.steps < 1:
+        raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
+    if cfg.batch_size is not None and cfg.batch_size < 1:
+        raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
+    if cfg.sharpness not in SHARPNESS:
+        raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
+    opt = cfg.optimizer_config()
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision
@@ -261,7 +333,10 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
         trajectories: dict[float, TrainResult] = {}
         runs: dict[float, RunSummary] = {}
 
+        bar = _progress_bar(len(cfg.c_values) + 3 * cfg.bisect, progress)
+
         def run(c: float) -> RunSummary:
+            bar.set_postfix_str(f"c={c:.4g}")
             res = train(
                 net,
                 params0,
@@ -272,23 +347,26 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
                 seed=cfg.seed,
                 diverge_loss=cfg.diverge_factor * loss0,
                 measure_count=cfg.measure_count,
+                late_count=cfg.late_count,
+                optimizer=opt,
+                sharpness=cfg.sharpness,
+                ntk_block=eig0.block,
             )
             trajectories[c] = res
             runs[c] = _summarise(c, res, eig0.value, loss0, cfg)
+            bar.update(1)
             return runs[c]
 
-        bar = progress(total=len(cfg.c_values) + 3 * cfg.bisect, desc=net.name, leave=False)
-        timed = _counted(run, bar)
         for c in cfg.c_values:
-            timed(float(c))
-        b_max = _first_true(runs, lambda r: r.phase == "divergent", timed, cfg.bisect)
-        b_loss = _first_true(runs, lambda r: r.rose, timed, cfg.bisect)
-        b_sharp = _first_true(runs, lambda r: r.sharp_drop, timed, cfg.bisect)
+            run(float(c))
+        b_max = _first_true(runs, lambda r: r.phase == "divergent", run, cfg.bisect)
+        b_loss = _first_true(runs, lambda r: r.rose, run, cfg.bisect)
+        b_sharp = _first_true(runs, lambda r: r.sharp_rise, run, cfg.bisect)
         bar.close()
 
-    def boundary(b: tuple[float, float] | None, lower: bool) -> Boundary:
-        if b is None:
-            return Boundary(None, None)
+    def boundary(b: tuple[float, float] | str, lower: bool) -> Boundary:
+        if isinstance(b, str):
+            return Boundary(None, None, b)
         return Boundary(b[0] if lower else b[1], b[1] - b[0])
 
     cs = sorted(runs)
@@ -303,4 +381,26 @@ def run_sweep(cfg: SweepConfig) -> SweepResult:
         c_loss=boundary(b_loss, lower=False),
         c_sharp=boundary(b_sharp, lower=False),
         c_max=boundary(b_max, lower=True),
+        sharpness_reduction=_sharpness_reduction(runs, b_loss),
     )
+
+
+def _progress_bar(total: int, show: bool | None) -> Any:
+    """Progress bar (tqdm) over runs (total = grid + all possible bisection runs), off unless a TTY."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    enabled = sys.stderr.isatty() if show is None else show
+    return tqdm(total=total, desc="validate runs", unit="run", disable=not enabled, leave=False)
+
+
+def _sharpness_reduction(
+    runs: dict[float, RunSummary], b_loss: tuple[float, float] | str
+) -> float | None:
+    """Largest early relative drop of ``lambda`` over the runs below ``c_loss``."""
+    if b_loss == "below":
+        return None
+    below = [r for r in runs.values() if not r.rose and (b_loss == "above" or r.c < b_loss[1])]
+    drops = [1.0 - r.min_early_lam_ratio for r in below if np.isfinite(r.min_early_lam_ratio)]
+    return max(drops) if drops else None

@@ -6,10 +6,17 @@ The learning rate is ``eta = c / lambda_0`` with ``lambda_0`` the top eigenvalue
 the empirical NTK on the full training set at initialisation (see
 :mod:`catapultlab.validate._ntk`).
 
+The update is an optax direction times ``-eta`` (see
+:mod:`catapultlab.validate._optim`; plain GD by default) with ``eta`` a traced
+argument: one compiled step per network and optimizer, whatever ``c``.
+
 Recorded for a run of ``T`` steps: the full-training-set loss and train accuracy at
 every step ``t = 0..T`` (for SGD an extra forward pass); ``lambda_t`` (with its
 solver residual) and test accuracy on a log-spaced subset of steps that always
-contains ``0`` and the last step. Training stops early once the loss is
+contains ``0`` and the last step (:func:`measure_steps`), plus ``late`` evenly
+spaced steps in the last quarter of the run when asked. With ``sharpness="hessian"``
+the loss-Hessian sharpness ``S_t`` is recorded at the same steps (and, for Adam,
+the preconditioned sharpness, see :mod:`catapultlab.validate._hessian`). Training stops early once the loss is
 non-finite or exceeds ``diverge_loss``. Precision: float32 by default; float64
 runs are wrapped in ``jax.enable_x64(True)`` by the caller (see
 :func:`catapultlab.validate._precision.precision`).
@@ -18,18 +25,22 @@ runs are wrapped in ``jax.enable_x64(True)`` by the caller (see
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
+from catapultlab._errors import CatapultError
 from catapultlab.validate._data import Dataset
+from catapultlab.validate._hessian import top_hessian_eigenvalue
 from catapultlab.validate._nets import Network
 from catapultlab.validate._ntk import top_ntk_eigenvalue
+from catapultlab.validate._optim import OptimizerConfig, adam_preconditioner, direction
 
-__all__ = ["TrainResult", "mse_loss", "log_steps", "train"]
+__all__ = ["SHARPNESS", "TrainResult", "mse_loss", "log_steps", "measure_steps", "train"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,9 @@ class TrainResult:
         test_acc: test accuracy at ``measure_steps``.
         diverged_at: first step whose loss was non-finite or above ``diverge_loss`` (else ``None``).
         params: final parameters (``None`` if not kept).
+        sharpness: loss-Hessian sharpness ``S_t`` at ``measure_steps`` (empty unless asked).
+        precond_sharpness: Adam's preconditioned sharpness at ``measure_steps`` (``nan`` at
+            step 0; empty unless Adam and asked).
     """
 
     eta: float
@@ -57,6 +71,11 @@ class TrainResult:
     test_acc: np.ndarray
     diverged_at: int | None
     params: Any = None
+    sharpness: np.ndarray = field(default_factory=lambda: np.empty(0))
+    precond_sharpness: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+SHARPNESS: tuple[str, ...] = ("ntk", "hessian")
 
 
 def mse_loss(out: jax.Array, y: jax.Array) -> jax.Array:
@@ -72,24 +91,72 @@ def log_steps(steps: int, count: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], np.rint(grid).astype(int), [steps]]))
 
 
+def measure_steps(steps: int, count: int, late: int = 0) -> np.ndarray:
+    """:func:`log_steps` plus ``late`` evenly spaced steps in the last quarter of the run.
+
+    Example:
+        >>> measure_steps(100, 4, late=3).tolist()
+        [0, 1, 10, 75, 88, 100]
+    """
+    dense = np.rint(np.linspace(0.75 * steps, steps, late)).astype(int) if late > 0 else []
+    return np.unique(np.concatenate([log_steps(steps, count), dense])).astype(int)
+
+
 @functools.lru_cache(maxsize=64)
-def _fns(apply: Any) -> tuple[Any, Any]:
+def _fns(apply: Any, opt: OptimizerConfig) -> tuple[Any, Any, Any]:
+    tx = direction(opt)
+
     def stats(params, x, y):
         out = apply(params, x)
         acc = jnp.mean(jnp.argmax(out, 1) == jnp.argmax(y, 1))
         return mse_loss(out, y), acc
 
-    def step(params, x, y, eta):
+    def step(params, state, x, y, eta):
         def loss_fn(p):
             out = apply(p, x)
             return mse_loss(out, y), out
 
         (loss, out), g = jax.value_and_grad(loss_fn, has_aux=True)(params)
         acc = jnp.mean(jnp.argmax(out, 1) == jnp.argmax(y, 1))
-        new = jax.tree_util.tree_map(lambda a, b: a - eta * b, params, g)
-        return new, loss, acc
+        u, state = tx.update(g, state, params)
+        new = jax.tree_util.tree_map(lambda a, b: a - eta * b, params, u)
+        return new, state, loss, acc
 
-    return jax.jit(stats), jax.jit(step)
+    return jax.jit(stats), jax.jit(step), tx.init
+
+
+class _Sharpness:
+    """Warm-started eigen-solves at the measured steps (NTK always, Hessian when asked)."""
+
+    def __init__(self, net: Network, x, y, opt: OptimizerConfig, hessian: bool, block: int):
+        self.net, self.x, self.y, self.opt, self.hessian, self.b = net, x, y, opt, hessian, block
+        self.blocks: dict[str, np.ndarray | None] = {"ntk": None, "hess": None, "pre": None}
+
+    def ntk(self, params) -> tuple[float, float]:
+        eig = top_ntk_eigenvalue(
+            self.net.apply, params, self.x, block_size=self.b, warm_start=self.blocks["ntk"]
+        )
+        self.blocks["ntk"] = eig.block
+        return eig.value, eig.residual
+
+    def _hess(self, params, key: str, scale=None) -> float:
+        eig = top_hessian_eigenvalue(
+            self.net.apply, params, self.x, self.y, scale=scale, warm_start=self.blocks[key]
+        )
+        self.blocks[key] = eig.block
+        return eig.value
+
+    def hess(self, params, state) -> tuple[float | None, float | None]:
+        if not self.hessian:
+            return None, None
+        s = self._hess(params, "hess")
+        if self.opt.name != "adam":
+            return s, None
+        pre = adam_preconditioner(self.opt, state)
+        if pre is None:
+            return s, float("nan")
+        d = 1.0 / jnp.sqrt(ravel_pytree(pre)[0])
+        return s, self._hess(params, "pre", scale=d)
 
 
 def train(
@@ -103,10 +170,14 @@ def train(
     seed: int = 0,
     diverge_loss: float = np.inf,
     measure_count: int = 25,
+    late_count: int = 0,
     block_size: int = 4,
     keep_params: bool = False,
+    optimizer: OptimizerConfig | None = None,
+    sharpness: str = "ntk",
+    ntk_block: np.ndarray | None = None,
 ) -> TrainResult:
-    """Train ``net`` from ``params`` with GD (``batch_size=None``) or SGD.
+    """Train ``net`` from ``params`` full-batch (``batch_size=None``) or on minibatches.
 
     Args:
         net: the network.
@@ -118,32 +189,41 @@ def train(
         seed: seed of the SGD sampling order.
         diverge_loss: stop once the loss is non-finite or above this.
         measure_count: about how many log-spaced steps get ``lambda_t`` and test accuracy.
+        late_count: extra evenly spaced measured steps in the last quarter of the run.
         block_size: LOBPCG block size for ``lambda_t``.
         keep_params: return the final parameters too.
+        optimizer: the optimizer (default: plain gradient descent).
+        sharpness: ``ntk`` (``lambda_t`` only) or ``hessian`` (also ``S_t``).
+        ntk_block: warm start of the first ``lambda_t`` solve (e.g. the ``lambda_0`` block).
 
     Returns:
         The recorded trajectory.
+
+    Raises:
+        CatapultError: unknown ``sharpness``.
     """
+    if sharpness not in SHARPNESS:
+        raise CatapultError(f"unknown sharpness {sharpness!r}; choose ntk or hessian")
+    opt = optimizer if optimizer is not None else OptimizerConfig()
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     x, y = jnp.asarray(data.x_train, dtype), jnp.asarray(data.y_train, dtype)
     xt, yt = jnp.asarray(data.x_test, dtype), jnp.asarray(data.y_test, dtype)
     m = x.shape[0]
     full = batch_size is None or batch_size >= m
-    stats, step = _fns(net.apply)
+    stats, step, init = _fns(net.apply, opt)
+    state = init(params)
     eta_j = jnp.asarray(eta, dtype)
     rng = np.random.RandomState(seed)
-    measure = set(log_steps(steps, measure_count).tolist())
+    measure = set(measure_steps(steps, measure_count, late_count).tolist())
+    probe = _Sharpness(net, x, y, opt, sharpness == "hessian", block_size)
+    probe.blocks["ntk"] = ntk_block
     losses, accs = [], []
-    m_steps, lams, resids, taccs = [], [], [], []
-    block = None
+    rec: dict[str, list] = {k: [] for k in ("t", "lam", "res", "acc", "s", "pre")}
     diverged_at = None
     order = np.empty(0, dtype=int)
     for t in range(steps + 1):
-        if full:
-            if t < steps:
-                new, loss, acc = step(params, x, y, eta_j)
-            else:
-                loss, acc = stats(params, x, y)
+        if full and t < steps:
+            new, new_state, loss, acc = step(params, state, x, y, eta_j)
         else:
             loss, acc = stats(params, x, y)
         loss_f = float(loss)
@@ -153,29 +233,31 @@ def train(
             diverged_at = t
             break
         if t in measure:
-            eig = top_ntk_eigenvalue(net.apply, params, x, block_size=block_size, warm_start=block)
-            block = eig.block
-            m_steps.append(t)
-            lams.append(eig.value)
-            resids.append(eig.residual)
-            taccs.append(float(stats(params, xt, yt)[1]))
+            lam, res = probe.ntk(params)
+            s, pre = probe.hess(params, state)
+            for k, v in zip(("t", "lam", "res", "s", "pre"), (t, lam, res, s, pre), strict=True):
+                if v is not None:
+                    rec[k].append(v)
+            rec["acc"].append(float(stats(params, xt, yt)[1]))
         if t == steps:
             break
         if full:
-            params = new
+            params, state = new, new_state
         else:
             if order.size < batch_size:
                 order = np.concatenate([order, rng.permutation(m)])
             idx, order = order[:batch_size], order[batch_size:]
-            params = step(params, x[idx], y[idx], eta_j)[0]
+            params, state = step(params, state, x[idx], y[idx], eta_j)[:2]
     return TrainResult(
         eta=float(eta),
         loss=np.asarray(losses),
         train_acc=np.asarray(accs),
-        measure_steps=np.asarray(m_steps, dtype=int),
-        lam=np.asarray(lams),
-        lam_residual=np.asarray(resids),
-        test_acc=np.asarray(taccs),
+        measure_steps=np.asarray(rec["t"], dtype=int),
+        lam=np.asarray(rec["lam"]),
+        lam_residual=np.asarray(rec["res"]),
+        test_acc=np.asarray(rec["acc"]),
         diverged_at=diverged_at,
         params=params if keep_params else None,
+        sharpness=np.asarray(rec["s"], dtype=float),
+        precond_sharpness=np.asarray(rec["pre"], dtype=float),
     )
