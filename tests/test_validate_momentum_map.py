@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import optax
 import pytest
 
 from catapultlab.theory import StepRule, full_model
 from catapultlab.validate._precision import precision
 from tests._tolerance import trajectory_rtol
-
-optax = pytest.importorskip("optax")
 
 
 @pytest.mark.parametrize("nesterov", [False, True])

@@ -21,6 +21,7 @@ __all__ = [
     "inner_symbol",
     "dot",
     "symbol_words",
+    "is_inner",
     "pretty_inner",
     "vec",
     "vec_add",
@@ -86,6 +87,11 @@ def dot(a: Word | str, b: Word | str) -> sp.Symbol:
     wa = (a,) if isinstance(a, str) else tuple(a)
     wb = (b,) if isinstance(b, str) else tuple(b)
     return inner_symbol(wa, wb)
+
+
+def is_inner(symbol: sp.Basic) -> bool:
+    """Is ``symbol`` an inner-product symbol (made by :func:`inner_symbol`)?"""
+    return symbol in _REGISTRY
 
 
 def symbol_words(symbol: sp.Symbol) -> tuple[Word, Word]:

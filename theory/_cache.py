@@ -26,11 +26,12 @@ from pathlib import Path
 import sympy as sp
 
 from catapultlab.theory._algebra import _REGISTRY, symbol_words
+from catapultlab.theory._derive import inner_symbols_in
 from catapultlab.theory._derive_model import ENGINE_VERSION, derive_uncached, spec_key
 from catapultlab.theory._model import Model
 from catapultlab.theory._spec import ModelSpec
 
-__all__ = ["derive", "derive_cached", "model_cache_dir"]
+__all__ = ["derive", "model_cache_dir"]
 
 _MEMORY: dict[str, Model] = {}
 
@@ -63,16 +64,8 @@ def _key(spec: ModelSpec, restriction: ModelSpec | None) -> str:
 
 
 def _words(model: Model) -> dict[sp.Symbol, tuple]:
-    symbols = set(model.gram.state)
-    for f in model.gram.spec.outputs:
-        symbols |= sp.sympify(f).free_symbols
-    out = {}
-    for s in symbols:
-        try:
-            out[s] = symbol_words(s)
-        except KeyError:
-            continue
-    return out
+    outputs = inner_symbols_in(sp.Matrix([sp.sympify(f) for f in model.gram.spec.outputs]))
+    return {s: symbol_words(s) for s in set(model.gram.state) | outputs}
 
 
 def _load(path: Path) -> Model | None:
@@ -141,6 +134,3 @@ def derive(spec: ModelSpec, *, restriction: ModelSpec | None = None) -> Model:
         gram = dataclasses.replace(model.gram, spec=spec)
         model = dataclasses.replace(model, name=spec.name, description=spec.description, gram=gram)
     return model
-
-
-derive_cached = derive

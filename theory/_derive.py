@@ -27,6 +27,7 @@ from catapultlab.theory._algebra import (
     apply_letter,
     inner,
     inner_symbol,
+    is_inner,
     pretty_inner,
     symbol_words,
     transpose_letter,
@@ -65,14 +66,7 @@ class NotClosedError(CatapultError):
 
 def inner_symbols_in(expr: sp.Expr | sp.MatrixBase) -> set[sp.Symbol]:
     """The inner-product symbols an expression depends on."""
-    out: set[sp.Symbol] = set()
-    for s in expr.free_symbols:
-        try:
-            symbol_words(s)
-        except KeyError:
-            continue
-        out.add(s)
-    return out
+    return {s for s in expr.free_symbols if is_inner(s)}
 
 
 def _sort(symbols: set[sp.Symbol]) -> tuple[sp.Symbol, ...]:

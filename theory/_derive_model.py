@@ -30,7 +30,7 @@ import json
 import sympy as sp
 
 from catapultlab._errors import CatapultError
-from catapultlab.theory._algebra import symbol_words
+from catapultlab.theory._algebra import is_inner, symbol_words
 from catapultlab.theory._boundaries import LAM0, C, ScalarBoundaries, derive_scalar_boundaries
 from catapultlab.theory._derive import GramDerivation, derive_gram
 from catapultlab.theory._linear_check import linearisation_matches
@@ -78,18 +78,10 @@ def spec_key(spec: ModelSpec) -> str:
             (s.name, symbol_words(s))
             for f in spec.outputs
             for s in sp.sympify(f).free_symbols
-            if _is_inner(s)
+            if is_inner(s)
         ),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _is_inner(s: sp.Symbol) -> bool:
-    try:
-        symbol_words(s)
-    except KeyError:
-        return False
-    return True
 
 
 def _gram_init(gram: GramDerivation) -> dict[sp.Symbol, sp.Expr | None]:

@@ -153,9 +153,7 @@ class Model:
             return None
         if self.linear is not None and self.gram.spec.step.has_velocity:
             # stable iff eta lam below the rule's edge (derived): the ratio plays mu's role
-            from catapultlab.theory._steprule import C_LIN
-
-            return ETA * self.ntk[0, 0] / self.linear.stability_edge.subs(C_LIN, 0)
+            return ETA * self.ntk[0, 0] / self.linear.stability_edge
         return 1 - ETA * self.ntk[0, 0]
 
     # -- numeric functions (one source of truth for sim/ and validate/) -------------------

@@ -15,8 +15,8 @@ from typing import Any
 
 import sympy as sp
 
-from catapultlab.theory._algebra import symbol_words
 from catapultlab.theory._boundaries import C
+from catapultlab.theory._derive import inner_symbols_in
 from catapultlab.theory._model import Model
 from catapultlab.theory._render_format import LATEX_NAMES, bracket, grouped, parse_text, text
 from catapultlab.theory._render_sections import Section, provenance, sections
@@ -60,7 +60,7 @@ def report(model: Model) -> dict[str, Any]:
     scaling = model.scaling
     gram_symbols = set(model.gram.state)
     for e in model.maps.values():
-        gram_symbols |= {s for s in e.free_symbols if _is_inner(s)}
+        gram_symbols |= inner_symbols_in(e)
     out: dict[str, Any] = {
         "model": model.name,
         "description": model.description,
@@ -95,14 +95,6 @@ def report(model: Model) -> dict[str, Any]:
         out["gram_state"] = [s.name for s in model.gram.state]
         out["gram_maps"] = {s.name: e for s, e in model.gram.maps.items()}
     return out
-
-
-def _is_inner(s: sp.Symbol) -> bool:
-    try:
-        symbol_words(s)
-    except KeyError:
-        return False
-    return True
 
 
 def _jsonable(value: Any) -> Any:

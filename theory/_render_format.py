@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from catapultlab.theory._algebra import inner_symbol, symbol_words
+from catapultlab.theory._algebra import inner_symbol, is_inner, symbol_words
 from catapultlab.theory._spec import WIDTH
 
 __all__ = [
@@ -44,14 +44,6 @@ LATEX_NAMES = {
 }
 
 _BRACKET = re.compile(r"⟨\s*([^,⟩]+?)\s*,\s*([^⟩]+?)\s*⟩")
-
-
-def _is_inner(s: sp.Symbol) -> bool:
-    try:
-        symbol_words(s)
-    except KeyError:
-        return False
-    return True
 
 
 def bracket(s: sp.Symbol) -> str:
@@ -87,7 +79,7 @@ def _latex_name(name: str) -> str:
 
 def latex_symbol(s: sp.Symbol) -> str:
     r"""The LaTeX name of a symbol (inner products as ``\langle a, b \rangle``)."""
-    if _is_inner(s):
+    if is_inner(s):
         a, b = symbol_words(s)
         return rf"\langle {_latex_word(a)}, {_latex_word(b)} \rangle"
     return _latex_name(s.name)
@@ -95,7 +87,7 @@ def latex_symbol(s: sp.Symbol) -> str:
 
 class _Text(StrPrinter):
     def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return bracket(expr) if _is_inner(expr) else expr.name
+        return bracket(expr) if is_inner(expr) else expr.name
 
 
 class _Latex(LatexPrinter):

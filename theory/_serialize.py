@@ -12,6 +12,7 @@ import sympy as sp
 
 from catapultlab._errors import CatapultError
 from catapultlab.theory._algebra import _REGISTRY, symbol_words
+from catapultlab.theory._derive import inner_symbols_in
 from catapultlab.theory._spec import ModelSpec
 from catapultlab.theory._steprule import StepRule
 
@@ -21,11 +22,8 @@ __all__ = ["spec_to_json", "spec_from_json"]
 def _words(spec: ModelSpec) -> list[list[Any]]:
     out = []
     for f in spec.outputs:
-        for s in sorted(sp.sympify(f).free_symbols, key=str):
-            try:
-                a, b = symbol_words(s)
-            except KeyError:
-                continue
+        for s in sorted(inner_symbols_in(sp.sympify(f)), key=str):
+            a, b = symbol_words(s)
             out.append([s.name, list(a), list(b)])
     return out
 
