@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     _DEBUG["on"] = False
     try:
-        cli.main(args=argv, prog_name="catapultlab", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="catapultlab", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("catapultlab: error: aborted", err=True)
         return 130
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 1
-    return 0
+    # without standalone mode click returns a command's ``ctx.exit(code)`` instead of raising
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,28 +43,18 @@ def code_version() -> str:
 
 
 def write_part(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` atomically with a checksum (temporary file + rename).
+    """Write ``arrays`` to ``path`` with a checksum, through the one atomic writer.
 
     Raises:
         CatapultError: the file cannot be written (a full disk, no permission); neither
             the temporary file nor anything at ``path`` is left.
     """
+    from catapultlab._atomic import atomic_write_bytes
+
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     payload = buf.getvalue()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".part")
-    except OSError as exc:
-        raise CatapultError(f"cannot write resume part in {path.parent}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, path)
-    except OSError as exc:  # a full disk: nothing is left at the final path
-        raise CatapultError(f"cannot write resume part {path}: {exc.strerror}") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
 def read_part(path: Path) -> dict[str, np.ndarray] | None:

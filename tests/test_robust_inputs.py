@@ -242,3 +242,23 @@ def test_unexpected_error_is_one_line_and_debug_shows_traceback(monkeypatch, cap
     assert main(["--debug", "derive", "uv"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "injected defect" in err
+
+
+def test_a_command_exit_status_reaches_the_shell(monkeypatch):
+    """``ctx.exit(code)`` inside a command is the process status (click returns it)."""
+    import click
+
+    import catapultlab._cli as top
+
+    @click.group()
+    def group() -> None:
+        pass
+
+    @group.command("finish")
+    @click.argument("code", type=int)
+    @click.pass_context
+    def finish(ctx: click.Context, code: int) -> None:
+        ctx.exit(code)
+
+    monkeypatch.setattr(top, "cli", group)
+    assert [main(["finish", str(k)]) for k in (0, 3, 130)] == [0, 3, 130]

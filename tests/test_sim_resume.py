@@ -180,26 +180,15 @@ def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeyp
 def test_full_disk_fails_in_one_line_and_leaves_no_part(cfg, tmp_path, monkeypatch):
     import errno
     import os
+    from pathlib import Path
 
-    import catapultlab.sim._parts as parts_mod
+    real = Path.write_bytes
 
-    real = os.fdopen
+    def full_disk(self, data):  # the disk fills after the first 100 bytes
+        real(self, data[:100])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    class Full:
-        def __init__(self, fh):
-            self.fh = fh
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            self.fh.write(data[:100])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(parts_mod.os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     parts = parts_dir_for(tmp_path / "s.nc", cfg)
     with pytest.raises(CatapultError, match="No space left on device"):
         run_sweep(cfg, parts_dir=parts, chunk=1024)

@@ -181,3 +181,23 @@ def test_weight_decay_edges_match_the_numeric_rule(rule: StepRule) -> None:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if radius(mid) < 1 else (lo, mid)
     assert derived == pytest.approx(hi, rel=1e-9)
+
+
+def test_exact_jacobian_equals_sympy_jacobian() -> None:
+    """theory._exact.jacobian_at (sparse-polynomial path) against SymPy's symbolic Jacobian."""
+    import random
+
+    from catapultlab.theory._exact import jacobian_at, random_point
+
+    x, y, z = sp.symbols("x y z")
+    exprs = [
+        (x * y - sp.Rational(3, 7) * z) ** 3 * (x + 2),
+        sp.sqrt(2) * (x + sp.sqrt(3) * y) ** 2 * z,  # algebraic coefficients: exact path
+        sp.Integer(5),
+    ]
+    reference = sp.Matrix(exprs).jacobian([x, y, z])
+    for seed in range(3):
+        at = random_point([x, y, z], random.Random(seed))
+        at[z] = sp.Integer(0) if seed == 2 else at[z]  # a zero coordinate (velocities at rest)
+        got = jacobian_at(exprs, [x, y, z], at)
+        assert (got - reference.xreplace(at)).applyfunc(sp.expand) == sp.zeros(3, 3)

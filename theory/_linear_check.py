@@ -19,26 +19,13 @@ import sympy as sp
 
 from catapultlab.theory._algebra import symbol_words
 from catapultlab.theory._derive import GramDerivation
-from catapultlab.theory._project import _random_point
+from catapultlab.theory._exact import jacobian_at, random_point
 from catapultlab.theory._spec import ETA, VELOCITY_PREFIX
 from catapultlab.theory._steprule import BETA, C_LIN, LinearRecursion
 
 __all__ = ["linearisation_matches"]
 
 _Z = sp.Symbol("z")
-
-
-def _jacobian(gram: GramDerivation, point: dict, values: dict) -> sp.Matrix:
-    t = sp.Symbol("t")
-    state = list(gram.state)
-    J = sp.zeros(len(state), len(state))
-    for j, s in enumerate(state):
-        line = dict(point)
-        line[s] = point[s] + t
-        for i, r in enumerate(state):
-            e = gram.maps[r].xreplace(values).xreplace(line)
-            J[i, j] = sp.Poly(sp.expand(e), t).coeff_monomial(t)
-    return J
 
 
 def _rule_factor(rec: LinearRecursion, ntk: sp.Matrix, eta: sp.Expr, beta: sp.Expr) -> sp.Expr:
@@ -66,7 +53,7 @@ def linearisation_matches(gram: GramDerivation, rec: LinearRecursion, points: in
     rng = random.Random(7)
     symbols = sorted(set(gram.state) | set(spec.data) | {sp.Symbol("n", positive=True)}, key=str)
     for _ in range(points):
-        point = _random_point(symbols, rng)
+        point = random_point(symbols, rng)
         for s in gram.state:
             if any(w[-1].startswith(VELOCITY_PREFIX) for w in symbol_words(s)):
                 point[s] = sp.Integer(0)
@@ -79,7 +66,9 @@ def linearisation_matches(gram: GramDerivation, rec: LinearRecursion, points: in
         for eta in (sp.Rational(rng.randint(1, 50), 97), sp.Rational(rng.randint(51, 99), 97)):
             values = {ETA: eta, BETA: beta, **labels}
             values |= {s: point[s] for s in point if s not in gram.state}
-            J = _jacobian(gram, {s: point[s] for s in gram.state}, values)
+            state = list(gram.state)
+            maps = [gram.maps[r].xreplace(values) for r in state]
+            J = jacobian_at(maps, state, {s: point[s] for s in state})
             full = sp.Poly((_Z * sp.eye(J.shape[0]) - J).det(method="berkowitz"), _Z)
             factor = _rule_factor(rec, ntk, eta, beta)
             quotient, remainder = sp.div(full, factor)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from catapultlab.theory._derive import GramDerivation
+from catapultlab.theory._exact import jacobian_at, random_point
 
 __all__ = ["Projection", "project"]
 
@@ -40,17 +41,6 @@ POINTS = 3
 """Random rational points at which an identity is checked exactly (Schwartz-Zippel)."""
 
 
-def _random_point(symbols: list[sp.Symbol], rng: random.Random) -> dict[sp.Symbol, sp.Expr]:
-    """A random exact rational point; the width is a perfect square so sqrt(n) stays rational."""
-    point: dict[sp.Symbol, sp.Expr] = {}
-    for s in symbols:
-        if s.name == "n":
-            point[s] = sp.Integer(rng.randint(2, 10**4) ** 2)
-        else:
-            point[s] = sp.Rational(rng.randint(-(10**6), 10**6), rng.randint(1, 997))
-    return point
-
-
 def project(derivation: GramDerivation, definitions: dict[sp.Symbol, sp.Expr]) -> Projection:
     """Decide which observable updates close in the observables, and write them there.
 
@@ -77,18 +67,21 @@ def project(derivation: GramDerivation, definitions: dict[sp.Symbol, sp.Expr]) -
         set().union(*(e.free_symbols for e in derivation.maps.values())) | set(state), key=str
     )
     need: dict[sp.Symbol, set[sp.Symbol]] = {obs: set() for obs in definitions}
-    t = sp.Symbol("t")
     for _ in range(POINTS):
-        point = _random_point(everything, rng)
+        point = random_point(everything, rng)
         params = {s: v for s, v in point.items() if s not in state}
         null = jac.xreplace(params).nullspace()
+        if not null:
+            continue
+        # d/dt obs(M(p + t z)) at t = 0 is grad obs(M(p)) . J_M(p) z (chain rule, exact)
+        at = {s: point[s] for s in state}
+        maps_jac = jacobian_at([derivation.maps[s].xreplace(params) for s in state], state, at)
+        moved = {s: derivation.maps[s].xreplace(point) for s in state}
+        obs_jac = jacobian_at([e.xreplace(params) for e in definitions.values()], state, moved)
         for z in null:
-            # the state on the line p + t z: a directional derivative is a t-coefficient
-            line = {s: point[s] + t * zj for s, zj in zip(state, z, strict=True)}
-            new_state = {s: e.xreplace(params).xreplace(line) for s, e in derivation.maps.items()}
-            for obs, expr in definitions.items():
-                new = expr.xreplace(params).xreplace(new_state)
-                if sp.Poly(new, t).coeff_monomial(t) != 0:
+            rates = obs_jac * (maps_jac * z)
+            for obs, rate in zip(definitions, rates, strict=True):
+                if sp.expand(rate) != 0:
                     need[obs] |= {s for s, zj in zip(state, z, strict=True) if zj != 0}
     missing = {obs: tuple(s for s in state if s in need[obs]) for obs in definitions}
     maps: dict[sp.Symbol, sp.Expr] = {}

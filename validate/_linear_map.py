@@ -85,7 +85,7 @@ def compare_linear_network_with_map(
 
     from catapultlab.theory import full_model
     from catapultlab.validate._nets import mlp
-    from catapultlab.validate._ntk import explicit_ntk
+    from catapultlab.validate._ntk import explicit_ntk_fn
     from catapultlab.validate._optim import direction
     from catapultlab.validate._precision import precision
     from catapultlab.validate._train import mse_loss
@@ -107,18 +107,22 @@ def compare_linear_network_with_map(
         params = net.init(jax.random.PRNGKey(seed), dtype)
         xj, yj = jnp.asarray(x, dtype), jnp.asarray(y[:, None], dtype)
 
+        ntk_of = explicit_ntk_fn(net.apply, params, xj)
+
         def lam_of(p) -> float:
-            return float(np.linalg.eigvalsh(explicit_ntk(net.apply, p, xj))[-1])
+            return float(np.linalg.eigvalsh(ntk_of(p))[-1])
 
         lam0 = lam_of(params)
         eta = c / lam0
         grad = jax.jit(jax.grad(lambda p: mse_loss(net.apply(p, xj), yj)))
+        apply = jax.jit(lambda p: net.apply(p, xj)[:, 0])
+        descend = jax.jit(lambda p, u: jax.tree_util.tree_map(lambda a, b: a - eta * b, p, u))
         state = model.gram_from_params(np.asarray(params[0]["W"]), np.asarray(params[1]["W"][0]))
         opt_state = tx.init(params)
         f_net, lam_net, f_map, lam_map = [], [], [], []
         stopped = False
         for t in range(steps + 1):
-            fn = np.asarray(net.apply(params, xj))[:, 0]
+            fn = np.asarray(apply(params))
             fm, ntk = model.observe(state, n=width, x=x)
             fm = np.asarray(fm, dtype=np.float64)
             if (
@@ -134,7 +138,7 @@ def compare_linear_network_with_map(
             if t == steps:
                 break
             u, opt_state = tx.update(grad(params), opt_state, params)
-            params = jax.tree_util.tree_map(lambda a, b: a - eta * b, params, u)
+            params = descend(params, u)
             state = map_step(state, eta=eta, n=width, x=x, y=y)
     return LinearMapComparison(
         eta=eta,

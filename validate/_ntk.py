@@ -40,6 +40,7 @@ __all__ = [
     "top_ntk_eigenvalue",
     "EXPLICIT_NTK_MAX_BYTES",
     "explicit_ntk",
+    "explicit_ntk_fn",
     "explicit_ntk_bytes",
     "explicit_top_eigenvalue",
 ]
@@ -255,16 +256,42 @@ def explicit_ntk(
     Raises:
         CatapultError: the estimated memory exceeds ``max_bytes`` (checked before any compute).
     """
+    return explicit_ntk_fn(apply, params, x, max_bytes=max_bytes)(params)
+
+
+def explicit_ntk_fn(
+    apply: Apply, params: Any, x: jax.Array, *, max_bytes: int = EXPLICIT_NTK_MAX_BYTES
+) -> Callable[[Any], np.ndarray]:
+    """:func:`explicit_ntk` as a function of the parameters, compiled once for repeated use.
+
+    The memory check runs once, here, for the shapes of ``params`` and ``x``.
+
+    Args:
+        apply: the network's ``apply``.
+        params: parameters (their shapes and dtypes).
+        x: inputs ``(m, D)``.
+        max_bytes: refuse when :func:`explicit_ntk_bytes` exceeds this.
+
+    Returns:
+        ``ntk(params) -> Theta`` (float64 ``(m k, m k)``).
+
+    Raises:
+        CatapultError: the estimated memory exceeds ``max_bytes`` (before any compute).
+    """
     need = explicit_ntk_bytes(apply, params, x)
     if need > max_bytes:
         raise CatapultError(
             f"explicit NTK would need about {need / 2**30:.3g} GiB "
             f"(limit {max_bytes / 2**30:.3g} GiB); use top_ntk_eigenvalue (matrix-free)"
         )
-    flat, unravel = ravel_pytree(params)
-    jac = jax.jacrev(lambda p: apply(unravel(p), x).reshape(-1))(flat)
-    j = np.asarray(jac, dtype=np.float64)
-    return j @ j.T / x.shape[0]
+    _, unravel = ravel_pytree(params)
+    jacobian = jax.jit(jax.jacrev(lambda p: apply(unravel(p), x).reshape(-1)))
+
+    def ntk(p: Any) -> np.ndarray:
+        j = np.asarray(jacobian(ravel_pytree(p)[0]), dtype=np.float64)
+        return j @ j.T / x.shape[0]
+
+    return ntk
 
 
 def explicit_top_eigenvalue(apply: Apply, params: Any, x: jax.Array) -> float:
