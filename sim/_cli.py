@@ -204,7 +204,7 @@ def sweep(
     if workers is not None:
         check_int("--workers", workers, lo=1)
     _check_outputs(out, figure, netcdf=True)
-    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay, plain=True)
     setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
     cfgs = [
         SweepConfig(
@@ -325,7 +325,7 @@ def simulate(
         c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
     )
     _check_outputs(out, figure, netcdf=False)
-    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay, plain=True)
     setup = _setup(choice, y, inputs, samples, data_seed)
     doc = simulate_trajectories(
         setup,

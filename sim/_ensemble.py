@@ -179,7 +179,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         dtype=task.dtype,
     )
     if task.backend == "kernel":
-        raw = run_kernel(setup.model, state0, eta, shared, **kw)  # type: ignore[arg-type]
+        raw = run_kernel(setup, state0, eta, shared, **kw)  # type: ignore[arg-type]
     elif task.backend == "numpy":
         raw = run_pure(
             setup.model,
@@ -200,7 +200,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
     phase = raw.phase.astype(np.int8)
     rose = (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT)
     rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)
-    if catapult_needs_drop(setup.model.step_rule):
+    if catapult_needs_drop(setup.plan.step):
         phase = refine_catapult(phase, lam0, lam_final, task.stop.lam_drop)
     peak = raw.peak.astype(np.float64)
     return Outcomes(

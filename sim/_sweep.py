@@ -38,6 +38,7 @@ import numpy as np
 from catapultlab._atomic import atomic_write
 from catapultlab._checks import MAX_GRID_POINTS, check_width, range_count
 from catapultlab._errors import CatapultError
+from catapultlab._nodask import without_dask
 from catapultlab.sim._bootstrap_fit import median_line_bootstrap
 from catapultlab.sim._cellstats import GROUPS, QUANTILE_RTOL, quantile
 from catapultlab.sim._ensemble import (
@@ -333,8 +334,6 @@ def _cell_arrays(cfg: SweepConfig, acc: SweepStats) -> dict[str, np.ndarray]:
 
 
 def _reduce(cfg: SweepConfig, acc: SweepStats) -> Any:
-    import xarray as xr
-
     C, N = len(cfg.c), len(cfg.n)
     cell = _cell_arrays(cfg, acc)
     p = {ph.name.lower(): cell[f"p_{ph.name.lower()}"] for ph in Phase}
@@ -401,7 +400,22 @@ def _reduce(cfg: SweepConfig, acc: SweepStats) -> Any:
         fits["tpeak_slope_hi"].append(bt.high)
         fits["tpeak_slope_se"].append(bt.se)
         fits["tpeak_intercept"].append(f2.intercept)
-    ds = xr.Dataset(
+    with without_dask():
+        return _dataset(cfg, cell, bounds, flags, fits, c, fit_c)
+
+
+def _dataset(
+    cfg: SweepConfig,
+    cell: dict[str, np.ndarray],
+    bounds: dict[str, np.ndarray],
+    flags: dict[str, np.ndarray],
+    fits: dict[str, list[float]],
+    c: np.ndarray,
+    fit_c: list[int],
+) -> Any:
+    import xarray as xr
+
+    return xr.Dataset(
         {
             **{k: (("c", "n", "quantile")[: v.ndim], v, _error_attrs(k)) for k, v in cell.items()},
             **{k: (("n",), v) for k, v in bounds.items()},
@@ -430,7 +444,6 @@ def _reduce(cfg: SweepConfig, acc: SweepStats) -> Any:
             **QUANTILE_ERRORS,
         },
     )
-    return ds
 
 
 QUANTILE_ERRORS = {
@@ -457,8 +470,9 @@ def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     from catapultlab._cf import cf_attributes
 
-    ds = cf_attributes(ds.copy())
-    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
+    with without_dask():
+        ds = cf_attributes(ds.copy())
+        atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
 
 
 def parts_dir_for(out: str | os.PathLike[str], cfg: SweepConfig) -> Path:
