@@ -186,7 +186,7 @@ def sweep(
         parse_widths,
         parts_dir_for,
         remove_parts,
-        run_sweep,
+        sweep_result,
         sweep_to_json,
         write_netcdf,
     )
@@ -223,7 +223,7 @@ def sweep(
 
     def run_all(runner: Any = None) -> list[Any]:
         return [
-            run_sweep(
+            sweep_result(
                 cfg,
                 chunk=chunk,
                 runner=runner,
@@ -243,11 +243,12 @@ def sweep(
 
     with _resumable(out):
         datasets = compute()
-        if len(ys) == 1:
+        if len(ys) == 1:  # written and reported without importing xarray
             ds, doc = datasets[0], sweep_to_json(datasets[0])
         else:
             from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
 
+            datasets = [r.to_dataset() for r in datasets]
             ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
         if out:
             write_netcdf(ds, out)
@@ -256,7 +257,7 @@ def sweep(
         if len(ys) == 1:
             from catapultlab.sim._figures import phase_diagram
 
-            phase_diagram(ds, figure, model=setups[0].model)
+            phase_diagram(ds.to_dataset(), figure, model=setups[0].model)
         else:
             from catapultlab.sim._ysweep import phase_diagram_cy
 
