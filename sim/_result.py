@@ -14,8 +14,11 @@ Dataset either way (tested).
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 from dataclasses import dataclass, field
 from os import PathLike
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -91,14 +94,43 @@ def _attr(value: Any) -> Any:
     return arr.astype(np.int32) if arr.dtype.kind in "iu" else arr
 
 
+def _netcdf_file() -> Any:
+    """SciPy's ``netcdf_file`` class without running ``scipy/io/__init__``.
+
+    ``import scipy.io`` imports its MATLAB reader and with it ``scipy.sparse`` (about a
+    second of a warm start). The netCDF module itself needs only NumPy and the standard
+    library, so unless ``scipy.io`` is imported already its file is loaded on its own
+    (same code, another module name); any problem falls back to the plain import.
+    """
+    loaded = sys.modules.get("scipy.io._netcdf")
+    if loaded is not None:
+        return loaded.netcdf_file
+    name = "catapultlab._scipy_netcdf"
+    if name not in sys.modules:
+        try:
+            scipy_spec = importlib.util.find_spec("scipy")
+            assert scipy_spec is not None and scipy_spec.origin is not None
+            path = Path(scipy_spec.origin).parent / "io" / "_netcdf.py"
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            module.netcdf_file  # noqa: B018 - the class must be there
+        except Exception:  # noqa: BLE001 - another SciPy layout: the ordinary import
+            from scipy.io import netcdf_file
+
+            return netcdf_file
+        sys.modules[name] = module
+    return sys.modules[name].netcdf_file
+
+
 def write_netcdf3(result: SweepArrays, path: str | PathLike[str]) -> None:
     """Write ``result`` to ``path`` as xarray's scipy backend would (not atomic: see caller).
 
     Raises:
         TypeError: a variable of a dtype netCDF3 cannot hold.
     """
-    from scipy.io import netcdf_file
-
+    netcdf_file = _netcdf_file()
     sizes: dict[str, int] = {}
     for var in result.variables.values():
         sizes.update(zip(var.dims, var.values.shape, strict=True))

@@ -28,8 +28,10 @@ import numba as nb
 import numpy as np
 
 from catapultlab._numba_cache import harden_numba_cache
+from catapultlab._numba_start import light_numba_start
 
 harden_numba_cache()  # Numba's cache files of these functions are content-checked
+light_numba_start()  # and its start imports no scipy.linalg
 
 __all__ = ["mix64", "stream_key", "uniform", "normal", "gamma", "chisquare", "gram_streams", "SLOT"]
 

@@ -120,16 +120,17 @@ def test_plan_of_another_declaration_is_not_used(plans):
 
 _WARM = """
 import sys
-from catapultlab.sim import SweepConfig, make_setup, run_sweep, write_netcdf
+from catapultlab.sim import SweepConfig, make_setup, write_netcdf
+from catapultlab.sim._sweep import sweep_result
 s = make_setup("uv", y=1.0)
 cfg = SweepConfig(setup=s.config, c=(3.0, 4.5), n=(100,), ensemble=64, steps=200)
-write_netcdf(run_sweep(cfg), sys.argv[1])
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"sympy", "dask", "distributed"})
-print(",".join(heavy) or "none")
+write_netcdf(sweep_result(cfg), sys.argv[1])
+heavy = {"sympy", "dask", "distributed", "xarray", "pandas", "scipy.linalg", "scipy.sparse"}
+print(",".join(sorted(heavy & set(sys.modules))) or "none")
 """
 
 
-def test_warm_sweep_imports_neither_sympy_nor_dask(tmp_path):
+def test_warm_sweep_imports_no_sympy_dask_xarray_or_scipy_linalg(tmp_path):
     subprocess.run([sys.executable, "-c", _WARM, str(tmp_path / "a.nc")], check=True)  # warm up
     out = subprocess.run(
         [sys.executable, "-c", _WARM, str(tmp_path / "b.nc")],
@@ -143,3 +144,22 @@ def test_warm_sweep_imports_neither_sympy_nor_dask(tmp_path):
 
     with xr.open_dataset(tmp_path / "a.nc") as a, xr.open_dataset(tmp_path / "b.nc") as b:
         xr.testing.assert_identical(a.load(), b.load())
+
+
+_BLAS = """
+import sys
+import numpy as np
+from catapultlab._numba_start import light_numba_start
+light_numba_start()
+before = "scipy.linalg" in sys.modules
+import numba
+dot = numba.njit(lambda a: np.dot(a, a))
+print(before, float(dot(np.arange(4.0))), "scipy.linalg" in sys.modules)
+"""
+
+
+def test_light_numba_start_keeps_blas_working():
+    out = subprocess.run(
+        [sys.executable, "-c", _BLAS], check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert out == ["False", "14.0", "True"]
