@@ -296,8 +296,18 @@ def make_setup(
     )
     if derived is not None:
         setup.__dict__["model"] = derived  # the cached_property's slot: no second derivation
-    _SETUPS.setdefault(json.dumps(setup.config, sort_keys=True), setup)
+    if _derived_from_declaration(model):  # what setup_from_config would rebuild: reuse it
+        _SETUPS.setdefault(json.dumps(setup.config, sort_keys=True), setup)
     return setup
+
+
+def _derived_from_declaration(model: Any) -> bool:
+    """Is the setup's model the one its declaration derives (not a Model object passed in)?"""
+    if isinstance(model, str):
+        return True
+    from catapultlab.theory._model import Model
+
+    return not isinstance(model, Model)
 
 
 _SETUPS: dict[str, Setup] = {}
