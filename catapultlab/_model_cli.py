@@ -94,13 +94,25 @@ def resolve_model(
     momentum: float | None,
     nesterov: bool,
     weight_decay: float | None,
+    *,
+    plain: bool = False,
 ) -> tuple[Any, Any, tuple[tuple[str, float], ...]]:
     """The model source (a name or a ModelSpec), the step rule and its values.
+
+    Args:
+        model: a built-in model name, or ``None`` with ``spec_ref``.
+        spec_ref: ``FILE.py:FUNC`` of a declaration.
+        momentum: ``--momentum``.
+        nesterov: ``--nesterov``.
+        weight_decay: ``--weight-decay``.
+        plain: for a built-in model, give the step rule as a
+            :class:`catapultlab.sim._plan.StepChoice` (no SymPy import: the sim commands'
+            warm path); else a :class:`StepRule`.
 
     Raises:
         CatapultError: neither or both of MODEL and --spec, an unknown name, bad values.
     """
-    from catapultlab.sim._setup import step_rule_for
+    from catapultlab.sim._setup import step_choice
 
     if (model is None) == (spec_ref is None):
         raise CatapultError("give a MODEL (uv or full) or --spec FILE.py:FUNC, not both")
@@ -108,8 +120,13 @@ def resolve_model(
         raise CatapultError(
             f"unknown model {model!r}; choose one of {', '.join(BUILTIN)} or --spec FILE.py:FUNC"
         )
-    step, hyper = step_rule_for(momentum, nesterov, weight_decay)
+    choice, hyper = step_choice(momentum, nesterov, weight_decay)
     source: Any = model if model is not None else load_spec(spec_ref)  # type: ignore[arg-type]
+    if isinstance(source, str) and plain:
+        return source, choice, hyper
+    from catapultlab.theory._steprule import StepRule
+
+    step = StepRule(choice.kind, choice.weight_decay)
     if not isinstance(source, str) and step.kind == "gd" and not step.weight_decay:
         step = source.step  # a spec file's own step rule stands unless flags override it
         if step.has_velocity or step.weight_decay:

@@ -186,7 +186,7 @@ def sweep(
         parse_widths,
         parts_dir_for,
         remove_parts,
-        run_sweep,
+        sweep_result,
         sweep_to_json,
         write_netcdf,
     )
@@ -204,7 +204,7 @@ def sweep(
     if workers is not None:
         check_int("--workers", workers, lo=1)
     _check_outputs(out, figure, netcdf=True)
-    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay, plain=True)
     setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
     cfgs = [
         SweepConfig(
@@ -223,7 +223,7 @@ def sweep(
 
     def run_all(runner: Any = None) -> list[Any]:
         return [
-            run_sweep(
+            sweep_result(
                 cfg,
                 chunk=chunk,
                 runner=runner,
@@ -243,11 +243,12 @@ def sweep(
 
     with _resumable(out):
         datasets = compute()
-        if len(ys) == 1:
+        if len(ys) == 1:  # written and reported without importing xarray
             ds, doc = datasets[0], sweep_to_json(datasets[0])
         else:
             from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
 
+            datasets = [r.to_dataset() for r in datasets]
             ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
         if out:
             write_netcdf(ds, out)
@@ -256,7 +257,7 @@ def sweep(
         if len(ys) == 1:
             from catapultlab.sim._figures import phase_diagram
 
-            phase_diagram(ds, figure, model=setups[0].model)
+            phase_diagram(ds.to_dataset(), figure, model=setups[0].model)
         else:
             from catapultlab.sim._ysweep import phase_diagram_cy
 
@@ -325,7 +326,7 @@ def simulate(
         c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
     )
     _check_outputs(out, figure, netcdf=False)
-    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay, plain=True)
     setup = _setup(choice, y, inputs, samples, data_seed)
     doc = simulate_trajectories(
         setup,

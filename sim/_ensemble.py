@@ -179,7 +179,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         dtype=task.dtype,
     )
     if task.backend == "kernel":
-        raw = run_kernel(setup.model, state0, eta, shared, **kw)  # type: ignore[arg-type]
+        raw = run_kernel(setup, state0, eta, shared, **kw)  # type: ignore[arg-type]
     elif task.backend == "numpy":
         raw = run_pure(
             setup.model,
@@ -193,16 +193,17 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         ).run
     else:
         raise CatapultError(f"unknown backend {task.backend!r}")
-    final = raw.state.astype(np.float64)
+    final = raw.state.astype(np.float64, copy=False)  # the kernel's own arrays: no copies
+    finite = np.isfinite(final)
     with np.errstate(all="ignore"):
-        lam_final = top_ntk(setup, np.nan_to_num(final, nan=0.0, posinf=0.0, neginf=0.0), task.n)
-    lam_final = np.where(np.isfinite(final).all(axis=0), lam_final, np.nan)
-    phase = raw.phase.astype(np.int8)
+        lam_final = top_ntk(setup, np.where(finite, final, 0.0), task.n)
+    lam_final = np.where(finite.all(axis=0), lam_final, np.nan)
+    phase = raw.phase.astype(np.int8, copy=False)
     rose = (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT)
     rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)
-    if catapult_needs_drop(setup.model.step_rule):
+    if catapult_needs_drop(setup.plan.step):
         phase = refine_catapult(phase, lam0, lam_final, task.stop.lam_drop)
-    peak = raw.peak.astype(np.float64)
+    peak = raw.peak.astype(np.float64, copy=False)
     return Outcomes(
         phase=phase,
         rose=rose,
@@ -210,8 +211,8 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         lam0=lam0,
         eta_lam_final=eta * lam_final,
         peak_loss=peak,
-        t_peak=raw.t_peak.astype(np.int64),
-        steps=raw.steps.astype(np.int64),
+        t_peak=raw.t_peak.astype(np.int64, copy=False),
+        steps=raw.steps.astype(np.int64, copy=False),
         state=final if task.keep_state else None,
     )
 

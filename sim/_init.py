@@ -92,14 +92,14 @@ def sample_gram_streams(p: int, n: int, size: int, seed: int, first: int = 0) ->
 
 def state_from_gram(setup: Setup, G: np.ndarray, n: float) -> np.ndarray:
     """The model state ``(S, B)`` of Gram matrices ``G`` ``(B, p, p)``."""
-    return setup.model.state_from_gram(G, n)  # type: ignore[attr-defined]
+    return setup.plan.state_from_gram(G, n)
 
 
 def top_ntk(setup: Setup, state: np.ndarray, n: float) -> np.ndarray:
     """Top eigenvalue of the NTK of each state ``(S, B)`` -> ``(B,)``."""
     B = state.shape[1]
     shared = setup.shared(n)
-    _, ntk = setup.model.numeric_observables(*state, 0.0, *shared)  # type: ignore[attr-defined]
+    _, ntk = setup.plan.observables(*state, 0.0, *shared)
     m = len(ntk)
     if m == 1:
         return np.broadcast_to(np.asarray(ntk[0][0], dtype=float), (B,)).copy()
@@ -168,17 +168,17 @@ def initial_state(
     if (f0 is None) != (lam0 is None):
         raise CatapultError("give both --f0 and --lam0, or neither")
     if f0 is not None and lam0 is not None:
-        if tuple(str(s) for s in setup.model.state) != ("f", "lam"):
+        if setup.plan.state != ("f", "lam"):
             raise CatapultError(
                 f"explicit f0/lam0 needs a model iterated in (f, lam); {setup.name!r} is "
-                f"iterated in its Gram state ({len(setup.model.state)} inner products)"
+                f"iterated in its Gram state ({len(setup.plan.state)} inner products)"
             )
         check_reachable(float(f0), float(lam0), n)
         state = np.empty((2, size))
         state[0] = f0
         state[1] = lam0
         return Init(state, np.full(size, float(lam0)))
-    p = len(setup.model.gram.spec.vectors)
+    p = len(setup.plan.vectors)
     if seed is not None:
         G = sample_gram_streams(p, int(n), size, seed, first)
     elif rng is not None:

@@ -21,12 +21,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
-from catapultlab.sim._codegen import GENERATOR_VERSION, kernel_source, kernel_spec
 from catapultlab.sim._kernel_cache import kernel_dir, kernel_file
 
-__all__ = ["cache_dir", "compiled_kernel", "KernelRun", "run_kernel", "run_map", "DTYPES"]
+__all__ = [
+    "cache_dir",
+    "compiled_kernel",
+    "kernel_artefact",
+    "load_kernel_module",
+    "KernelRun",
+    "run_kernel",
+    "run_map",
+    "DTYPES",
+]
 
 DTYPES = ("float64", "float32")
 
@@ -45,13 +52,17 @@ def cache_dir() -> Path:
     return kernel_dir()
 
 
-def _stability(model: object) -> sp.Expr | None:
+def _stability(model: object) -> Any:
     """``mu^2`` of the model's residual multiplier, or ``None`` (no stability test)."""
+    import sympy as sp
+
     mu = getattr(model, "residual_multiplier", None)
     return None if mu is None else sp.expand(mu**2)
 
 
 def _model_hash(model: object) -> str:
+    from catapultlab.sim._codegen import GENERATOR_VERSION
+
     maps = model.maps  # type: ignore[attr-defined]
     text = repr(
         (
@@ -66,25 +77,43 @@ def _model_hash(model: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-@cache
-def _compiled(model_hash: str, dtype: str, model_ref: int) -> Any:
-    model = _MODELS[model_ref]
+def kernel_artefact(model: object, dtype: str) -> tuple[str, Callable[[], str]]:
+    """The tag of a model's kernel module for ``dtype`` and a function generating its source."""
+    import sympy as sp
+
+    from catapultlab.sim._codegen import kernel_source, kernel_spec
+
     size = sum(sp.count_ops(e) for e in model.maps.values())  # type: ignore[attr-defined]
     unroll = UNROLL if size <= 200 else 1
-    tag = f"{model_hash}_{dtype}_u{unroll}{'c' if CONTRACT else ''}"
+    tag = f"{_model_hash(model)}_{dtype}_u{unroll}{'c' if CONTRACT else ''}"
 
     def source() -> str:
-        spec = kernel_spec(model.state, model.params, model.maps, model.loss, _stability(model))
+        spec = kernel_spec(model.state, model.params, model.maps, model.loss, _stability(model))  # type: ignore[attr-defined]
         return kernel_source(spec, dtype, unroll=unroll, contract=CONTRACT)
 
-    path = kernel_file(tag, source)
-    name = f"catapultlab_kernel_{tag}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module
-    module_spec.loader.exec_module(module)
-    return module
+    return tag, source
+
+
+_LOADED: dict[str, Any] = {}
+
+
+def load_kernel_module(tag: str, source: Callable[[], str]) -> Any:
+    """Import the verified kernel module ``tag`` (written from ``source()`` when needed), once."""
+    if tag not in _LOADED:
+        path = kernel_file(tag, source)
+        name = f"catapultlab_kernel_{tag}"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        module_spec.loader.exec_module(module)
+        _LOADED[tag] = module
+    return _LOADED[tag]
+
+
+@cache
+def _compiled(model_hash: str, dtype: str, model_ref: int) -> Any:
+    return load_kernel_module(*kernel_artefact(_MODELS[model_ref], dtype))
 
 
 _MODELS: dict[int, object] = {}
@@ -109,6 +138,8 @@ def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None
 def _module(model: object, dtype: str) -> Any:
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if hasattr(model, "kernel_module"):  # a Setup: its cached plan knows the module
+        return model.kernel_module(dtype)  # type: ignore[attr-defined]
     _MODELS[id(model)] = model
     known = _HASHES.get(id(model))
     if known is None or known[0] is not model:  # hashing the maps costs ~20 ms: once per model

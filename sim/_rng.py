@@ -99,15 +99,9 @@ def _normal_tail(key: np.uint64, c: np.uint64, negative: bool) -> float:
     return -_ZIG_R if negative else _ZIG_R  # 63 rejections: probability < 1e-60
 
 
-@nb.njit(inline="always", cache=True)
-def normal(key: np.uint64, counter: np.uint64) -> float:
-    """A standard normal from the counter window ``2**8 counter .. 2**8 counter + 254``.
-
-    The 128-layer ziggurat of Marsaglia & Tsang (2000) in Doornik's (2005) ZIGNOR form:
-    one 64-bit draw gives the uniform (top 53 bits) and the layer (low 7 bits); about
-    99 % of draws return at once. Attempt ``m`` uses counters ``2m``, ``2m + 1`` of the
-    window, the tail ``64 + ...``; the last counter (255) stays free for the caller.
-    """
+@nb.njit(cache=True)
+def _normal_attempts(key: np.uint64, counter: np.uint64) -> float:
+    """:func:`normal` attempt by attempt, from the first (the rare path, not inlined)."""
     c = counter << np.uint64(8)
     for m in range(32):
         bits = mix64(key + (c + np.uint64(2 * m)) * _GOLDEN)
@@ -125,23 +119,29 @@ def normal(key: np.uint64, counter: np.uint64) -> float:
     return 0.0  # 32 rejections in a row: probability below 1e-50
 
 
-@nb.njit(cache=True)
-def gamma(key: np.uint64, slot: np.uint64, shape: float) -> float:
-    """A Gamma(shape, 1) draw from the sub-stream ``slot`` (Marsaglia-Tsang, with squeeze).
+@nb.njit(inline="always", cache=True)
+def normal(key: np.uint64, counter: np.uint64) -> float:
+    """A standard normal from the counter window ``2**8 counter .. 2**8 counter + 254``.
 
-    Attempt ``k`` uses the normal of counter ``slot 2**32 + k`` and, for its uniform,
-    the last counter of that normal's window (the polar loop never reaches it).
-    Each slot owns ``2**32`` attempts, far more than the rejection loop uses.
+    The 128-layer ziggurat of Marsaglia & Tsang (2000) in Doornik's (2005) ZIGNOR form:
+    one 64-bit draw gives the uniform (top 53 bits) and the layer (low 7 bits); about
+    99 % of draws return at once. Attempt ``m`` uses counters ``2m``, ``2m + 1`` of the
+    window, the tail ``64 + ...``; the last counter (255) stays free for the caller.
+    Only the first attempt's rectangle test is inlined; anything else goes to
+    :func:`_normal_attempts`, which starts over from attempt 0 (same draws, same value).
     """
-    base = slot * _DRAWS
-    boost = 1.0
-    a = shape
+    bits = mix64(key + (counter << np.uint64(8)) * _GOLDEN)
+    u = 2.0 * ((float(bits >> _S11) + 0.5) * (1.0 / 9007199254740992.0)) - 1.0
+    i = bits & _MASK7
+    if abs(u) < _ZIG_RATIO[i]:
+        return u * _ZIG_X[i]
+    return _normal_attempts(key, counter)
+
+
+@nb.njit(cache=True)
+def _gamma_attempts(key: np.uint64, base: np.uint64, d: float, c: float, boost: float) -> float:
+    """The Marsaglia-Tsang rejection loop of :func:`gamma` (``d = a - 1/3``, ``c = 1/sqrt(9d)``)."""
     k = np.uint64(0)
-    if a < 1.0:
-        boost = uniform(key, base) ** (1.0 / a)
-        a += 1.0
-    d = a - 1.0 / 3.0
-    c = 1.0 / np.sqrt(9.0 * d)
     while True:
         k += np.uint64(1)
         x = normal(key, base + k)
@@ -157,6 +157,24 @@ def gamma(key: np.uint64, slot: np.uint64, shape: float) -> float:
             return d * v * boost
 
 
+@nb.njit(cache=True)
+def gamma(key: np.uint64, slot: np.uint64, shape: float) -> float:
+    """A Gamma(shape, 1) draw from the sub-stream ``slot`` (Marsaglia-Tsang, with squeeze).
+
+    Attempt ``k`` uses the normal of counter ``slot 2**32 + k`` and, for its uniform,
+    the last counter of that normal's window (the polar loop never reaches it).
+    Each slot owns ``2**32`` attempts, far more than the rejection loop uses.
+    """
+    base = slot * _DRAWS
+    boost = 1.0
+    a = shape
+    if a < 1.0:
+        boost = uniform(key, base) ** (1.0 / a)
+        a += 1.0
+    d = a - 1.0 / 3.0
+    return _gamma_attempts(key, base, d, 1.0 / np.sqrt(9.0 * d), boost)
+
+
 @nb.njit(inline="always", cache=True)
 def chisquare(key: np.uint64, slot: np.uint64, dof: float) -> float:
     """A chi-square draw with ``dof`` degrees of freedom from sub-stream ``slot``."""
@@ -167,6 +185,13 @@ def chisquare(key: np.uint64, slot: np.uint64, dof: float) -> float:
 def gram_streams(p: int, n: int, seed: np.uint64, first: np.uint64, out: np.ndarray) -> None:
     """Fill ``out`` ``(p, p, B)`` with Gram draws; trajectory ``t`` uses key ``(seed, n, first + t)``."""
     nn = np.uint64(n)
+    ds = np.zeros(p)  # per diagonal slot: gamma's d and c where its shape (n - i) / 2 >= 1
+    cs = np.zeros(p)
+    for i in range(p):
+        a = 0.5 * float(n - i)
+        if a >= 1.0:
+            ds[i] = a - 1.0 / 3.0
+            cs[i] = 1.0 / np.sqrt(9.0 * ds[i])
     for t in nb.prange(out.shape[2]):
         key = stream_key(seed, nn, first + np.uint64(t))
         if n < p:  # fewer dimensions than vectors: draw the n x p matrix X, G = X^T X
@@ -178,7 +203,11 @@ def gram_streams(p: int, n: int, seed: np.uint64, first: np.uint64, out: np.ndar
                     out[i, j, t] = acc
         else:  # Bartlett: A lower triangular, A_ii^2 ~ chi2(n - i), A_ij ~ N(0, 1)
             for i in range(p):
-                out[i, i, t] = np.sqrt(chisquare(key, np.uint64(i), float(n - i)))
+                if ds[i] > 0.0:  # shape >= 1: gamma's constants, computed once per call
+                    g = _gamma_attempts(key, np.uint64(i) * _DRAWS, ds[i], cs[i], 1.0)
+                else:
+                    g = gamma(key, np.uint64(i), 0.5 * float(n - i))
+                out[i, i, t] = np.sqrt(2.0 * g)  # chisquare(key, i, n - i)
                 for j in range(i):  # normals in slot p, after the p chi-square slots
                     out[i, j, t] = normal(key, np.uint64(p * SLOT + i * p + j))
             for i in range(p - 1, -1, -1):  # G = A A^T in place: rows bottom-up, columns right-left

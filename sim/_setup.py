@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab.sim._plan import SimPlan, StepChoice, builtin_plan, plan_for_config, plan_of_model
 
 __all__ = [
     "Setup",
@@ -24,6 +25,7 @@ __all__ = [
     "setup_from_config",
     "MODELS",
     "step_rule_for",
+    "step_choice",
     "default_inputs",
 ]
 
@@ -36,22 +38,50 @@ class Setup:
     """A closed model plus the constants shared by all its trajectories.
 
     Attributes:
-        model: the derived :class:`catapultlab.theory.Model` (closed maps).
+        plan: what the simulator needs of the model as plain data
+            (:class:`catapultlab.sim._plan.SimPlan`; cached, so a warm run needs no SymPy).
         y: one label per training sample.
         x: inputs, shape ``(m, d)`` (empty for models without data).
-        name: model name (a label; the identity is ``model.key``).
+        name: model name (a label; the identity is ``plan.key``).
         inputs: input dimension d (1 for models without data).
         hyper: step-rule values, e.g. ``(("beta", 0.9),)``.
         restriction: serialised restriction declaration the model was derived with.
     """
 
-    model: Any
+    plan: SimPlan
     y: tuple[float, ...]
     x: tuple[tuple[float, ...], ...] = field(default=())
     name: str = "uv"
     inputs: int = 1
     hyper: tuple[tuple[str, float], ...] = field(default=())
     restriction: dict[str, Any] | None = None
+
+    @cached_property
+    def model(self) -> Any:
+        """The derived :class:`catapultlab.theory.Model` (loaded or derived on first use)."""
+        from catapultlab.theory._cache import derive
+        from catapultlab.theory._serialize import spec_from_json
+
+        r = self.restriction
+        model = derive(
+            spec_from_json(self.plan.spec), restriction=None if r is None else spec_from_json(r)
+        )
+        if model.key != self.plan.key:
+            raise CatapultError(
+                f"model {self.name!r}: its declaration hashes to {model.key}, its cached plan "
+                f"to {self.plan.key}"
+            )
+        return model
+
+    def kernel_module(self, dtype: str) -> Any:
+        """The generated kernel module for ``dtype`` (from the plan, else from the Model)."""
+        from catapultlab.sim import _kernel
+
+        artefact = self.plan.kernel(dtype)
+        if artefact is None:
+            return _kernel._module(self.model, dtype)
+        tag, source = artefact
+        return _kernel.load_kernel_module(tag, lambda: source)
 
     @property
     def samples(self) -> int:
@@ -66,21 +96,19 @@ class Setup:
     def shared(self, n: float) -> np.ndarray:
         """The shared parameter vector ``model.params[1:]`` at width ``n`` (float64)."""
         values = {"n": float(n)} | dict(self.hyper)
-        values |= {s.name: v for s, v in zip(self.model.labels, self.y, strict=True)}
+        values |= dict(zip(self.plan.labels, self.y, strict=True))
         flat = [v for row in self.x for v in row]
-        values |= {s.name: v for s, v in zip(self.model.data, flat, strict=True)}
-        return np.array([values[p.name] for p in self.model.params[1:]], dtype=np.float64)
+        values |= dict(zip(self.plan.data, flat, strict=True))
+        return np.array([values[p] for p in self.plan.params[1:]], dtype=np.float64)
 
     @cached_property
     def config(self) -> dict[str, object]:
         """A JSON-able description (for result attributes, config hashes and workers)."""
-        from catapultlab.theory._serialize import spec_to_json
-
         return {
             "model": self.name,
-            "key": self.model.key,
-            "step_rule": self.model.step_rule.label,
-            "spec": spec_to_json(self.model.spec),
+            "key": self.plan.key,
+            "step_rule": self.plan.step.label,
+            "spec": self.plan.spec,
             "restriction": self.restriction,
             "y": list(self.y),
             "x": [list(r) for r in self.x],
@@ -90,17 +118,14 @@ class Setup:
         }
 
 
-def step_rule_for(
+def step_choice(
     momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None
-) -> tuple[Any, tuple[tuple[str, float], ...]]:
-    """The step rule and its values from ``--momentum``, ``--nesterov``, ``--weight-decay``.
+) -> tuple[StepChoice, tuple[tuple[str, float], ...]]:
+    """The step rule (as plain data) and its values from the CLI flags; see :func:`step_rule_for`.
 
     Raises:
-        CatapultError: a momentum outside ``[0, 1)``, ``--nesterov`` without a momentum,
-            or a negative/non-finite weight decay.
+        CatapultError: as :func:`step_rule_for`.
     """
-    from catapultlab.theory._steprule import StepRule
-
     if nesterov and momentum is None:
         raise CatapultError("--nesterov needs --momentum BETA")
     hyper: list[tuple[str, float]] = []
@@ -118,7 +143,22 @@ def step_rule_for(
             )
         decay = "l2"
         hyper.append(("kappa", float(weight_decay)))
-    return StepRule(kind, decay), tuple(hyper)
+    return StepChoice(kind, decay), tuple(hyper)
+
+
+def step_rule_for(
+    momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None
+) -> tuple[Any, tuple[tuple[str, float], ...]]:
+    """The step rule and its values from ``--momentum``, ``--nesterov``, ``--weight-decay``.
+
+    Raises:
+        CatapultError: a momentum outside ``[0, 1)``, ``--nesterov`` without a momentum,
+            or a negative/non-finite weight decay.
+    """
+    from catapultlab.theory._steprule import StepRule
+
+    step, hyper = step_choice(momentum, nesterov, weight_decay)
+    return StepRule(step.kind, step.weight_decay), hyper
 
 
 def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
@@ -142,30 +182,37 @@ def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
     return x * np.sqrt(inputs) / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def _resolve(model: Any, inputs: int, samples: int, step: Any) -> tuple[Any, dict | None]:
+def _step_rule(step: Any) -> Any:
+    """A :class:`StepRule` of a StepRule or a :class:`StepChoice` (``None`` stays)."""
+    if step is None or not isinstance(step, StepChoice):
+        return step
+    from catapultlab.theory._steprule import StepRule
+
+    return StepRule(step.kind, step.weight_decay)
+
+
+def _resolve(model: Any, inputs: int, samples: int, step: Any) -> tuple[SimPlan, Any]:
+    """The plan of the model asked for, and the Model if one is at hand (else ``None``)."""
+    if model == "uv" or model == "full":
+        if model == "full" and (inputs < 1 or samples < 1):
+            raise CatapultError("full model needs inputs >= 1 and samples >= 1")
+        choice = StepChoice() if step is None else StepChoice(step.kind, step.weight_decay)
+        return builtin_plan(model, choice, inputs=inputs, samples=samples)
+    if isinstance(model, str):
+        raise CatapultError(
+            f"unknown model {model!r}; choose one of {', '.join(MODELS)} or pass --spec "
+            "FILE.py:FUNC"
+        )
     from catapultlab.theory._cache import derive
     from catapultlab.theory._model import Model
-    from catapultlab.theory._serialize import spec_to_json
-    from catapultlab.theory._spec import ModelSpec
-    from catapultlab.theory._specs import full_spec, full_unit_spec, uv_spec
 
+    step = _step_rule(step)
     if isinstance(model, Model):
         if step is not None and step != model.step_rule:
-            return derive(model.spec.with_step(step)), None
-        return model, None
-    if isinstance(model, ModelSpec):
-        return derive(model if step is None else model.with_step(step)), None
-    if model == "uv":
-        return derive(uv_spec(step)), None
-    if model == "full":
-        if inputs < 1 or samples < 1:
-            raise CatapultError("full model needs inputs >= 1 and samples >= 1")
-        restriction = full_unit_spec()
-        spec = full_spec(int(inputs), int(samples), step=step)
-        return derive(spec, restriction=restriction), spec_to_json(restriction)
-    raise CatapultError(
-        f"unknown model {model!r}; choose one of {', '.join(MODELS)} or pass --spec FILE.py:FUNC"
-    )
+            model = derive(model.spec.with_step(step))
+        return plan_of_model(model), model
+    derived = derive(model if step is None else model.with_step(step))
+    return plan_of_model(derived), derived
 
 
 def make_setup(
@@ -207,47 +254,60 @@ def make_setup(
         >>> s.model.step_rule.label, s.beta, len(s.model.state)
         ('momentum', 0.5, 10)
     """
-    derived, restriction = _resolve(model, inputs, samples, step)
-    if derived.step_rule.weight_decay:
+    plan, derived = _resolve(model, inputs, samples, step)
+    if plan.step.weight_decay:
         raise CatapultError(
             "the simulator needs a zero-loss fixed point; with weight decay the loss does not "
             "vanish there: derive the model, or run the exact parameter-space simulator"
         )
-    needed = {s.name for s in derived.hyper}
+    needed = set(plan.hyper)
     given = dict(hyper)
     if set(given) != needed:
         missing = sorted(needed - set(given))
         extra = sorted(set(given) - needed)
         raise CatapultError(
-            f"model {derived.name!r} ({derived.step_rule.label}) needs values for "
+            f"model {plan.name!r} ({plan.step.label}) needs values for "
             f"{', '.join(sorted(needed)) or 'no step-rule parameters'}"
             + (f"; missing {', '.join(missing)}" if missing else "")
             + (f"; {', '.join(extra)} not used by this step rule" if extra else "")
         )
-    m = len(derived.outputs)
+    m = plan.outputs
     ys = np.broadcast_to(np.asarray(y, dtype=float), (m,)) if np.ndim(y) == 0 else np.asarray(y)
     ys = np.asarray(ys, dtype=float).reshape(-1)
     if ys.size != m or not np.all(np.isfinite(ys)):
-        raise CatapultError(f"model {derived.name!r} needs {m} finite label(s), got {y!r}")
-    d = len(derived.data) // m if derived.data else 0
+        raise CatapultError(f"model {plan.name!r} needs {m} finite label(s), got {y!r}")
+    d = len(plan.data) // m if plan.data else 0
     rows: tuple[tuple[float, ...], ...] = ()
-    if derived.data:
+    if plan.data:
         if x is None:
             x = default_inputs(m, d, data_seed)
         x = np.asarray(x, dtype=float)
         if x.size != m * d or not np.all(np.isfinite(x)):
             raise CatapultError(f"inputs x must be {m} x {d} finite numbers, got shape {x.shape}")
         rows = tuple(tuple(float(v) for v in row) for row in x.reshape(m, d))
-    name = model if isinstance(model, str) else derived.name
-    return Setup(
-        model=derived,
+    setup = Setup(
+        plan=plan,
         y=tuple(float(v) for v in ys),
         x=rows,
-        name=name,
+        name=model if isinstance(model, str) else plan.name,
         inputs=max(d, 1),
         hyper=tuple((k, float(v)) for k, v in sorted(given.items())),
-        restriction=restriction,
+        restriction=plan.restriction,
     )
+    if derived is not None:
+        setup.__dict__["model"] = derived  # the cached_property's slot: no second derivation
+    if _derived_from_declaration(model):  # what setup_from_config would rebuild: reuse it
+        _SETUPS.setdefault(json.dumps(setup.config, sort_keys=True), setup)
+    return setup
+
+
+def _derived_from_declaration(model: Any) -> bool:
+    """Is the setup's model the one its declaration derives (not a Model object passed in)?"""
+    if isinstance(model, str):
+        return True
+    from catapultlab.theory._model import Model
+
+    return not isinstance(model, Model)
 
 
 _SETUPS: dict[str, Setup] = {}
@@ -256,38 +316,26 @@ _SETUPS: dict[str, Setup] = {}
 def setup_from_config(config: dict[str, Any]) -> Setup:
     """Rebuild (and cache) a :class:`Setup` from its ``config`` (for workers and resumes).
 
+    Uses the cached plan of the recorded model key when its declaration matches; else
+    derives the model from the recorded declaration.
+
     Raises:
         CatapultError: the rebuilt model's content hash differs from the recorded one.
     """
-    from catapultlab.theory._cache import derive
-    from catapultlab.theory._serialize import spec_from_json
-
     key = json.dumps(config, sort_keys=True)
     if key not in _SETUPS:
-        spec = spec_from_json(config["spec"])  # type: ignore[arg-type]
-        restriction = config.get("restriction")
-        model = derive(
-            spec, restriction=None if restriction is None else spec_from_json(restriction)
-        )
-        if model.key != config["key"]:
-            raise CatapultError(
-                f"model {config['model']!r}: its declaration hashes to {model.key}, the "
-                f"recorded run to {config['key']} (another catapultlab version?)"
-            )
-        x = np.asarray(config["x"], dtype=float) if config["x"] else None
-        setup = make_setup(
-            model,
-            y=tuple(config["y"]),  # type: ignore[arg-type]
-            x=x,
-            hyper=tuple(dict(config["hyper"]).items()),  # type: ignore[arg-type]
-        )
-        _SETUPS[key] = Setup(
-            model=setup.model,
-            y=setup.y,
-            x=setup.x,
+        plan, model = plan_for_config(config)
+        x = config["x"]
+        setup = Setup(
+            plan=plan,
+            y=tuple(float(v) for v in config["y"]),  # type: ignore[union-attr]
+            x=tuple(tuple(float(v) for v in row) for row in x),  # type: ignore[union-attr]
             name=str(config["model"]),
             inputs=int(config["inputs"]),  # type: ignore[arg-type]
-            hyper=setup.hyper,
-            restriction=restriction,  # type: ignore[arg-type]
+            hyper=tuple((k, float(v)) for k, v in sorted(dict(config["hyper"]).items())),  # type: ignore[arg-type]
+            restriction=config.get("restriction"),  # type: ignore[arg-type]
         )
+        if model is not None:
+            setup.__dict__["model"] = model
+        _SETUPS[key] = setup
     return _SETUPS[key]

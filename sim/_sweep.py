@@ -58,6 +58,7 @@ from catapultlab.sim._parts import (
 )
 from catapultlab.sim._phases import PHASE_NAMES, Phase
 from catapultlab.sim._requests import check_sweep_request
+from catapultlab.sim._result import SweepArrays, Variable, write_netcdf3
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._stats import boundary_from_patterns, fit_line
 from catapultlab.sim._stop import StopRule
@@ -68,6 +69,7 @@ __all__ = [
     "parse_c_range",
     "parse_widths",
     "run_sweep",
+    "sweep_result",
     "boundary_table",
     "sweep_to_json",
     "write_netcdf",
@@ -220,7 +222,25 @@ def run_sweep(
     parts_dir: Path | None = None,
     progress: bool = False,
 ) -> Any:
-    """Run a sweep and reduce it to an :class:`xarray.Dataset`.
+    """Run a sweep and reduce it to an :class:`xarray.Dataset` (see :func:`sweep_result`).
+
+    Returns:
+        The dataset (dims ``c``, ``n``, ``quantile``; boundaries over ``n``; fits over
+        ``c_fit``), with the config and the quantiles' error bounds as attributes.
+    """
+    result = sweep_result(cfg, chunk=chunk, runner=runner, parts_dir=parts_dir, progress=progress)
+    return result.to_dataset()
+
+
+def sweep_result(
+    cfg: SweepConfig,
+    *,
+    chunk: int = 64 * SEED_BLOCK,
+    runner: Runner | None = None,
+    parts_dir: Path | None = None,
+    progress: bool = False,
+) -> Any:
+    """Run a sweep and reduce it to a :class:`catapultlab.sim._result.SweepArrays`.
 
     Each finished chunk is reduced at once to mergeable statistics
     (:func:`catapultlab.sim._cellstats.reduce_chunk` and the hit patterns of
@@ -236,8 +256,9 @@ def run_sweep(
         progress: show a tqdm bar.
 
     Returns:
-        The dataset (dims ``c``, ``n``, ``quantile``; boundaries over ``n``; fits over
-        ``c_fit``), with the config and the quantiles' error bounds as attributes.
+        The result (dims ``c``, ``n``, ``quantile``; boundaries over ``n``; fits over
+        ``c_fit``), with the config and the quantiles' error bounds as attributes; its
+        ``to_dataset()`` is what :func:`run_sweep` returns.
     """
     check_sweep_request(
         c=cfg.c, n=cfg.n, ensemble=cfg.ensemble, steps=cfg.steps, seed=cfg.seed, dtype=cfg.dtype
@@ -333,8 +354,6 @@ def _cell_arrays(cfg: SweepConfig, acc: SweepStats) -> dict[str, np.ndarray]:
 
 
 def _reduce(cfg: SweepConfig, acc: SweepStats) -> Any:
-    import xarray as xr
-
     C, N = len(cfg.c), len(cfg.n)
     cell = _cell_arrays(cfg, acc)
     p = {ph.name.lower(): cell[f"p_{ph.name.lower()}"] for ph in Phase}
@@ -401,36 +420,51 @@ def _reduce(cfg: SweepConfig, acc: SweepStats) -> Any:
         fits["tpeak_slope_hi"].append(bt.high)
         fits["tpeak_slope_se"].append(bt.se)
         fits["tpeak_intercept"].append(f2.intercept)
-    ds = xr.Dataset(
-        {
-            **{k: (("c", "n", "quantile")[: v.ndim], v, _error_attrs(k)) for k, v in cell.items()},
-            **{k: (("n",), v) for k, v in bounds.items()},
-            **{k: (("n",), v) for k, v in flags.items()},
-            **{f"fit_{k}": (("c_fit",), np.asarray(v, dtype=float)) for k, v in fits.items()},
+    return _result(cfg, cell, bounds, flags, fits, c, fit_c)
+
+
+def _result(
+    cfg: SweepConfig,
+    cell: dict[str, np.ndarray],
+    bounds: dict[str, np.ndarray],
+    flags: dict[str, np.ndarray],
+    fits: dict[str, list[float]],
+    c: np.ndarray,
+    fit_c: list[int],
+) -> SweepArrays:
+    data = {
+        **{
+            k: Variable(("c", "n", "quantile")[: v.ndim], v, _error_attrs(k))
+            for k, v in cell.items()
         },
-        coords={
-            "c": c,
-            "n": np.asarray(cfg.n, dtype=float),
-            "quantile": np.asarray(QUANTILES),
-            "c_fit": np.asarray([cfg.c[i] for i in fit_c], dtype=float),
+        **{k: Variable(("n",), v, {}) for k, v in bounds.items()},
+        **{k: Variable(("n",), v, {}) for k, v in flags.items()},
+        **{
+            f"fit_{k}": Variable(("c_fit",), np.asarray(v, dtype=float), {})
+            for k, v in fits.items()
         },
-        attrs={
-            "config": json.dumps(cfg.as_dict(), sort_keys=True),
-            "config_hash": cfg.key(),
-            "model": str(cfg.setup["model"]),
-            "ensemble": int(cfg.ensemble),
-            "steps": int(cfg.steps),
-            "seed": int(cfg.seed),
-            "dtype": cfg.dtype,
-            "converge_loss": float(cfg.stop.converge_loss),
-            "diverge_ratio": float(cfg.stop.diverge_ratio),
-            "rise_tol": float(cfg.stop.rise_tol),
-            "description": "catapultlab sweep; phases per sim/_phases.py, thresholds per "
-            "sim/_stop.py",
-            **QUANTILE_ERRORS,
-        },
-    )
-    return ds
+    }
+    coords = {
+        "c": c,
+        "n": np.asarray(cfg.n, dtype=float),
+        "quantile": np.asarray(QUANTILES),
+        "c_fit": np.asarray([cfg.c[i] for i in fit_c], dtype=float),
+    }
+    attrs = {
+        "config": json.dumps(cfg.as_dict(), sort_keys=True),
+        "config_hash": cfg.key(),
+        "model": str(cfg.setup["model"]),
+        "ensemble": int(cfg.ensemble),
+        "steps": int(cfg.steps),
+        "seed": int(cfg.seed),
+        "dtype": cfg.dtype,
+        "converge_loss": float(cfg.stop.converge_loss),
+        "diverge_ratio": float(cfg.stop.diverge_ratio),
+        "rise_tol": float(cfg.stop.rise_tol),
+        "description": "catapultlab sweep; phases per sim/_phases.py, thresholds per sim/_stop.py",
+        **QUANTILE_ERRORS,
+    }
+    return SweepArrays(data, {k: Variable((k,), v, {}) for k, v in coords.items()}, attrs)
 
 
 QUANTILE_ERRORS = {
@@ -452,11 +486,20 @@ def _error_attrs(name: str) -> dict[str, Any]:
 
 
 def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``ds`` to ``path`` atomically (netCDF3 via scipy: no h5py needed)."""
+    """Write ``ds`` (a Dataset or a :class:`SweepArrays`) to ``path`` atomically (netCDF3).
+
+    A :class:`SweepArrays` is written without importing xarray
+    (:func:`catapultlab.sim._result.write_netcdf3`); a Dataset through xarray's scipy
+    backend. Both read back as the same Dataset.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     from catapultlab._cf import cf_attributes
 
+    if isinstance(ds, SweepArrays):
+        result = cf_attributes(ds.copy())
+        atomic_write(path, lambda tmp: write_netcdf3(result, tmp))
+        return
     ds = cf_attributes(ds.copy())
     atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
 

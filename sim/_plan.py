@@ -1,0 +1,423 @@
+"""What the simulator needs of a derived model, as plain data: a warm run needs no SymPy.
+
+A :class:`SimPlan` is read off a derived :class:`catapultlab.theory.Model`: the names
+of its state, parameters, labels, data and step-rule symbols, its step-rule flags, its
+serialised declaration, the generated source of its kernel modules (both dtypes), and
+the source of the NumPy functions SymPy's ``lambdify`` made for it (Gram matrices to
+state, state to outputs and NTK). The plan is a function of the Model only; it holds no
+number the Model does not define.
+
+Plans are cached as ``<user cache>/plans/<name>.json``: a first line
+``sha256=<hex digest of the rest>``, then the JSON. ``m_<model key>_<restriction>_<code
+hash>`` names the plan of a derived model; ``r_<request hash>`` the plan of a built-in
+model asked for by name (``uv``, ``full`` with its sizes, and a step rule), so that a
+warm ``catapultlab sweep uv`` neither builds the declaration nor derives it. The code
+hash covers the theory layer and the sim files that generate the artefacts
+(:data:`CODE_FILES`): any change there derives the plan anew. A file that fails its
+hash or does not parse is reported on one stderr line and rebuilt, never used. Set
+``CATAPULTLAB_NO_MODEL_CACHE=1`` to rebuild every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+from dataclasses import dataclass, fields, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from catapultlab._atomic import atomic_write_text
+
+__all__ = [
+    "SimPlan",
+    "StepChoice",
+    "CODE_FILES",
+    "code_hash",
+    "plan_from_model",
+    "plan_of_model",
+    "builtin_plan",
+    "plan_for_config",
+    "plan_dir",
+    "numerics",
+]
+
+_ROOT = Path(__file__).resolve().parent.parent
+CODE_FILES = (
+    "sim/_codegen.py",
+    "sim/_kernel.py",
+    "sim/_plan.py",
+    "catapultlab/_phases.py",
+)
+"""Sim files whose code shapes a plan (with every ``theory/*.py``)."""
+
+_HEADER = "sha256="
+
+
+class StepChoice(NamedTuple):
+    """A step rule as plain data (kind and weight decay, as in ``StepRule``)."""
+
+    kind: str = "gd"
+    weight_decay: str | None = None
+
+    @property
+    def has_velocity(self) -> bool:
+        """Does the rule carry a velocity?"""
+        return self.kind != "gd"
+
+    @property
+    def label(self) -> str:
+        """``gd``, ``momentum``, ``nesterov+l2`` ... (``StepRule.label``)."""
+        return self.kind + (f"+{self.weight_decay}" if self.weight_decay else "")
+
+
+@dataclass(frozen=True)
+class SimPlan:
+    """The numeric artefacts of a derived model (see the module docstring).
+
+    Attributes:
+        key: the model's content key (:attr:`Model.key`).
+        name: model name (a label).
+        step: the step rule.
+        state: state symbol names, in order.
+        params: parameter names (``eta`` first).
+        labels: label names.
+        data: input-data names (row-major).
+        hyper: step-rule symbol names (``beta``, ``kappa``).
+        outputs: number of outputs m.
+        vectors: parameter vector names of the Gram lift.
+        gram_index: per Gram-state entry, the ``(i, j)`` vector pair, or ``None`` for a
+            velocity (zero at init).
+        spec: the serialised declaration.
+        restriction: the serialised restriction it was derived with, or ``None``.
+        numeric_source: Python source of ``gram_to_state`` and ``observables``.
+        namespace: names that source uses -> NumPy attribute names.
+        kernels: ``(dtype, module tag, module source)`` of the generated kernels.
+    """
+
+    key: str
+    name: str
+    step: StepChoice
+    state: tuple[str, ...]
+    params: tuple[str, ...]
+    labels: tuple[str, ...]
+    data: tuple[str, ...]
+    hyper: tuple[str, ...]
+    outputs: int
+    vectors: tuple[str, ...]
+    gram_index: tuple[tuple[int, int] | None, ...]
+    spec: dict[str, Any]
+    restriction: dict[str, Any] | None
+    numeric_source: str
+    namespace: tuple[tuple[str, str], ...]
+    kernels: tuple[tuple[str, str, str], ...] = ()
+
+    def to_json(self) -> str:
+        """The plan as JSON text."""
+        doc = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps(doc, sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> SimPlan:
+        """Inverse of :meth:`to_json`."""
+        doc = json.loads(text)
+        doc["step"] = StepChoice(*doc["step"])
+        doc["gram_index"] = tuple(None if g is None else tuple(g) for g in doc["gram_index"])
+        for name in ("state", "params", "labels", "data", "hyper", "vectors"):
+            doc[name] = tuple(doc[name])
+        doc["namespace"] = tuple(tuple(p) for p in doc["namespace"])
+        doc["kernels"] = tuple(tuple(k) for k in doc["kernels"])
+        return SimPlan(**doc)
+
+    def kernel(self, dtype: str) -> tuple[str, str] | None:
+        """``(tag, source)`` of the kernel module for ``dtype``, if the plan holds it."""
+        for d, tag, source in self.kernels:
+            if d == dtype:
+                return tag, source
+        return None
+
+    def state_from_gram(self, gram: np.ndarray, n: float) -> np.ndarray:
+        """The state ``(S, ...)`` of Gram matrices ``(..., p, p)`` (``Model.state_from_gram``)."""
+        gram = np.asarray(gram, dtype=float)
+        shape = gram.shape[:-2]
+        values = [np.zeros(shape) if g is None else gram[..., g[0], g[1]] for g in self.gram_index]
+        out = numerics(self).gram_to_state(*values, float(n))
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out])
+
+    def observables(self, *args: Any) -> Any:
+        """``(outputs, ntk)`` of ``(*state, *params)`` (``Model.numeric_observables``)."""
+        return numerics(self).observables(*args)
+
+
+class _Numerics(NamedTuple):
+    gram_to_state: Any
+    observables: Any
+
+
+_NUMERICS: dict[int, tuple[SimPlan, _Numerics]] = {}
+
+
+def numerics(plan: SimPlan) -> _Numerics:
+    """The plan's NumPy functions, compiled from their source once per plan."""
+    known = _NUMERICS.get(id(plan))
+    if known is None or known[0] is not plan:
+        ns: dict[str, Any] = {k: getattr(np, v) for k, v in plan.namespace}
+        exec(compile(plan.numeric_source, f"<catapultlab plan {plan.key}>", "exec"), ns)  # noqa: S102
+        known = _NUMERICS[id(plan)] = (plan, _Numerics(ns["gram_to_state"], ns["observables"]))
+    return known[1]
+
+
+# -- building a plan from a Model (SymPy) -------------------------------------------------
+
+
+def _numpy_name(obj: Any, name: str) -> str:
+    if getattr(np, name, None) is obj:
+        return name
+    for attr in dir(np):
+        if getattr(np, attr, None) is obj:
+            return attr
+    raise ValueError(f"lambdified code uses {name!r}, which is not a NumPy attribute")
+
+
+def _function_source(func: Any, name: str) -> tuple[str, dict[str, str]]:
+    """Source of a lambdified function renamed to ``name``, and the NumPy names it uses."""
+    source = inspect.getsource(func)
+    head = f"def {func.__name__}("
+    if not source.startswith(head):
+        raise ValueError(f"unexpected lambdified source: {source[:60]!r}")
+    names = {
+        n: _numpy_name(func.__globals__[n], n)
+        for n in func.__code__.co_names
+        if n in func.__globals__
+    }
+    return f"def {name}(" + source[len(head) :], names
+
+
+def _gram_index(model: Any) -> tuple[tuple[int, int] | None, ...]:
+    from catapultlab.theory._algebra import symbol_words
+
+    names = model.gram.spec.vectors
+    out: list[tuple[int, int] | None] = []
+    for s in model.gram.state:
+        a, b = symbol_words(s)
+        if a[-1] not in names or b[-1] not in names:
+            out.append(None)
+        else:
+            out.append((names.index(a[-1]), names.index(b[-1])))
+    return tuple(out)
+
+
+def plan_from_model(
+    model: Any, *, restriction: dict[str, Any] | None = None, kernels: bool = True
+) -> SimPlan:
+    """Read the plan off a derived Model (SymPy).
+
+    Args:
+        model: a closed :class:`catapultlab.theory.Model`.
+        restriction: the serialised restriction it was derived with.
+        kernels: also generate the kernel module sources (both dtypes).
+    """
+    from catapultlab.sim._kernel import DTYPES, kernel_artefact
+    from catapultlab.theory._serialize import spec_to_json
+
+    src1, ns1 = _function_source(model._gram_to_state, "gram_to_state")
+    src2, ns2 = _function_source(model.numeric_observables, "observables")
+    built = []
+    if kernels:
+        for dtype in DTYPES:
+            tag, source = kernel_artefact(model, dtype)
+            built.append((dtype, tag, source()))
+    step = model.step_rule
+    return SimPlan(
+        key=model.key,
+        name=model.name,
+        step=StepChoice(step.kind, step.weight_decay),
+        state=tuple(str(s) for s in model.state),
+        params=tuple(p.name for p in model.params),
+        labels=tuple(s.name for s in model.labels),
+        data=tuple(s.name for s in model.data),
+        hyper=tuple(s.name for s in model.hyper),
+        outputs=len(model.outputs),
+        vectors=tuple(model.gram.spec.vectors),
+        gram_index=_gram_index(model),
+        spec=spec_to_json(model.spec),
+        restriction=restriction,
+        numeric_source=src1 + "\n\n" + src2,
+        namespace=tuple(sorted((ns1 | ns2).items())),
+        kernels=tuple(built),
+    )
+
+
+_BY_MODEL: dict[int, tuple[Any, SimPlan]] = {}
+
+
+def plan_of_model(model: Any) -> SimPlan:
+    """The plan of a Model object held in memory (no kernels: those come from the Model)."""
+    known = _BY_MODEL.get(id(model))
+    if known is None or known[0] is not model:
+        known = _BY_MODEL[id(model)] = (model, plan_from_model(model, kernels=False))
+    return known[1]
+
+
+# -- the on-disk cache --------------------------------------------------------------------
+
+
+@cache
+def code_hash() -> str:
+    """Hash of the theory layer's and the plan-making sim files' source."""
+    h = hashlib.sha256()
+    files = sorted((_ROOT / "theory").glob("*.py")) + [_ROOT / f for f in CODE_FILES]
+    for path in files:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def plan_dir() -> Path | None:
+    """Where plans are stored (``None``: caching is off or the folder is unusable)."""
+    if os.environ.get("CATAPULTLAB_NO_MODEL_CACHE"):
+        return None
+    from catapultlab._cache import cache_root
+
+    path = cache_root() / "plans"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def load_plan(name: str) -> SimPlan | None:
+    """The cached plan ``name``, or ``None`` (missing, or failed its check: one line)."""
+    folder = plan_dir()
+    path = None if folder is None else folder / f"{name}.json"
+    if path is None or not path.exists():
+        return None
+    try:
+        head, _, body = path.read_text().partition("\n")
+    except (OSError, UnicodeDecodeError):
+        head, body = "", ""
+    problem = None
+    if head != _HEADER + _digest(body):
+        problem = "content does not match its hash"
+    else:
+        try:
+            return SimPlan.from_json(body)
+        except (ValueError, TypeError, KeyError):
+            problem = "unreadable"
+    print(
+        f"catapultlab: cached plan {path.name} failed its check ({problem}); rebuilt",
+        file=sys.stderr,
+    )
+    return None
+
+
+def store_plan(name: str, plan: SimPlan) -> None:
+    """Write plan ``name`` atomically (nothing when caching is off or impossible)."""
+    folder = plan_dir()
+    if folder is None:
+        return
+    body = plan.to_json()
+    try:
+        atomic_write_text(folder / f"{name}.json", f"{_HEADER}{_digest(body)}\n{body}")
+    except OSError:
+        pass
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def model_plan_name(key: str, restriction: dict[str, Any] | None) -> str:
+    """File stem of the plan of model ``key`` derived under ``restriction``."""
+    return f"m_{key}_{_short(json.dumps(restriction, sort_keys=True))}_{code_hash()}"
+
+
+def _derived_plan(model: Any, restriction: dict[str, Any] | None) -> SimPlan:
+    """The plan of a model derived from its declaration (cached by its key)."""
+    name = model_plan_name(model.key, restriction)
+    plan = load_plan(name)
+    if plan is None or plan.spec != _spec_json(model):
+        plan = plan_from_model(model, restriction=restriction)
+        store_plan(name, plan)
+    return replace(plan, name=model.name) if plan.name != model.name else plan
+
+
+def _spec_json(model: Any) -> dict[str, Any]:
+    from catapultlab.theory._serialize import spec_to_json
+
+    return spec_to_json(model.spec)
+
+
+def builtin_plan(
+    name: str, step: StepChoice, *, inputs: int = 0, samples: int = 0
+) -> tuple[SimPlan, Any]:
+    """The plan of a built-in model, and the Model when it had to be derived (else ``None``).
+
+    Args:
+        name: ``"uv"`` or ``"full"``.
+        step: the step rule.
+        inputs: input dimension (``"full"``).
+        samples: sample count (``"full"``).
+    """
+    sizes = {"inputs": int(inputs), "samples": int(samples)} if name == "full" else {}
+    request = {"model": name, **sizes, "step": list(step), "code": code_hash()}
+    stem = f"r_{_short(json.dumps(request, sort_keys=True))}"
+    plan = load_plan(stem)
+    if plan is not None:
+        return plan, None
+    model, restriction = _derive_builtin(name, step, inputs, samples)
+    plan = _derived_plan(model, restriction)
+    store_plan(stem, plan)
+    return plan, model
+
+
+def _derive_builtin(name: str, step: StepChoice, inputs: int, samples: int) -> tuple[Any, Any]:
+    from catapultlab.theory._cache import derive
+    from catapultlab.theory._serialize import spec_to_json
+    from catapultlab.theory._specs import full_spec, full_unit_spec, uv_spec
+    from catapultlab.theory._steprule import StepRule
+
+    rule = StepRule(step.kind, step.weight_decay)
+    if name == "uv":
+        return derive(uv_spec(rule)), None
+    restriction = full_unit_spec()
+    spec = full_spec(int(inputs), int(samples), step=rule)
+    return derive(spec, restriction=restriction), spec_to_json(restriction)
+
+
+def plan_for_config(config: dict[str, Any]) -> tuple[SimPlan, Any]:
+    """The plan of a :attr:`Setup.config`, and the Model when it had to be derived.
+
+    The cached plan is used only when its declaration equals the recorded one.
+
+    Raises:
+        CatapultError: the rebuilt model's content hash differs from the recorded one.
+    """
+    from catapultlab._errors import CatapultError
+
+    restriction = config.get("restriction")
+    plan = load_plan(model_plan_name(str(config["key"]), restriction))
+    if plan is not None and plan.spec == config["spec"] and plan.restriction == restriction:
+        return plan, None
+    from catapultlab.theory._cache import derive
+    from catapultlab.theory._serialize import spec_from_json
+
+    model = derive(
+        spec_from_json(config["spec"]),
+        restriction=None if restriction is None else spec_from_json(restriction),
+    )
+    if model.key != config["key"]:
+        raise CatapultError(
+            f"model {config['model']!r}: its declaration hashes to {model.key}, the "
+            f"recorded run to {config['key']} (another catapultlab version?)"
+        )
+    return _derived_plan(model, restriction), model

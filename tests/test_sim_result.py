@@ -1,0 +1,41 @@
+"""The sweep CLI's xarray-free result: same Dataset, same netCDF encoding as xarray's."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy.io import netcdf_file
+
+from catapultlab.sim import SweepConfig, make_setup, write_netcdf
+from catapultlab.sim._sweep import sweep_result, sweep_to_json
+
+
+@pytest.mark.parametrize(
+    "c, n", [((3.0, 4.5), (100,)), ((1.0, 2.5, 3.0, 4.5), (100, 1000))], ids=["no fit", "fits"]
+)
+def test_result_writes_what_xarray_writes(tmp_path, c, n):
+    setup = make_setup("uv", y=1.0)
+    cfg = SweepConfig(setup=setup.config, c=c, n=n, ensemble=256, steps=300)
+    result = sweep_result(cfg)
+    ds = result.to_dataset()
+    assert sweep_to_json(result) == sweep_to_json(ds)
+    write_netcdf(result, tmp_path / "plain.nc")
+    write_netcdf(ds, tmp_path / "xarray.nc")
+    with (
+        xr.open_dataset(tmp_path / "plain.nc") as a,
+        xr.open_dataset(tmp_path / "xarray.nc") as b,
+    ):
+        xr.testing.assert_identical(a.load(), b.load())
+    fa = netcdf_file(tmp_path / "plain.nc", mmap=False)
+    fb = netcdf_file(tmp_path / "xarray.nc", mmap=False)
+    assert fa.dimensions == fb.dimensions and fa.version_byte == fb.version_byte
+    assert set(fa.variables) == set(fb.variables)
+    for name, vb in fb.variables.items():
+        va = fa.variables[name]
+        assert (va.typecode(), va.dimensions) == (vb.typecode(), vb.dimensions), name
+        assert va._attributes.keys() == vb._attributes.keys(), name
+        for key, value in vb._attributes.items():
+            np.testing.assert_array_equal(va._attributes[key], value)
+            assert type(va._attributes[key]) is type(value), (name, key)
+    assert {k: type(v) for k, v in fa._attributes.items()} == {
+        k: type(v) for k, v in fb._attributes.items()
+    }
