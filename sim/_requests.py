@@ -1,10 +1,11 @@
 """Up-front checks of sweep, simulate and bench requests (CLI and Python API alike).
 
 Each check runs before any model is built, sampled or compiled, and refuses with one
-line naming the limit (see :mod:`catapultlab._checks` for the numeric limits). Memory
-is estimated from what a run keeps: :data:`SWEEP_BYTES_PER_TRAJECTORY` per sweep
-trajectory until the statistics, :data:`BENCH_BYTES_PER_TRAJECTORY` per bench
-trajectory, and a stored ``(steps + 1) x (state + loss)`` float64 record per
+line naming the limit (see :mod:`catapultlab._checks` for the numeric limits). A sweep
+streams: each chunk is reduced to statistics and dropped, so its memory does not grow
+with the ensemble, and its size is bounded by :data:`MAX_SWEEP_TRAJECTORIES` (work, not
+memory). Memory is estimated from what a run keeps: :data:`BENCH_BYTES_PER_TRAJECTORY`
+per bench trajectory, and a stored ``(steps + 1) x (state + loss)`` float64 record per
 simulated trajectory.
 """
 
@@ -25,15 +26,17 @@ from catapultlab._errors import CatapultError
 
 __all__ = [
     "BENCH_BYTES_PER_TRAJECTORY",
-    "SWEEP_BYTES_PER_TRAJECTORY",
+    "MAX_SWEEP_TRAJECTORIES",
     "check_bench_request",
     "check_dtype",
     "check_simulate_request",
     "check_sweep_request",
 ]
 
-SWEEP_BYTES_PER_TRAJECTORY = 64
-"""Outcome bytes a sweep keeps per trajectory (8 arrays) until its statistics."""
+MAX_SWEEP_TRAJECTORIES = 10**11
+"""Most trajectories (over all cells) one sweep runs: 100 times the 1e9 the streaming
+statistics are measured at (a 1e9 sweep peaks at about 220 MiB and takes tens of
+minutes on 2 cores); split a larger study into several sweeps."""
 
 BENCH_BYTES_PER_TRAJECTORY = 160
 """Bytes bench holds per kernel trajectory (initial state, eta, outputs, both dtypes)."""
@@ -58,7 +61,7 @@ def check_sweep_request(
     dtype: object = "float64",
     labels: int = 1,
 ) -> None:
-    """Refuse a sweep that is malformed or would not fit in memory.
+    """Refuse a sweep that is malformed or larger than :data:`MAX_SWEEP_TRAJECTORIES`.
 
     Example:
         >>> check_sweep_request(c=(1.0, 3.0), n=(10, 100), ensemble=1000, steps=100, seed=0)
@@ -74,10 +77,11 @@ def check_sweep_request(
     check_steps(steps, dt)
     check_seed(seed)
     cells = check_cells(len(c), len(n), labels)
-    check_memory(
-        float(cells) * k * SWEEP_BYTES_PER_TRAJECTORY,
-        f"a sweep of {cells} cells x {k} trajectories",
-    )
+    if float(cells) * k > MAX_SWEEP_TRAJECTORIES:
+        raise CatapultError(
+            f"a sweep of {cells} cells x {k} trajectories = {float(cells) * k:.3g} trajectories "
+            f"is more than the {MAX_SWEEP_TRAJECTORIES:.0e} one sweep runs; split it"
+        )
 
 
 def check_simulate_request(
