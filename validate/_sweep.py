@@ -49,7 +49,11 @@ import numpy as np
 from catapultlab._checks import range_count
 from catapultlab._errors import CatapultError
 from catapultlab.sim._phases import PHASE_NAMES, Phase, classify_losses
-from catapultlab.validate._budget import check_memory_budget, check_sweep_config
+from catapultlab.validate._budget import (
+    check_memory_budget,
+    check_sweep_config,
+    check_sweep_memory,
+)
 from catapultlab.validate._optim import OptimizerConfig
 from catapultlab.validate._train import SHARPNESS, TrainResult
 
@@ -320,6 +324,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
     if cfg.sharpness not in SHARPNESS:
         raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
     opt = cfg.optimizer_config()
+    check_sweep_memory(cfg)
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision
