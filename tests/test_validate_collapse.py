@@ -67,3 +67,23 @@ def test_dead_run_is_collapsed_not_catapult(nets):
     assert live_run.phase == "catapult"
     assert dead_run.rose and live_run.rose  # both count for c_loss
     assert OUTCOMES.index("collapsed") == len(OUTCOMES) - 1
+
+
+def test_collapsed_code_in_netcdf_flags(nets):
+    from catapultlab._cf import cf_attributes
+    from catapultlab.validate import SweepResult, sweep_to_xarray
+    from catapultlab.validate._sweep import Boundary
+
+    net, live, dead, x = nets
+    lam0 = top_ntk_eigenvalue(net.apply, live, x).value
+    tr = _run([lam0, 0.5 * lam0, 0.0], 3.0 / lam0)
+    run = _summarise(3.0, tr, lam0, 1.0, SweepConfig())
+    res = SweepResult(
+        config=SweepConfig(c_values=(3.0,)), network="planted", lam0=lam0, lam0_residual=0.0,
+        loss0=1.0, runs=(run,), trajectories=(tr,), c_loss=Boundary(None, None, "below"),
+        c_sharp=Boundary(None, None, "above"), c_max=Boundary(None, None, "above"),
+    )  # fmt: skip
+    ds = cf_attributes(sweep_to_xarray(res))
+    meanings = ds["phase"].attrs["flag_meanings"].split()
+    assert meanings[int(ds["phase"].values[0])] == "collapsed"
+    assert ds.attrs["phase_names"].split(",") == meanings

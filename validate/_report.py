@@ -221,7 +221,14 @@ def sweep_to_xarray(res: SweepResult) -> Any:
     data = {k: (dims, v) for k, v in grid.items()}
     data["eta_lam"] = (dims, grid["lam"] * eta[:, None])
     data["eta"] = (("c",), eta)
-    data["phase"] = (("c",), np.array([OUTCOMES.index(r.phase) for r in res.runs], np.int8))
+    data["phase"] = (
+        ("c",),
+        np.array([OUTCOMES.index(r.phase) for r in res.runs], np.int8),
+        {  # validate's outcomes: the shared phases plus "collapsed"
+            "flag_values": np.arange(len(OUTCOMES), dtype=np.int8),
+            "flag_meanings": " ".join(OUTCOMES),
+        },
+    )
     attrs = {f"config_{k}": _attr(v) for k, v in dataclasses.asdict(res.config).items()}
     attrs.update(
         network=res.network,
