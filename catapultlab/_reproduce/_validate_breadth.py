@@ -45,6 +45,17 @@ def _why(section: dict[str, Any], res: Any = None) -> str:
     return ""
 
 
+def _side(b: Any) -> str:
+    """`` (above the grid)`` / `` (below the grid)`` for an unbracketed boundary."""
+    return "" if b.value is not None else f" ({b.side} the grid)"
+
+
+def _collapsed(res: Any) -> str:
+    """How many runs ended as dead networks (``collapsed``), when any did."""
+    cs = [r.c for r in res.runs if r.phase == "collapsed"]
+    return f" ({len(cs)} collapsed runs, c = {', '.join(f'{c:g}' for c in cs)})" if cs else ""
+
+
 def _verdict(why: str, relation: str, source: str) -> dict[str, str]:
     if why:
         return {"relation": "", "source": f"{why}; {source}"}
@@ -126,7 +137,7 @@ def momentum_section(cfg: dict[str, Any], out: Path) -> tuple[list[Number], list
         numbers.append(
             Number.make(
                 f"{tag}.c_loss",
-                f"ReLU MLP c_loss under heavy ball beta={beta:g}",
+                f"ReLU MLP c_loss under heavy ball beta={beta:g}" + _side(cl),
                 cl.value,
                 uncertainty=bracket_se(cl.uncertainty),
                 ci_low=None if cl.value is None else cl.value - cl.uncertainty,
@@ -143,7 +154,7 @@ def momentum_section(cfg: dict[str, Any], out: Path) -> tuple[list[Number], list
         numbers.append(
             Number.make(
                 f"{tag}.c_max",
-                f"ReLU MLP c_max under heavy ball beta={beta:g}",
+                f"ReLU MLP c_max under heavy ball beta={beta:g}" + _side(cm) + _collapsed(res),
                 cm.value,
                 uncertainty=bracket_se(cm.uncertainty),
                 ci_low=cm.value,
@@ -215,7 +226,7 @@ def depth_width_section(cfg: dict[str, Any], out: Path) -> tuple[list[Number], l
                     f"validate.scan.c_max_d{depth}_w{width}",
                     f"ReLU MLP c_max at depth {depth}, width {width}"
                     + (f" ({why})" if why else "")
-                    + ("" if cm.value is not None else f" ({cm.side} the grid)"),
+                    + _side(cm),
                     cm.value,
                     uncertainty=bracket_se(cm.uncertainty),
                 )
