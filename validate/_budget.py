@@ -14,7 +14,14 @@ from typing import Any
 
 from catapultlab._checks import check_int, check_memory, check_positive, check_seed
 
-__all__ = ["ACTIVATION_COPIES", "PARAM_COPIES", "check_sweep_config", "estimate_bytes"]
+__all__ = [
+    "ACTIVATION_COPIES",
+    "PARAM_COPIES",
+    "check_memory_budget",
+    "check_sweep_config",
+    "check_sweep_memory",
+    "estimate_bytes",
+]
 
 PARAM_COPIES = 8
 """Parameter-sized arrays a validation run holds at once (estimate)."""
@@ -61,3 +68,27 @@ def estimate_bytes(net: Any, samples: int, features: int, dtype: Any) -> float:
 def check_memory_budget(net: Any, samples: int, features: int, dtype: Any) -> None:
     """Refuse a run whose :func:`estimate_bytes` exceeds the memory limit."""
     check_memory(estimate_bytes(net, samples, features, dtype), f"validating {net.name}")
+
+
+def check_sweep_memory(cfg: Any) -> None:
+    """Refuse a sweep whose network would not fit, before its dataset is read.
+
+    The training-set size and image shape are the nominal ones of
+    :data:`catapultlab.validate._data.DATASET_SHAPES`; nothing is allocated.
+    """
+    from catapultlab.validate._data import nominal_shape
+    from catapultlab.validate._nets import make_network
+    from catapultlab.validate._precision import precision
+
+    samples, shape, classes = nominal_shape(cfg.dataset, cfg.train_size)
+    net = make_network(
+        cfg.arch,
+        image_shape=shape,
+        outputs=classes,
+        depth=cfg.depth,
+        width=cfg.width,
+        act=cfg.act,
+        param=cfg.param,
+    )
+    with precision(cfg.dtype) as dtype:
+        check_memory_budget(net, samples, shape[0] * shape[1] * shape[2], dtype)

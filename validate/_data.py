@@ -34,9 +34,49 @@ from catapultlab._checks import check_seed
 from catapultlab._errors import CatapultError
 from catapultlab.validate._userdata import check_labels, check_pair, read_cifar_batch, read_idx
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "FASHION_MNIST_DIRS"]
+__all__ = [
+    "DATASETS",
+    "DATASET_SHAPES",
+    "Dataset",
+    "load_dataset",
+    "nominal_shape",
+    "FASHION_MNIST_DIRS",
+]
 
 DATASETS: tuple[str, ...] = ("digits", "mnist1d", "fashion_mnist", "teacher", "mnist", "cifar10")
+
+DATASET_SHAPES: dict[str, tuple[int, tuple[int, int, int], int]] = {
+    "digits": (1438, (8, 8, 1), 10),
+    "mnist1d": (4000, (1, 40, 1), 10),
+    "fashion_mnist": (60000, (28, 28, 1), 10),
+    "teacher": (2000, (1, 20, 1), 10),
+    "mnist": (60000, (28, 28, 1), 10),
+    "cifar10": (50000, (32, 32, 3), 10),
+}
+"""Nominal ``(training samples, image_shape, classes)`` of each full training split.
+
+Used to size a run before any file is read (the memory check); user files for
+``mnist`` / ``cifar10`` are checked again with their real sizes once loaded.
+"""
+
+
+def nominal_shape(name: str, train_size: int | None) -> tuple[int, tuple[int, int, int], int]:
+    """``(samples, image_shape, classes)`` of a training set, without loading it.
+
+    Example:
+        >>> nominal_shape("digits", 256)
+        (256, (8, 8, 1), 10)
+
+    Raises:
+        CatapultError: unknown dataset name.
+    """
+    key = name.replace("-", "_")
+    if key not in DATASET_SHAPES:
+        raise CatapultError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    full, shape, classes = DATASET_SHAPES[key]
+    return (full if train_size is None else min(train_size, full)), shape, classes
+
+
 FASHION_MNIST_DIRS: tuple[str, ...] = (
     "/usr/share/datasets/fashion-mnist",
     "/usr/share/dataset-fashion-mnist",

@@ -107,6 +107,7 @@ def top_ntk_eigenvalue(
     rtol: float | None = None,
     maxiter: int = 200,
     seed: int = 0,
+    scale: float | None = None,
 ) -> TopEigen:
     """Top eigenvalue of ``Theta = J J^T / m`` by matrix-free LOBPCG.
 
@@ -119,6 +120,7 @@ def top_ntk_eigenvalue(
         rtol: relative residual tolerance; default ``1e-4`` in float32, ``1e-8`` in float64.
         maxiter: LOBPCG iteration cap.
         seed: seed of the random initial block when there is no warm start.
+        scale: tolerance scale (see :func:`top_eigen`).
 
     Returns:
         The eigenvalue, its relative residual and the final block.
@@ -139,6 +141,7 @@ def top_ntk_eigenvalue(
         rtol=rtol,
         maxiter=maxiter,
         seed=seed,
+        scale=scale,
     )
 
 
@@ -152,6 +155,7 @@ def top_eigen(
     rtol: float | None = None,
     maxiter: int = 200,
     seed: int = 0,
+    scale: float | None = None,
 ) -> TopEigen:
     """Top (largest algebraic) eigenvalue of a symmetric operator given by block products.
 
@@ -167,6 +171,9 @@ def top_eigen(
         rtol: relative residual tolerance; default ``1e-4`` in float32, ``1e-8`` in float64.
         maxiter: LOBPCG iteration cap.
         seed: seed of the random initial block when there is no warm start.
+        scale: magnitude of the top eigenvalue that sets LOBPCG's absolute tolerance
+            (``rtol * scale``), e.g. the previous solve's value with a warm start; by
+            default the Rayleigh quotients of the start block (one block product).
 
     Returns:
         The eigenvalue, its relative residual and the final block.
@@ -181,8 +188,10 @@ def top_eigen(
         v = np.asarray(v).reshape(size, -1)
         k = v.shape[1]
         count[0] += k
-        # pad to a multiple of b columns: a handful of shapes, so the product compiles once
-        pad = np.zeros((size, -k % b))
+        # pad to 1 or a multiple of b columns: a handful of shapes, so the product
+        # compiles once per shape; single vectors (LOBPCG's residual updates, the final
+        # residual) get their own one-column product instead of a padded block
+        pad = np.zeros((size, 0 if k == 1 else -k % b))
         out = block_product(jnp.asarray(np.hstack([v, pad]), dtype=dtype))
         return np.asarray(out, dtype=np.float64)[:, :k]
 
@@ -199,7 +208,8 @@ def top_eigen(
     op = LinearOperator((size, size), matvec=matmat, matmat=matmat, dtype=np.float64)
     # absolute LOBPCG tolerance from a cheap Rayleigh-quotient scale of the start block
     q, _ = np.linalg.qr(x0)
-    scale = float(np.max(np.abs(np.linalg.eigvalsh(q.T @ matmat(q)))))
+    if scale is None:
+        scale = float(np.max(np.abs(np.linalg.eigvalsh(q.T @ matmat(q)))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # non-convergence is reported via residual
         w, v = lobpcg(op, q, tol=rtol * max(scale, 1e-300), maxiter=maxiter, largest=True)

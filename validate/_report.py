@@ -30,9 +30,8 @@ import numpy as np
 
 from catapultlab._atomic import atomic_write
 from catapultlab._errors import CatapultError
-from catapultlab.sim._phases import PHASE_NAMES
 from catapultlab.validate._predict import adam_edge, predicted_edges
-from catapultlab.validate._sweep import RunSummary, SweepResult
+from catapultlab.validate._sweep import OUTCOMES, RunSummary, SweepResult
 
 __all__ = [
     "ComparisonRow",
@@ -222,14 +221,21 @@ def sweep_to_xarray(res: SweepResult) -> Any:
     data = {k: (dims, v) for k, v in grid.items()}
     data["eta_lam"] = (dims, grid["lam"] * eta[:, None])
     data["eta"] = (("c",), eta)
-    data["phase"] = (("c",), np.array([PHASE_NAMES.index(r.phase) for r in res.runs], np.int8))
+    data["phase"] = (
+        ("c",),
+        np.array([OUTCOMES.index(r.phase) for r in res.runs], np.int8),
+        {  # validate's outcomes: the shared phases plus "collapsed"
+            "flag_values": np.arange(len(OUTCOMES), dtype=np.int8),
+            "flag_meanings": " ".join(OUTCOMES),
+        },
+    )
     attrs = {f"config_{k}": _attr(v) for k, v in dataclasses.asdict(res.config).items()}
     attrs.update(
         network=res.network,
         lam0=res.lam0,
         lam0_residual=res.lam0_residual,
         loss0=res.loss0,
-        phase_names=",".join(PHASE_NAMES),
+        phase_names=",".join(OUTCOMES),
         c_loss=_number(res.c_loss.value),
         c_sharp=_number(res.c_sharp.value),
         c_loss_side=_attr(res.c_loss.side),

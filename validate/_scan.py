@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab.validate._budget import check_sweep_config, check_sweep_memory
 from catapultlab.validate._sweep import Boundary, SweepConfig, SweepResult, run_sweep
 
 __all__ = ["ScanResult", "PowerFit", "run_scan", "fit_c_max", "scan_to_xarray", "plot_scan"]
@@ -73,6 +74,10 @@ def run_scan(
     """
     if not depths or not widths or min(depths) < 1 or min(widths) < 1:
         raise CatapultError("depth and width lists must be non-empty and positive")
+    cells = [dataclasses.replace(base, depth=d, width=w) for d in depths for w in widths]
+    for cell in cells:  # every cell is refused up front, before any training
+        check_sweep_config(cell)
+        check_sweep_memory(cell)
     rows = []
     for d in depths:
         row = []

@@ -13,6 +13,15 @@ neighbouring grid points (``bisect`` extra runs each):
   ``lambda`` can grow at any ``c`` -- progressive sharpening);
 * ``c_max``: largest ``c`` that does not diverge within ``T`` steps.
 
+Collapsed runs (an outcome of validate only, beside the shared phases): a run that
+did not diverge but whose final ``lambda`` is at most ``collapse_tol * lambda_0``
+(default ``1e-3``) has a dead network -- for a ReLU net without biases every
+hidden unit is off, ``f = 0`` and the loss sits at ``|y|^2 / 2`` (below ``L_0``
+when the initial outputs were large). The loss-only phase rule would call it a
+catapult (its loss rose, then ended below ``L_0``), but nothing was catapulted:
+such runs get ``phase="collapsed"`` and are left out of every catapult statistic.
+They still count as "did not diverge" for ``c_max``.
+
 Kalra & Barkeshli's *sharpness-reduction* phase (``lambda`` falls for ``c < c_loss``)
 is measured as ``SweepResult.sharpness_reduction``: the largest early relative drop
 ``1 - min lambda_t / lambda_0`` over the runs below ``c_loss`` (flagged when above
@@ -39,12 +48,27 @@ import numpy as np
 
 from catapultlab._checks import range_count
 from catapultlab._errors import CatapultError
-from catapultlab.sim._phases import Phase, classify_losses
-from catapultlab.validate._budget import check_memory_budget, check_sweep_config
+from catapultlab.sim._phases import PHASE_NAMES, Phase, classify_losses
+from catapultlab.validate._budget import (
+    check_memory_budget,
+    check_sweep_config,
+    check_sweep_memory,
+)
 from catapultlab.validate._optim import OptimizerConfig
 from catapultlab.validate._train import SHARPNESS, TrainResult
 
-__all__ = ["SweepConfig", "RunSummary", "Boundary", "SweepResult", "run_sweep", "c_grid"]
+__all__ = [
+    "OUTCOMES",
+    "SweepConfig",
+    "RunSummary",
+    "Boundary",
+    "SweepResult",
+    "run_sweep",
+    "c_grid",
+]
+
+OUTCOMES: tuple[str, ...] = (*PHASE_NAMES, "collapsed")
+"""Run outcomes in code order: the shared phases, then ``collapsed`` (dead network)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,7 @@ class SweepConfig:
     rise_tol: float | None = None
     sharp_tol: float = 0.05
     sharp_window: int = 50
+    collapse_tol: float = 1e-3
     measure_count: int = 16
     late_count: int = 0
     sharpness: str = "ntk"
@@ -203,10 +228,11 @@ def _summarise(
     lam_final = float(lam_ok[-1]) if done and lam_ok.size else None
     early = res.lam[(res.measure_steps <= cfg.sharp_window) & np.isfinite(res.lam)]
     series = _eta_series(res, done)
+    collapsed = lam_final is not None and lam_final <= cfg.collapse_tol * lam0
     return RunSummary(
         c=c,
         eta=res.eta,
-        phase=phase.name.lower(),
+        phase="collapsed" if collapsed else phase.name.lower(),
         final_loss=float(res.loss[-1]),
         max_loss_ratio=float(np.max(res.loss[finite]) / loss0) if finite.any() else float("inf"),
         lam_final=lam_final,
@@ -298,6 +324,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
     if cfg.sharpness not in SHARPNESS:
         raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
     opt = cfg.optimizer_config()
+    check_sweep_memory(cfg)
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision

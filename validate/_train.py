@@ -40,7 +40,15 @@ from catapultlab.validate._nets import Network
 from catapultlab.validate._ntk import top_ntk_eigenvalue
 from catapultlab.validate._optim import OptimizerConfig, adam_preconditioner, direction
 
-__all__ = ["SHARPNESS", "TrainResult", "mse_loss", "log_steps", "measure_steps", "train"]
+__all__ = [
+    "LAM_T_RTOL",
+    "SHARPNESS",
+    "TrainResult",
+    "mse_loss",
+    "log_steps",
+    "measure_steps",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,14 @@ class TrainResult:
 
 
 SHARPNESS: tuple[str, ...] = ("ntk", "hessian")
+
+LAM_T_RTOL: dict[str, float] = {"float32": 1e-3, "float64": 1e-7}
+"""Relative residual tolerance of the ``lambda_t`` solves during training.
+
+Ten times looser than ``lambda_0``'s (which sets ``eta``): ``lambda_t`` is only compared
+with 5% thresholds and with ``2 / eta``, and a symmetric eigenvalue's error is of the
+order of the squared residual.
+"""
 
 
 def mse_loss(out: jax.Array, y: jax.Array) -> jax.Array:
@@ -131,12 +147,19 @@ class _Sharpness:
     def __init__(self, net: Network, x, y, opt: OptimizerConfig, hessian: bool, block: int):
         self.net, self.x, self.y, self.opt, self.hessian, self.b = net, x, y, opt, hessian, block
         self.blocks: dict[str, np.ndarray | None] = {"ntk": None, "hess": None, "pre": None}
+        self.lam: float | None = None  # last lambda_t: tolerance scale of the next solve
 
     def ntk(self, params) -> tuple[float, float]:
         eig = top_ntk_eigenvalue(
-            self.net.apply, params, self.x, block_size=self.b, warm_start=self.blocks["ntk"]
+            self.net.apply,
+            params,
+            self.x,
+            block_size=self.b,
+            warm_start=self.blocks["ntk"],
+            rtol=LAM_T_RTOL[jnp.dtype(self.x.dtype).name],
+            scale=self.lam,
         )
-        self.blocks["ntk"] = eig.block
+        self.blocks["ntk"], self.lam = eig.block, eig.value
         return eig.value, eig.residual
 
     def _hess(self, params, key: str, scale=None) -> float:

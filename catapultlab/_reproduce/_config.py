@@ -31,7 +31,9 @@ _QUICK: dict[str, Any] = {
         "bootstrap": 200,
         # one trajectory per phase
         "single_n": 1024,
-        "single_c": {"lazy": 1.0, "catapult": 3.0, "divergent": 4.5},
+        # lazy at c = 1.5 (|1 - c| = 0.5: decays over ~30 steps; c = 1 would converge in
+        # one step), a catapult whose spike is visible, a divergent run (clipped in the plot)
+        "single_c": {"lazy": 1.5, "catapult": 3.0, "divergent": 4.5},
         "single_steps": 60,
         # finite-width divergent boundary for y != 0
         "finite_y": 1.0,
@@ -110,6 +112,46 @@ _DEFAULT["validate"]["linear"].update(
     measure_count=16,
 )
 _DEFAULT["validate"]["linear_map"].update(width=256, c=[1.0, 3.0, 3.8], steps=60)
+# sections the quick preset leaves out (its nets are too small for them, and it must stay
+# fast); a section with "conclusive": False would print its numbers without verdicts
+_DEFAULT["validate"]["eos"] = {  # docs/eos.md's configuration, 800 instead of 3000 steps
+    "conclusive": True,
+    "param": "standard",
+    "act": "tanh",
+    "depth": 2,
+    "width": 128,
+    "c_values": [1.0, 1.9],
+    "steps": 800,
+    "train_size": 512,
+    "test_size": 360,
+    "bisect": 0,
+    "measure_count": 12,
+    "late_count": 20,
+}
+_DEFAULT["validate"]["momentum"] = {
+    "conclusive": True,
+    "betas": [0.5, 0.9],
+    "act": "relu",
+    "depth": 2,
+    "width": 128,
+    "c_values": [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0],
+    "steps": 100,
+    "train_size": 256,
+    "test_size": 360,
+    "bisect": 2,
+    "measure_count": 10,
+}
+_DEFAULT["validate"]["scan"] = {
+    "conclusive": True,
+    "depths": [1, 2],
+    "widths": [64, 128],
+    "c_values": [1.0, 5.0, 9.0, 13.0, 17.0, 21.0, 25.0, 33.0],
+    "steps": 60,
+    "train_size": 256,
+    "test_size": 360,
+    "bisect": 1,
+    "measure_count": 8,
+}
 
 _FULL: dict[str, Any] = copy.deepcopy(_DEFAULT)
 _FULL["preset"] = "full"
@@ -138,6 +180,7 @@ _FULL["validate"]["linear"].update(
     width=2048, steps=500, train_size=None, test_size=None, bisect=4, measure_count=40
 )
 _FULL["validate"]["linear_map"].update(width=2048, samples=3, inputs=3, steps=100)
+_FULL["validate"]["eos"].update(steps=3000, late_count=40)  # docs/eos.md's full run
 
 PRESETS: dict[str, dict[str, Any]] = {"quick": _QUICK, "default": _DEFAULT, "full": _FULL}
 

@@ -140,6 +140,8 @@ def _blocks(
         b.append(("h2", titles[stage]))
         for f in results[stage]["figures"]:
             b.append(("fig", f["name"], f["caption"], f["data"]))
+        if results[stage].get("skipped"):
+            b.append(("p", f"Not run in the {cfg['preset']} preset: " + results[stage]["skipped"]))
     b.append(("h2", "Stage run times"))
     b.append(
         (

@@ -206,6 +206,8 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             np.abs(F[k]), color=col, label=f"{name} (c={s['single_c'][name]:g}) -> {phases[k]}"
         )
         ax[0, 1].plot(etas[k] * L[k], color=col, label=name)
+    _clip_to_bounded(ax[0, 0], np.abs(F), [p != "divergent" for p in phases])
+    _clip_to_bounded(ax[0, 1], etas[:, None] * L, [p != "divergent" for p in phases], floor=0.5)
     ax[0, 0].set(xlabel="step t", ylabel="|f_t|", title=f"uv model, n = {n1}")
     ax[0, 1].axhline(c2, color="k", ls="--", lw=1, label=f"eta*lambda = {c2:g}")
     ax[0, 1].axhline(c4, color="darkred", ls="--", lw=1, label=f"eta*lambda = {c4:g}")
@@ -217,7 +219,8 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         Figure(
             "uv_single_runs",
             "f_t and eta*lambda_t of one uv run in each phase (same initialisation; "
-            "runs stop once converged or diverged).",
+            "runs stop once converged or diverged; the y axes stop at 10x the largest "
+            "value of the non-divergent runs, so the divergent curve leaves the plot).",
             data,
         )
     )
@@ -509,3 +512,13 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
         "numbers": [x.to_dict() for x in numbers],
         "engine": ENGINE,
     }
+
+
+def _clip_to_bounded(ax: Any, values: np.ndarray, bounded: list[bool], floor: float = 0.0) -> None:
+    """Log y range of the runs that stay bounded (x10 headroom), so a divergent curve is clipped."""
+    v = np.abs(values[np.asarray(bounded)])
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size:
+        low = float(v.min()) if floor <= 0 else min(floor, float(v.min()))
+        ax.set_yscale("log")
+        ax.set_ylim(max(low / 2, 1e-12), 10.0 * float(v.max()))

@@ -1,4 +1,8 @@
-"""Stage c: ReLU and linear MLP c-sweeps on a real dataset; linear network vs the exact map."""
+"""Stage c: ReLU and linear MLP c-sweeps on a real dataset; linear network vs the exact map.
+
+Then the sections of :mod:`catapultlab._reproduce._validate_breadth` (edge of
+stability, momentum against the derived edges, a small depth x width map).
+"""
 
 from __future__ import annotations
 
@@ -304,8 +308,28 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             source="the map is exact: only float64 round-off",
         )
     )
+    from catapultlab._reproduce._validate_breadth import (
+        depth_width_section,
+        eos_section,
+        momentum_section,
+    )
+
+    skipped = []
+    for key, label, section in (
+        ("eos", "edge of stability", eos_section),
+        ("momentum", "momentum against the derived edges", momentum_section),
+        ("scan", "depth x width map", depth_width_section),
+    ):
+        if key not in v:  # the quick preset: too small for these, and kept fast
+            skipped.append(label)
+            continue
+        echo(f"  {label} ...")
+        more_numbers, more_figures = section(cfg, out)
+        numbers += more_numbers
+        figures += more_figures
     return {
         "files": sorted({f.data for f in figures}),
         "figures": [f.__dict__ for f in figures],
         "numbers": [n.to_dict() for n in numbers],
+        "skipped": ", ".join(skipped) + " (run the default preset)" if skipped else "",
     }
