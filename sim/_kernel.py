@@ -60,6 +60,15 @@ def _stability(model: object) -> Any:
     return None if mu is None else sp.expand(mu**2)
 
 
+@cache
+def _generator_hash() -> str:
+    """Hash of the code that writes kernel sources: an edit regenerates every kernel."""
+    import catapultlab._phases as phases
+
+    files = (Path(__file__).with_name("_codegen.py"), Path(phases.__file__))
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+
+
 def _model_hash(model: object) -> str:
     from catapultlab.sim._codegen import GENERATOR_VERSION
 
@@ -72,6 +81,7 @@ def _model_hash(model: object) -> str:
             str(model.loss),  # type: ignore[attr-defined]
             str(_stability(model)),
             GENERATOR_VERSION,
+            _generator_hash(),
         )
     )
     return hashlib.sha256(text.encode()).hexdigest()[:20]

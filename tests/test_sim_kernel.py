@@ -184,3 +184,15 @@ def test_bare_map_equals_the_kernel_without_stopping(uv, dtype):
     assert (k.steps == 37).all()
     bare = run_map(uv.model, state, eta, uv.shared(100), steps=37, dtype=dtype, lanes=64)
     np.testing.assert_array_equal(bare, k.state)
+
+
+def test_kernel_tag_follows_the_generator_source(monkeypatch):
+    """An edit to the code generator (not only a version bump) names a new kernel file."""
+    import catapultlab.sim._kernel as kernel
+    from catapultlab.theory import uv_model
+
+    model = uv_model()
+    before, _ = kernel.kernel_artefact(model, "float64")
+    monkeypatch.setattr(kernel, "_generator_hash", lambda: "edited-template")
+    after, _ = kernel.kernel_artefact(model, "float64")
+    assert before != after and before.split("_")[1:] == after.split("_")[1:]
