@@ -359,3 +359,46 @@ def test_truncated_numba_cache_files_are_recompiled(tmp_path):
         assert again.stdout == first.stdout
     third = _run_python(_KEY, env)
     assert third.stderr == "" and third.stdout == first.stdout
+
+
+def test_sweep_bar_ends_only_after_every_chunk_statistic(monkeypatch, tmp_path):
+    """The sweep bar advances once per chunk after that chunk is summarised and merged, so
+    it reaches 100% only when the streamed statistics are complete (what is left after it
+    is the final reduction of the merged counts)."""
+    import catapultlab._progress as progress_mod
+    import catapultlab.sim._sweep as sweep_mod
+    from catapultlab.sim import SweepConfig, make_setup, run_sweep
+
+    events: list[str] = []
+
+    class Bar:
+        def __init__(self, *a, total=0, initial=0, **k):
+            events.append(f"open {total}")
+
+        def update(self, k):
+            events.append("tick")
+
+        def close(self):
+            events.append("close")
+
+    real_add = sweep_mod.SweepStats.add
+
+    def add(self, *a, **k):
+        events.append("merged")
+        return real_add(self, *a, **k)
+
+    real_reduce = sweep_mod._reduce
+
+    def reduce(*a, **k):
+        events.append("reduce")
+        return real_reduce(*a, **k)
+
+    monkeypatch.setattr(progress_mod, "progress", Bar)
+    monkeypatch.setattr(sweep_mod.SweepStats, "add", add)
+    monkeypatch.setattr(sweep_mod, "_reduce", reduce)
+    setup = make_setup("uv", y=1.0)
+    cfg = SweepConfig(setup=setup.config, c=(2.5, 3.5), n=(64,), ensemble=2048, steps=300)
+    run_sweep(cfg, chunk=1024, progress=True)
+    chunks = int(events[0].split()[1])
+    assert chunks == 4
+    assert events[1:] == ["merged", "tick"] * chunks + ["close", "reduce"]
