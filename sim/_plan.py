@@ -21,6 +21,7 @@ hash or does not parse is reported on one stderr line and rebuilt, never used. S
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import inspect
 import json
 import os
@@ -47,14 +48,14 @@ __all__ = [
     "numerics",
 ]
 
-_ROOT = Path(__file__).resolve().parent.parent
 CODE_FILES = (
-    "sim/_codegen.py",
-    "sim/_kernel.py",
-    "sim/_plan.py",
-    "catapultlab/_phases.py",
+    "catapultlab.sim._codegen",
+    "catapultlab.sim._kernel",
+    "catapultlab.sim._plan",
+    "catapultlab._phases",
 )
-"""Sim files whose code shapes a plan (with every ``theory/*.py``)."""
+"""Modules whose code shapes a plan (with every module of ``catapultlab.theory``); named
+as modules, so their files are found in a source checkout and an installed package alike."""
 
 _HEADER = "sha256="
 
@@ -267,11 +268,20 @@ def plan_of_model(model: Any) -> SimPlan:
 # -- the on-disk cache --------------------------------------------------------------------
 
 
+def _module_file(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin)
+
+
 @cache
 def code_hash() -> str:
     """Hash of the theory layer's and the plan-making sim files' source."""
     h = hashlib.sha256()
-    files = sorted((_ROOT / "theory").glob("*.py")) + [_ROOT / f for f in CODE_FILES]
+    theory = importlib.util.find_spec("catapultlab.theory")
+    assert theory is not None and theory.submodule_search_locations
+    folder = Path(next(iter(theory.submodule_search_locations)))
+    files = sorted(folder.glob("*.py")) + [_module_file(name) for name in CODE_FILES]
     for path in files:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
