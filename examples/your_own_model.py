@@ -2,8 +2,7 @@
 
 import sympy as sp
 
-from catapultlab.sim import SweepConfig, make_setup, run_sweep, sweep_to_json
-from catapultlab.sim._figures import phase_diagram
+from catapultlab.sim import SweepConfig, make_setup, phase_diagram, run_sweep, sweep_to_json
 from catapultlab.testing import check_invariants, check_map_against_gd
 from catapultlab.theory import WIDTH, ModelSpec, StepRule, derive, dot
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from catapultlab._lazy import attach
 
 __all__ = [
+    "phase_diagram",
     "MODELS",
     "PHASE_NAMES",
     "SEED_BLOCK",
@@ -59,6 +60,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "_figures": ("phase_diagram",),
     "_codegen": (
         "KernelSpec",
         "kernel_source",

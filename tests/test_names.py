@@ -14,6 +14,7 @@ from catapultlab._cli import main
 from catapultlab._reproduce._report import TABLE_COLUMNS, _numbers_nc
 from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
 from catapultlab.sim import PHASE_NAMES
+from catapultlab.validate import OUTCOMES
 
 
 def _assert_cf(ds: xr.Dataset) -> None:
@@ -102,7 +103,9 @@ def test_validate_outputs_share_names_and_store_numbers(tmp_path: Path, capsys) 
     assert all(isinstance(c, float) for c in stored["c_values"])
     for name in ("c_loss", "c_sharp", "c_max"):
         assert not isinstance(ds.attrs[name], str)  # a number (NaN when not found)
-    assert list(ds["phase"].attrs["flag_meanings"].split()) == list(PHASE_NAMES)
+    # validate's outcomes: the four phases, then its own "collapsed" (a dead network)
+    assert list(ds["phase"].attrs["flag_meanings"].split()) == list(OUTCOMES)
+    assert list(OUTCOMES[: len(PHASE_NAMES)]) == list(PHASE_NAMES)
 
 
 def test_every_described_name_is_known() -> None:
