@@ -106,7 +106,7 @@ def resolve_model(
         nesterov: ``--nesterov``.
         weight_decay: ``--weight-decay``.
         plain: for a built-in model, give the step rule as a
-            :class:`catapultlab.sim._plan.StepChoice` (no SymPy import: the sim commands'
+            :class:`catapultlab.theory.StepKind` (no SymPy import: the sim commands'
             warm path); else a :class:`StepRule`.
 
     Raises:

@@ -34,10 +34,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from catapultlab._atomic import atomic_write_text
+from catapultlab.theory import StepKind
 
 __all__ = [
     "SimPlan",
-    "StepChoice",
     "CODE_FILES",
     "code_hash",
     "plan_from_model",
@@ -58,23 +58,6 @@ CODE_FILES = (
 as modules, so their files are found in a source checkout and an installed package alike."""
 
 _HEADER = "sha256="
-
-
-class StepChoice(NamedTuple):
-    """A step rule as plain data (kind and weight decay, as in ``StepRule``)."""
-
-    kind: str = "gd"
-    weight_decay: str | None = None
-
-    @property
-    def has_velocity(self) -> bool:
-        """Does the rule carry a velocity?"""
-        return self.kind != "gd"
-
-    @property
-    def label(self) -> str:
-        """``gd``, ``momentum``, ``nesterov+l2`` ... (``StepRule.label``)."""
-        return self.kind + (f"+{self.weight_decay}" if self.weight_decay else "")
 
 
 @dataclass(frozen=True)
@@ -103,7 +86,7 @@ class SimPlan:
 
     key: str
     name: str
-    step: StepChoice
+    step: StepKind
     state: tuple[str, ...]
     params: tuple[str, ...]
     labels: tuple[str, ...]
@@ -121,13 +104,14 @@ class SimPlan:
     def to_json(self) -> str:
         """The plan as JSON text."""
         doc = {f.name: getattr(self, f.name) for f in fields(self)}
+        doc["step"] = [self.step.kind, self.step.weight_decay]
         return json.dumps(doc, sort_keys=True)
 
     @staticmethod
     def from_json(text: str) -> SimPlan:
         """Inverse of :meth:`to_json`."""
         doc = json.loads(text)
-        doc["step"] = StepChoice(*doc["step"])
+        doc["step"] = StepKind(*doc["step"])
         doc["gram_index"] = tuple(None if g is None else tuple(g) for g in doc["gram_index"])
         for name in ("state", "params", "labels", "data", "hyper", "vectors"):
             doc[name] = tuple(doc[name])
@@ -237,7 +221,7 @@ def plan_from_model(
     return SimPlan(
         key=model.key,
         name=model.name,
-        step=StepChoice(step.kind, step.weight_decay),
+        step=StepKind(step.kind, step.weight_decay),
         state=tuple(str(s) for s in model.state),
         params=tuple(p.name for p in model.params),
         labels=tuple(s.name for s in model.labels),
@@ -368,7 +352,7 @@ def _spec_json(model: Any) -> dict[str, Any]:
 
 
 def builtin_plan(
-    name: str, step: StepChoice, *, inputs: int = 0, samples: int = 0
+    name: str, step: StepKind, *, inputs: int = 0, samples: int = 0
 ) -> tuple[SimPlan, Any]:
     """The plan of a built-in model, and the Model when it had to be derived (else ``None``).
 
@@ -379,7 +363,7 @@ def builtin_plan(
         samples: sample count (``"full"``).
     """
     sizes = {"inputs": int(inputs), "samples": int(samples)} if name == "full" else {}
-    request = {"model": name, **sizes, "step": list(step), "code": code_hash()}
+    request = {"model": name, **sizes, "step": [step.kind, step.weight_decay], "code": code_hash()}
     stem = f"r_{_short(json.dumps(request, sort_keys=True))}"
     plan = load_plan(stem)
     if plan is not None:
@@ -390,7 +374,7 @@ def builtin_plan(
     return plan, model
 
 
-def _derive_builtin(name: str, step: StepChoice, inputs: int, samples: int) -> tuple[Any, Any]:
+def _derive_builtin(name: str, step: StepKind, inputs: int, samples: int) -> tuple[Any, Any]:
     from catapultlab.theory._cache import derive
     from catapultlab.theory._serialize import spec_to_json
     from catapultlab.theory._specs import full_spec, full_unit_spec, uv_spec

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from catapultlab._errors import CatapultError
-from catapultlab.sim._plan import SimPlan, StepChoice, builtin_plan, plan_for_config, plan_of_model
+from catapultlab.sim._plan import SimPlan, builtin_plan, plan_for_config, plan_of_model
+from catapultlab.theory import StepKind
 
 __all__ = [
     "Setup",
@@ -120,7 +121,7 @@ class Setup:
 
 def step_choice(
     momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None
-) -> tuple[StepChoice, tuple[tuple[str, float], ...]]:
+) -> tuple[StepKind, tuple[tuple[str, float], ...]]:
     """The step rule (as plain data) and its values from the CLI flags; see :func:`step_rule_for`.
 
     Raises:
@@ -143,7 +144,7 @@ def step_choice(
             )
         decay = "l2"
         hyper.append(("kappa", float(weight_decay)))
-    return StepChoice(kind, decay), tuple(hyper)
+    return StepKind(kind, decay), tuple(hyper)
 
 
 def step_rule_for(
@@ -183,10 +184,10 @@ def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
 
 
 def _step_rule(step: Any) -> Any:
-    """A :class:`StepRule` of a StepRule or a :class:`StepChoice` (``None`` stays)."""
-    if step is None or not isinstance(step, StepChoice):
+    """A :class:`StepRule` of a plain :class:`StepKind` (a StepRule or ``None`` stays)."""
+    if type(step) is not StepKind:
         return step
-    from catapultlab.theory._steprule import StepRule
+    from catapultlab.theory import StepRule
 
     return StepRule(step.kind, step.weight_decay)
 
@@ -196,7 +197,7 @@ def _resolve(model: Any, inputs: int, samples: int, step: Any) -> tuple[SimPlan,
     if model == "uv" or model == "full":
         if model == "full" and (inputs < 1 or samples < 1):
             raise CatapultError("full model needs inputs >= 1 and samples >= 1")
-        choice = StepChoice() if step is None else StepChoice(step.kind, step.weight_decay)
+        choice = StepKind() if step is None else StepKind(step.kind, step.weight_decay)
         return builtin_plan(model, choice, inputs=inputs, samples=samples)
     if isinstance(model, str):
         raise CatapultError(

@@ -11,13 +11,13 @@ import pytest
 
 from catapultlab.sim import _plan
 from catapultlab.sim._plan import (
-    StepChoice,
     builtin_plan,
     model_plan_name,
     plan_for_config,
     plan_from_model,
 )
 from catapultlab.sim._setup import make_setup
+from catapultlab.theory import StepKind
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def plans(tmp_path, monkeypatch):
     "name, kw",
     [
         ("uv", {}),
-        ("uv", {"step": StepChoice("momentum"), "hyper": (("beta", 0.5),)}),
+        ("uv", {"step": StepKind("momentum"), "hyper": (("beta", 0.5),)}),
         ("full", {"inputs": 2, "samples": 2}),
     ],
 )
@@ -58,11 +58,11 @@ def test_plan_numerics_equal_the_models(name, kw):
 
 
 def test_builtin_plan_cold_then_warm(plans):
-    cold, model = builtin_plan("uv", StepChoice())
+    cold, model = builtin_plan("uv", StepKind())
     assert model is not None and cold.key == model.key
     names = sorted(p.name for p in plans.iterdir())
     assert len(names) == 2 and names[0].startswith("m_") and names[1].startswith("r_")
-    warm, again = builtin_plan("uv", StepChoice())
+    warm, again = builtin_plan("uv", StepKind())
     assert again is None and warm == cold
     assert {d for d, _, _ in warm.kernels} == {"float64", "float32"}
 
@@ -82,12 +82,12 @@ def _corrupt(path, how):
 
 @pytest.mark.parametrize("how", ["truncated", "edited", "empty", "valid hash, bad JSON"])
 def test_corrupt_plan_is_rebuilt_with_one_line(plans, how, capsys):
-    first, _ = builtin_plan("uv", StepChoice())
+    first, _ = builtin_plan("uv", StepKind())
     (request,) = plans.glob("r_*.json")
     intact = request.read_text()
     _corrupt(request, how)
     capsys.readouterr()
-    again, model = builtin_plan("uv", StepChoice())
+    again, model = builtin_plan("uv", StepKind())
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and request.name in err[0] and "rebuilt" in err[0]
     assert model is not None and again == first
@@ -95,9 +95,9 @@ def test_corrupt_plan_is_rebuilt_with_one_line(plans, how, capsys):
 
 
 def test_plan_names_and_keys_change_with_the_model(plans):
-    gd, _ = builtin_plan("uv", StepChoice())
-    mom, _ = builtin_plan("uv", StepChoice("momentum"))
-    nes, _ = builtin_plan("uv", StepChoice("nesterov"))
+    gd, _ = builtin_plan("uv", StepKind())
+    mom, _ = builtin_plan("uv", StepKind("momentum"))
+    nes, _ = builtin_plan("uv", StepKind("nesterov"))
     assert len({gd.key, mom.key, nes.key}) == 3
     assert len({gd.kernel("float64")[0], mom.kernel("float64")[0], nes.kernel("float64")[0]}) == 3
     assert len(list(plans.glob("r_*.json"))) == 3

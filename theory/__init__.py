@@ -17,6 +17,7 @@ __all__ = [
     "ENGINE_VERSION",
     "KAPPA",
     "Scaling",
+    "StepKind",
     "StepRule",
     "derive",
     "derive_uncached",
@@ -67,6 +68,7 @@ _WHERE = {
         "spec_key",
     ),
     "_scaling": ("Scaling",),
+    "_stepkind": ("StepKind",),
     "_steprule": (
         "BETA",
         "KAPPA",

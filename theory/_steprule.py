@@ -30,6 +30,7 @@ import numpy as np
 import sympy as sp
 
 from catapultlab._errors import CatapultError
+from catapultlab.theory._stepkind import StepKind
 
 __all__ = [
     "BETA",
@@ -47,13 +48,12 @@ BETA = sp.Symbol("beta", nonnegative=True)
 KAPPA = sp.Symbol("kappa", nonnegative=True)
 """The weight-decay coefficient."""
 
-KINDS = ("gd", "momentum", "nesterov")
-DECAYS = (None, "l2", "decoupled")
-
 
 @dataclass(frozen=True)
-class StepRule:
+class StepRule(StepKind):
     """How a gradient moves the parameters (part of a model's declaration).
+
+    A :class:`StepKind` with its symbolic side.
 
     Attributes:
         kind: ``"gd"``, ``"momentum"`` (heavy ball) or ``"nesterov"``.
@@ -65,29 +65,6 @@ class StepRule:
         >>> StepRule("gd", weight_decay="l2").label
         'gd+l2'
     """
-
-    kind: str = "gd"
-    weight_decay: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise CatapultError(
-                f"unknown step rule {self.kind!r}; choose one of {', '.join(KINDS)}"
-            )
-        if self.weight_decay not in DECAYS:
-            raise CatapultError(
-                f"unknown weight decay {self.weight_decay!r}; choose None, 'l2' or 'decoupled'"
-            )
-
-    @property
-    def has_velocity(self) -> bool:
-        """Does the rule carry a velocity (trace) vector per parameter?"""
-        return self.kind != "gd"
-
-    @property
-    def label(self) -> str:
-        """A short name: ``gd``, ``momentum``, ``nesterov+l2`` ..."""
-        return self.kind + (f"+{self.weight_decay}" if self.weight_decay else "")
 
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
