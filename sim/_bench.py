@@ -268,12 +268,26 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 SWEEP_C = (3.0, 3.9)
 """The issue's whole-sweep workload: ``--c 3.0:3.9:0.9`` (two cells per width)."""
 
-_SWEEP_MAIN = "import sys; from catapultlab._cli import main; sys.exit(main(sys.argv[1:]))"
+_SWEEP_MAIN = (
+    "import sys\n"
+    "from catapultlab._cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "try:\n"
+    "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+    "    print('peak_rss_kib=' + hwm[0].split()[1], file=sys.stderr)\n"
+    "except OSError:\n"
+    "    pass\n"
+    "sys.exit(code)\n"
+)
+"""The timed child: the CLI, then its own peak RSS (``VmHWM``) on stderr. The child's
+``ru_maxrss`` from ``wait4`` would not do: Linux carries the parent's high-water mark
+across ``fork`` + ``exec``, so it reports the benchmark process's RSS."""
 
 
 def _sweep_process(args: list[str]) -> tuple[float, float]:
     """Run ``catapultlab ARGS`` in a fresh process: ``(wall seconds, peak RSS in bytes)``."""
     import os
+    import re
     import subprocess
     import sys
 
@@ -289,7 +303,9 @@ def _sweep_process(args: list[str]) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"sweep process failed ({proc.returncode}): {err.strip()}")
-    return wall, usage.ru_maxrss * 1024.0  # Linux reports KiB
+    own = re.search(r"^peak_rss_kib=(\d+)$", err, re.MULTILINE)
+    kib = int(own.group(1)) if own else usage.ru_maxrss  # Linux reports KiB
+    return wall, kib * 1024.0
 
 
 def sweep_rows(

@@ -257,11 +257,11 @@ def sweep(
         if len(ys) == 1:
             from catapultlab.sim._figures import phase_diagram
 
-            phase_diagram(ds.to_dataset(), figure, model=setups[0].model)
+            phase_diagram(ds.to_dataset(), figure, model=setups[0].plan)
         else:
             from catapultlab.sim._ysweep import phase_diagram_cy
 
-            phase_diagram_cy(ds, figure, model=setups[0].model)
+            phase_diagram_cy(ds, figure, model=setups[0].plan)
     if as_json:
         click.echo(_dumps(doc))
         return

@@ -182,7 +182,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         raw = run_kernel(setup, state0, eta, shared, **kw)  # type: ignore[arg-type]
     elif task.backend == "numpy":
         raw = run_pure(
-            setup.model,
+            setup.plan,
             state0,
             eta,
             shared,

@@ -79,8 +79,13 @@ class SimPlan:
             velocity (zero at init).
         spec: the serialised declaration.
         restriction: the serialised restriction it was derived with, or ``None``.
-        numeric_source: Python source of ``gram_to_state`` and ``observables``.
+        numeric_source: Python source of the NumPy functions: ``gram_to_state``,
+            ``observables``, the map ``step``, ``loss``, ``mu2`` (where the model has a
+            residual multiplier) and the boundaries' ``edges_closed``,
+            ``recursion_matrix``, ``stability_edge``.
         namespace: names that source uses -> NumPy attribute names.
+        edge_kinds: ``(boundary, kind)`` of each boundary
+            (:data:`catapultlab.theory._edges_numeric.EDGE_KINDS`).
         kernels: ``(dtype, module tag, module source)`` of the generated kernels.
     """
 
@@ -99,6 +104,7 @@ class SimPlan:
     restriction: dict[str, Any] | None
     numeric_source: str
     namespace: tuple[tuple[str, str], ...]
+    edge_kinds: tuple[tuple[str, str], ...] = ()
     kernels: tuple[tuple[str, str, str], ...] = ()
 
     def to_json(self) -> str:
@@ -116,6 +122,7 @@ class SimPlan:
         for name in ("state", "params", "labels", "data", "hyper", "vectors"):
             doc[name] = tuple(doc[name])
         doc["namespace"] = tuple(tuple(p) for p in doc["namespace"])
+        doc["edge_kinds"] = tuple(tuple(p) for p in doc["edge_kinds"])
         doc["kernels"] = tuple(tuple(k) for k in doc["kernels"])
         return SimPlan(**doc)
 
@@ -138,10 +145,41 @@ class SimPlan:
         """``(outputs, ntk)`` of ``(*state, *params)`` (``Model.numeric_observables``)."""
         return numerics(self).observables(*args)
 
+    @property
+    def numeric_map(self) -> Any:
+        """``numeric_map(*state, *params) -> new state`` (``Model.numeric_map``)."""
+        return numerics(self).step
+
+    @property
+    def numeric_loss(self) -> Any:
+        """``numeric_loss(*state, *params)`` (``Model.numeric_loss``)."""
+        return numerics(self).loss
+
+    @property
+    def numeric_mu2(self) -> Any:
+        """Squared residual multiplier, or ``None`` (``Model.numeric_mu2``)."""
+        return numerics(self).mu2
+
+    def edges(self, *, beta: float = 0.0, kappa: float = 0.0, lam0: float = 1.0) -> dict:
+        """The boundaries as values of ``c = eta lam0`` (``Model.edges``, same code)."""
+        from catapultlab.theory._edges_numeric import EdgeFunctions, edges_c
+
+        num = numerics(self)
+        functions = EdgeFunctions(
+            self.edge_kinds, num.edges_closed, num.recursion_matrix, num.stability_edge
+        )
+        return edges_c(functions, beta=beta, kappa=kappa, lam0=lam0)
+
 
 class _Numerics(NamedTuple):
     gram_to_state: Any
     observables: Any
+    step: Any
+    loss: Any
+    mu2: Any
+    edges_closed: Any
+    recursion_matrix: Any
+    stability_edge: Any
 
 
 _NUMERICS: dict[int, tuple[SimPlan, _Numerics]] = {}
@@ -153,7 +191,8 @@ def numerics(plan: SimPlan) -> _Numerics:
     if known is None or known[0] is not plan:
         ns: dict[str, Any] = {k: getattr(np, v) for k, v in plan.namespace}
         exec(compile(plan.numeric_source, f"<catapultlab plan {plan.key}>", "exec"), ns)  # noqa: S102
-        known = _NUMERICS[id(plan)] = (plan, _Numerics(ns["gram_to_state"], ns["observables"]))
+        funcs = _Numerics(*(ns.get(name) for name in _Numerics._fields))
+        known = _NUMERICS[id(plan)] = (plan, funcs)
     return known[1]
 
 
@@ -210,8 +249,23 @@ def plan_from_model(
     from catapultlab.sim._kernel import DTYPES, kernel_artefact
     from catapultlab.theory._serialize import spec_to_json
 
-    src1, ns1 = _function_source(model._gram_to_state, "gram_to_state")
-    src2, ns2 = _function_source(model.numeric_observables, "observables")
+    edges = model.numeric_edges
+    functions = {
+        "gram_to_state": model._gram_to_state,
+        "observables": model.numeric_observables,
+        "step": model.numeric_map,
+        "loss": model.numeric_loss,
+        "mu2": model.numeric_mu2,
+        "edges_closed": edges.closed,
+        "recursion_matrix": edges.matrix,
+        "stability_edge": edges.stability_edge,
+    }
+    sources, names = [], {}
+    for name, func in functions.items():
+        if func is not None:
+            src, used = _function_source(func, name)
+            sources.append(src)
+            names |= used
     built = []
     if kernels:
         for dtype in DTYPES:
@@ -232,8 +286,9 @@ def plan_from_model(
         gram_index=_gram_index(model),
         spec=spec_to_json(model.spec),
         restriction=restriction,
-        numeric_source=src1 + "\n\n" + src2,
-        namespace=tuple(sorted((ns1 | ns2).items())),
+        numeric_source="\n\n".join(sources),
+        namespace=tuple(sorted(names.items())),
+        edge_kinds=edges.kinds,
         kernels=tuple(built),
     )
 

@@ -1,5 +1,8 @@
 """The pure NumPy path: the same stopping semantics as the kernel, via ``model.numeric_map``.
 
+``model`` is a :class:`catapultlab.theory.Model` or a cached
+:class:`catapultlab.sim._plan.SimPlan` (the same lambdified functions, without SymPy).
+
 It is the reference the generated kernel is tested against, records full
 trajectories on request and is the NumPy baseline of ``catapultlab bench``.
 """
@@ -46,7 +49,8 @@ def run_pure(
     """Iterate ``model.numeric_map`` on a batch with the kernel's stopping rules.
 
     Args:
-        model: the closed model.
+        model: the closed model, or its plan (anything with ``numeric_map``,
+            ``numeric_loss`` and ``numeric_mu2``).
         state0: ``(S, B)`` initial states.
         eta: ``(B,)`` learning rates.
         shared: shared parameters (``model.params[1:]``).

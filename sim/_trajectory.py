@@ -15,7 +15,6 @@ from catapultlab._phases import (
     refine_catapult,
     stop_index,
 )
-from catapultlab.sim._exact import params_for_gram, run_exact, uv_params_for_state
 from catapultlab.sim._init import (
     check_reachable,
     initial_state,
@@ -39,7 +38,7 @@ def _observables(setup: Setup, states: np.ndarray, n: float) -> tuple[list, list
     S = states.T  # (S, T)
     lam = top_ntk(setup, np.nan_to_num(S), n)
     lam = np.where(np.isfinite(S).all(axis=0), lam, np.nan)
-    outs, _ = setup.model.numeric_observables(*S, 0.0, *setup.shared(n))
+    outs, _ = setup.plan.observables(*S, 0.0, *setup.shared(n))
     f = np.stack([np.broadcast_to(np.asarray(o, dtype=float), S.shape[1:]) for o in outs], axis=1)
     if f.shape[1] == 1:
         return _clean(f[:, 0]), _clean(lam)
@@ -84,12 +83,14 @@ def simulate_trajectories(
         ensemble=ensemble,
         seed=seed,
         dtype=dtype,
-        state_size=len(setup.model.state),
+        state_size=len(setup.plan.state),
         exact=exact,
     )
     n = int(n)
     stop = stop or StopRule()
     if exact:
+        from catapultlab.sim._exact import params_for_gram, run_exact, uv_params_for_state
+
         if n > EXACT_MAX_WIDTH:
             raise CatapultError(f"--exact stores width-n vectors; n <= {EXACT_MAX_WIDTH:g} please")
         if (f0 is None) != (lam0 is None):
@@ -139,7 +140,7 @@ def simulate_trajectories(
         init = initial_state(setup, n, 1, f0=f0, lam0=lam0, seed=None if f0 is not None else seed)
         etas = c / init.lam0
         rec = run_pure(
-            setup.model,
+            setup.plan,
             init.state,
             etas,
             setup.shared(n),
@@ -154,7 +155,7 @@ def simulate_trajectories(
         losses = rec.losses[: T + 1, 0].astype(float)  # type: ignore[index]
         eta, l0 = float(etas[0]), float(init.lam0[0])
         phases = [int(p) for p in rec.run.phase]
-        if catapult_needs_drop(setup.model.step_rule):
+        if catapult_needs_drop(setup.plan.step):
             final = np.nan_to_num(rec.run.state.astype(float))
             lam_end = top_ntk(setup, final, n)
             phases = [
@@ -194,9 +195,9 @@ def simulate_trajectories(
         "eta_lam_final": None if lam_final is None else float(eta * lam_final),
         "exact": bool(exact),
         "dtype": "float64" if exact else dtype,
-        "step_rule": setup.model.step_rule.label,
+        "step_rule": setup.plan.step.label,
         "hyper": dict(setup.hyper),
-        "edges_c": setup.model.edges(**dict(setup.hyper)),
+        "edges_c": setup.plan.edges(**dict(setup.hyper)),
         "thresholds": {
             "converge_loss": stop.converge_loss,
             "diverge_loss": stop.diverge_loss(n),

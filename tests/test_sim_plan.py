@@ -55,6 +55,13 @@ def test_plan_numerics_equal_the_models(name, kw):
     )
     assert plan.state == tuple(str(s) for s in model.state)
     assert plan.params == tuple(s.name for s in model.params)
+    np.testing.assert_array_equal(plan.numeric_map(*args), model.numeric_map(*args))
+    np.testing.assert_array_equal(plan.numeric_loss(*args), model.numeric_loss(*args))
+    assert (plan.numeric_mu2 is None) == (model.numeric_mu2 is None)
+    if model.numeric_mu2 is not None:
+        np.testing.assert_array_equal(plan.numeric_mu2(*args), model.numeric_mu2(*args))
+    for beta in (0.0, 0.5, 0.9) if setup.plan.hyper else (0.0,):
+        assert plan.edges(beta=beta) == model.edges(beta=beta)
 
 
 def test_builtin_plan_cold_then_warm(plans):
@@ -144,3 +151,30 @@ def test_warm_sweep_imports_no_sympy_dask_or_xarray(tmp_path):
 
     with xr.open_dataset(tmp_path / "a.nc") as a, xr.open_dataset(tmp_path / "b.nc") as b:
         xr.testing.assert_identical(a.load(), b.load())
+
+
+_WARM_SIMULATE = """
+import sys
+from catapultlab._cli import main
+main(["simulate", "uv", "--c", "2.5", "--n", "300", "--steps", "300", "--ensemble", "40",
+      "--momentum", "0.5", "--json", "--out", sys.argv[1]])
+print(",".join(sorted({"sympy", "xarray"} & set(sys.modules))) or "none", file=sys.stderr)
+"""
+
+
+def test_warm_simulate_imports_no_sympy_and_says_the_same(tmp_path):
+    """A warm ``simulate`` (trajectory, ensemble, derived edges) runs off the cached plan."""
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _WARM_SIMULATE, str(tmp_path / f"{k}.json")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        for k in range(2)
+    ]
+    assert runs[1].stderr.strip().splitlines()[-1] == "none"
+    first, second = (json.loads((tmp_path / f"{k}.json").read_text()) for k in range(2))
+    assert first == second
+    setup = make_setup("uv", step=StepKind("momentum"), hyper=(("beta", 0.5),))
+    assert second["edges_c"] == setup.model.edges(beta=0.5)

@@ -109,20 +109,38 @@ class Model:
             >>> uv_model().edges()
             {'lazy_catapult': 2.0, 'loss_rises': 2.0, 'catapult_divergent': 4.0}
         """
+        from catapultlab.theory._edges_numeric import edges_c
+
+        return edges_c(self.numeric_edges, beta=beta, kappa=kappa, lam0=lam0)
+
+    @cached_property
+    def numeric_edges(self) -> Any:
+        """The boundaries as NumPy functions (:class:`~catapultlab.theory._edges_numeric.EdgeFunctions`).
+
+        Each closed-form boundary ``eta`` becomes ``c = eta lam0`` in ``(beta, kappa,
+        lam0)``; the loss-rise edge without a closed form is left to the step rule's
+        recursion (its companion matrix and stability edge, lambdified here too).
+        """
         from catapultlab.theory._boundaries import LAM0
+        from catapultlab.theory._edges_numeric import EdgeFunctions
         from catapultlab.theory._steprule import BETA, KAPPA
 
-        values = {BETA: beta, KAPPA: kappa, LAM0: lam0}
-        out: dict[str, float | None] = {}
+        kinds, values = [], []
         for name, eta in self.boundaries.items():
-            if eta is None:
-                out[name] = None
-            elif eta.atoms(sp.Function):
-                q = kappa / lam0
-                out[name] = float(self.linear.loss_rise_edge(beta, q=q))
+            if eta is None or eta.atoms(sp.Function):
+                kinds.append((name, "none" if eta is None else "loss_rise"))
+                values.append(sp.Integer(0))
             else:
-                out[name] = float((eta * LAM0).subs(values))
-        return out
+                kinds.append((name, "closed"))
+                values.append(eta * LAM0)
+        closed = sp.lambdify((BETA, KAPPA, LAM0), values, modules="numpy")
+        rec = self.linear
+        return EdgeFunctions(
+            tuple(kinds),
+            closed,
+            None if rec is None else rec.numeric_matrix,
+            None if rec is None else rec.numeric_stability_edge,
+        )
 
     @property
     def closed(self) -> bool:

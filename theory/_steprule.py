@@ -23,13 +23,14 @@ its spectral radius gives the linear-stability edge, and its trajectory from
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from catapultlab._errors import CatapultError
+from catapultlab.theory._edges_numeric import loss_rise_edge, residual_ratios
 from catapultlab.theory._stepkind import StepKind
 
 __all__ = [
@@ -134,28 +135,26 @@ class LinearRecursion:
     stability_edge: sp.Expr
     growth: sp.Expr | None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the recursion, not its lambdified functions (rebuilt on demand)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("numeric_")}
+
+    @cached_property
+    def numeric_matrix(self) -> Any:
+        """``numeric_matrix(c, beta)``: the companion matrix as nested lists (NumPy)."""
+        return sp.lambdify((C_LIN, BETA), self.matrix.tolist(), modules="numpy")
+
+    @cached_property
+    def numeric_stability_edge(self) -> Any:
+        """``numeric_stability_edge(beta)``: the linear-stability edge in ``c`` (NumPy)."""
+        return sp.lambdify((BETA,), self.stability_edge, modules="numpy")
+
     def residual_ratios(self, c: np.ndarray | float, beta: float, steps: int) -> np.ndarray:
         """``delta_t / delta_0`` for ``t = 0..steps`` from ``trace = 0`` (float64).
 
-        Args:
-            c: one value or an array of ``c = eta h``.
-            beta: momentum.
-            steps: horizon.
-
-        Returns:
-            ``(steps + 1, *shape(c))`` ratios.
+        See :func:`catapultlab.theory._edges_numeric.residual_ratios`.
         """
-        c = np.asarray(c, dtype=float)
-        entries = sp.lambdify((C_LIN, BETA), self.matrix.tolist(), modules="numpy")(c, beta)
-        A = [[np.broadcast_to(np.asarray(a, dtype=float), c.shape) for a in row] for row in entries]
-        k = len(A)
-        x = [np.ones(c.shape)] + [np.zeros(c.shape) for _ in range(k - 1)]
-        out = np.empty((steps + 1,) + c.shape)
-        with np.errstate(all="ignore"):
-            for t in range(steps + 1):
-                out[t] = x[0]
-                x = [sum(A[i][j] * x[j] for j in range(k)) for i in range(k)]
-        return out
+        return residual_ratios(self.numeric_matrix, c, beta, steps)
 
     def spectral_radius(self, c: float, beta: float) -> float:
         """Largest multiplier modulus at ``c, beta``."""
@@ -167,39 +166,10 @@ class LinearRecursion:
     ) -> float:
         """Smallest ``c`` at which ``|delta_t| > |delta_0|`` for some ``t``: the loss rises.
 
-        The linear loss is ``L_t / L_0 = (delta_t / delta_0)^2`` (the infinite-width
-        limit, where the NTK does not move). Below the stability edge the ratios decay
-        geometrically, so ``steps`` bounds every rise; the first crossing on a fine scan
-        is refined by bisection.
-
-        Args:
-            beta: momentum (ignored for gd).
-            q: weight decay over lambda (l2: the curvature is ``lambda (1 + q)``).
-            steps: horizon of the scan.
-            tol: bisection tolerance in ``c``.
-
-        Returns:
-            The edge in units of ``c = eta lambda``.
+        See :func:`catapultlab.theory._edges_numeric.loss_rise_edge`.
         """
-        if q:
-            return self.loss_rise_edge(beta, steps=steps, tol=tol) / (1.0 + q)
         edge = float(self.stability_edge.subs(BETA, beta))
-
-        def rises(c: np.ndarray) -> np.ndarray:
-            r = np.abs(self.residual_ratios(c, beta, steps)[1:])
-            return np.any(r > 1.0 + 1e-13, axis=0)
-
-        grid = np.linspace(0.0, edge, 2001)[1:]
-        hits = np.flatnonzero(rises(grid))
-        if hits.size == 0:
-            return edge
-        first = int(hits[0])
-        lo = float(grid[first - 1]) if first > 0 else 0.0
-        hi = float(grid[first])
-        while hi - lo > tol:
-            mid = 0.5 * (lo + hi)
-            lo, hi = (lo, mid) if bool(rises(np.array(mid))) else (mid, hi)
-        return hi
+        return loss_rise_edge(self.numeric_matrix, edge, beta, q=q, steps=steps, tol=tol)
 
     def growth_modulus(self, c: float, beta: float) -> float:
         """Modulus of the fastest linear mode (the catapult's exponential growth rate)."""
