@@ -86,7 +86,10 @@ def sample_gram_streams(p: int, n: int, size: int, seed: int, first: int = 0) ->
     """
     out = np.empty((p, p, size))
     mask = (1 << 64) - 1
-    gram_streams(p, int(n), np.uint64(seed & mask), np.uint64(first & mask), out)
+    from catapultlab.sim._kernel import call_lock
+
+    with call_lock():
+        gram_streams(p, int(n), np.uint64(seed & mask), np.uint64(first & mask), out)
     return out.transpose(2, 0, 1)
 
 

@@ -10,6 +10,7 @@ Numba stores its compiled objects under ``$NUMBA_CACHE_DIR`` (``<cache>/numba``)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -25,6 +26,9 @@ import numpy as np
 from catapultlab.sim._kernel_cache import kernel_dir, kernel_file
 
 __all__ = [
+    "CALL_LOCK",
+    "call_lock",
+    "concurrent_calls_safe",
     "cache_dir",
     "compiled_kernel",
     "kernel_artefact",
@@ -43,8 +47,30 @@ UNROLL = 4
 CONTRACT = False
 """Allow fused multiply-add in kernels (off: results are plain IEEE arithmetic)."""
 
-_CALL_LOCK = threading.Lock()
-"""Numba's default threading layer is not thread-safe: one parallel kernel call at a time."""
+CALL_LOCK = threading.Lock()
+"""One parallel compiled call at a time (kernels and the Gram sampler) where Numba's
+threading layer is not thread-safe (``workqueue``); see :func:`call_lock`."""
+
+SAFE_LAYERS = ("omp", "tbb")
+"""Numba threading layers that take parallel calls from several threads at once."""
+
+
+def concurrent_calls_safe() -> bool:
+    """May several Python threads call parallel compiled functions at once?
+
+    Known only after a parallel function has run (Numba picks its layer then).
+    """
+    import numba
+
+    try:
+        return numba.threading_layer() in SAFE_LAYERS
+    except ValueError:  # no parallel function has run yet
+        return False
+
+
+def call_lock() -> Any:
+    """The lock a parallel compiled call holds: none where the threading layer is thread-safe."""
+    return contextlib.nullcontext() if concurrent_calls_safe() else CALL_LOCK
 
 
 def cache_dir() -> Path:
@@ -181,7 +207,7 @@ def run_map(
     state0 = np.ascontiguousarray(state0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64)
     out = np.empty(state0.shape, dtype=np.dtype(dtype))
-    with _CALL_LOCK:
+    with call_lock():
         _module(model, dtype).run_map(
             state0, eta, np.ascontiguousarray(shared, dtype=np.float64), int(steps), int(lanes), out
         )
@@ -258,7 +284,7 @@ def run_kernel(
     out_tpeak = np.empty(B, dtype=np.int64)
     out_steps = np.empty(B, dtype=np.int64)
     out_phase = np.empty(B, dtype=np.int8)
-    with _CALL_LOCK:
+    with call_lock():
         kernel(
             state0,
             eta,

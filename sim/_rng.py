@@ -138,7 +138,7 @@ def normal(key: np.uint64, counter: np.uint64) -> float:
     return _normal_attempts(key, counter)
 
 
-@nb.njit(cache=True)
+@nb.njit(inline="always", cache=True)
 def _gamma_attempts(key: np.uint64, base: np.uint64, d: float, c: float, boost: float) -> float:
     """The Marsaglia-Tsang rejection loop of :func:`gamma` (``d = a - 1/3``, ``c = 1/sqrt(9d)``)."""
     k = np.uint64(0)

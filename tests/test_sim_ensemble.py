@@ -74,6 +74,23 @@ def test_dask_backend_identical(uv):
     xr.testing.assert_identical(local, remote)
 
 
+def test_threaded_runner_equals_one_chunk_at_a_time(uv):
+    """The default runner (chunks on several threads, one Numba thread each) changes nothing."""
+    import xarray as xr
+
+    from catapultlab.sim._kernel import concurrent_calls_safe
+    from catapultlab.sim._sweep import local_runner
+
+    cfg = SweepConfig(
+        setup=uv.config, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=6000, steps=300, bootstrap=20
+    )
+    threaded = run_sweep(cfg, chunk=1024)  # 6 chunks per cell, several in flight at once
+    if not concurrent_calls_safe():
+        pytest.skip("Numba's threading layer here (workqueue) runs one chunk at a time")
+    serial = run_sweep(cfg, chunk=1024, runner=local_runner)
+    xr.testing.assert_identical(threaded, serial)
+
+
 def test_phase_fractions_monotone_and_boundaries(uv):
     cfg = SweepConfig(
         setup=uv.config,

@@ -150,17 +150,16 @@ def test_second_concurrent_sweep_is_refused(cfg, tmp_path, capsys):
 def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeypatch):
     import catapultlab.sim._sweep as sweep
 
-    real = sweep.run_chunk
-    done = []
+    real = sweep.summarise_chunk
+    order = [(t.c, t.first_block) for t in sweep._tasks(cfg, 1024)[0]]
 
-    def interrupted(task):
-        if len(done) == 3:
+    def interrupted(task):  # Ctrl-C while the fourth chunk in task order runs
+        if (task.c, task.first_block) in order[3:]:
             raise KeyboardInterrupt
-        done.append(1)
         return real(task)
 
     out = tmp_path / "s.nc"
-    monkeypatch.setattr(sweep, "run_chunk", interrupted)
+    monkeypatch.setattr(sweep, "summarise_chunk", interrupted)
     with pytest.raises(SystemExit) as stop:
         main(_cli(cfg, out))
     err = capsys.readouterr().err.strip().splitlines()
@@ -169,7 +168,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeyp
         f"catapultlab: interrupted; kept 3 finished chunks in {out}.parts: run the same "
         "command again to resume"
     ]
-    monkeypatch.setattr(sweep, "run_chunk", real)
+    monkeypatch.setattr(sweep, "summarise_chunk", real)
     code = main(_cli(cfg, out))
     resumed = capsys.readouterr().out
     assert code == 0
