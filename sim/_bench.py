@@ -297,9 +297,11 @@ def _sweep_process(args: list[str]) -> tuple[float, float]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    assert proc.stderr is not None
+    with proc.stderr:  # read to EOF first (a full pipe would block the child), then reap
+        err = proc.stderr.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode() if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"sweep process failed ({proc.returncode}): {err.strip()}")
