@@ -110,8 +110,10 @@ class Histogram:
     def of(values: np.ndarray, *, log: bool) -> Histogram:
         """Histogram of finite ``values`` (log bins or exact integers)."""
         values = np.asarray(values)
-        values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-        keys = log_keys(values) if log else values.astype(np.int64)
+        if values.dtype.kind == "f":
+            finite = np.isfinite(values)
+            values = values if finite.all() else values[finite]
+        keys = log_keys(values) if log else values.astype(np.int64, copy=False)
         return Histogram(*_count(keys), log)
 
     @staticmethod

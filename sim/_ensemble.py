@@ -196,8 +196,11 @@ def run_chunk(task: ChunkTask) -> Outcomes:
     final = raw.state.astype(np.float64, copy=False)  # the kernel's own arrays: no copies
     finite = np.isfinite(final)
     with np.errstate(all="ignore"):
-        lam_final = top_ntk(setup, np.where(finite, final, 0.0), task.n)
-    lam_final = np.where(finite.all(axis=0), lam_final, np.nan)
+        if finite.all():  # the usual chunk (nothing diverged): no masking passes
+            lam_final = top_ntk(setup, final, task.n)
+        else:
+            lam_final = top_ntk(setup, np.where(finite, final, 0.0), task.n)
+            lam_final = np.where(finite.all(axis=0), lam_final, np.nan)
     phase = raw.phase.astype(np.int8, copy=False)
     rose = (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT)
     rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)

@@ -139,7 +139,10 @@ class SimPlan:
         shape = gram.shape[:-2]
         values = [np.zeros(shape) if g is None else gram[..., g[0], g[1]] for g in self.gram_index]
         out = numerics(self).gram_to_state(*values, float(n))
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out])
+        state = np.empty((len(out), *shape))
+        for row, v in zip(state, out, strict=True):
+            row[...] = v  # broadcasts a constant entry
+        return state
 
     def observables(self, *args: Any) -> Any:
         """``(outputs, ntk)`` of ``(*state, *params)`` (``Model.numeric_observables``)."""
