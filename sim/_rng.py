@@ -181,9 +181,65 @@ def chisquare(key: np.uint64, slot: np.uint64, dof: float) -> float:
     return 2.0 * gamma(key, slot, 0.5 * dof)
 
 
+GRAM_BLOCK = 1024
+"""Trajectories per parallel block of :func:`gram_streams`."""
+
+
+@nb.njit(cache=True, nogil=True)
+def _bartlett_block(
+    p: int, nn: np.uint64, seed: np.uint64, first: np.uint64, lo: int, hi: int,
+    ds: np.ndarray, cs: np.ndarray, out: np.ndarray,
+) -> None:  # fmt: skip
+    """Trajectories ``lo .. hi - 1`` for ``n >= p``: Bartlett, ``A_ii^2 ~ chi2(n - i)``, ``A_ij ~ N(0, 1)``.
+
+    The factor is built in a scratch matrix and only ``G = A A^T`` is written out: a
+    tight loop of its own (about 2.5x faster than the same steps inside the ``prange``).
+    """
+    n = int(nn)
+    A = np.zeros((p, p))
+    for t in range(lo, hi):
+        key = stream_key(seed, nn, first + np.uint64(t))
+        for i in range(p):
+            if ds[i] > 0.0:  # shape >= 1: gamma's constants, computed once per call
+                g = _gamma_attempts(key, np.uint64(i) * _DRAWS, ds[i], cs[i], 1.0)
+            else:
+                g = gamma(key, np.uint64(i), 0.5 * float(n - i))
+            A[i, i] = np.sqrt(2.0 * g)  # chisquare(key, i, n - i)
+            for j in range(i):  # normals in slot p, after the p chi-square slots
+                A[i, j] = normal(key, np.uint64(p * SLOT + i * p + j))
+        for i in range(p):  # G = A A^T
+            for j in range(i + 1):
+                acc = 0.0
+                for k in range(j + 1):
+                    acc += A[i, k] * A[j, k]
+                out[i, j, t] = acc
+                out[j, i, t] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def _direct_block(
+    p: int, nn: np.uint64, seed: np.uint64, first: np.uint64, lo: int, hi: int, out: np.ndarray
+) -> None:
+    """Trajectories ``lo .. hi - 1`` for ``n < p``: draw the n x p matrix X, ``G = X^T X``."""
+    n = int(nn)
+    for t in range(lo, hi):
+        key = stream_key(seed, nn, first + np.uint64(t))
+        for i in range(p):
+            for j in range(i + 1):
+                acc = 0.0
+                for r in range(n):
+                    acc += normal(key, np.uint64(r * p + i)) * normal(key, np.uint64(r * p + j))
+                out[i, j, t] = acc
+                out[j, i, t] = acc
+
+
 @nb.njit(parallel=True, cache=True, nogil=True)
 def gram_streams(p: int, n: int, seed: np.uint64, first: np.uint64, out: np.ndarray) -> None:
-    """Fill ``out`` ``(p, p, B)`` with Gram draws; trajectory ``t`` uses key ``(seed, n, first + t)``."""
+    """Fill ``out`` ``(p, p, B)`` with Gram draws; trajectory ``t`` uses key ``(seed, n, first + t)``.
+
+    Blocks of :data:`GRAM_BLOCK` trajectories run in parallel; each block is one call of
+    :func:`_bartlett_block` (``n >= p``) or :func:`_direct_block` (``n < p``).
+    """
     nn = np.uint64(n)
     ds = np.zeros(p)  # per diagonal slot: gamma's d and c where its shape (n - i) / 2 >= 1
     cs = np.zeros(p)
@@ -192,30 +248,11 @@ def gram_streams(p: int, n: int, seed: np.uint64, first: np.uint64, out: np.ndar
         if a >= 1.0:
             ds[i] = a - 1.0 / 3.0
             cs[i] = 1.0 / np.sqrt(9.0 * ds[i])
-    for t in nb.prange(out.shape[2]):
-        key = stream_key(seed, nn, first + np.uint64(t))
-        if n < p:  # fewer dimensions than vectors: draw the n x p matrix X, G = X^T X
-            for i in range(p):
-                for j in range(i + 1):
-                    acc = 0.0
-                    for r in range(n):
-                        acc += normal(key, np.uint64(r * p + i)) * normal(key, np.uint64(r * p + j))
-                    out[i, j, t] = acc
-        else:  # Bartlett: A lower triangular, A_ii^2 ~ chi2(n - i), A_ij ~ N(0, 1)
-            for i in range(p):
-                if ds[i] > 0.0:  # shape >= 1: gamma's constants, computed once per call
-                    g = _gamma_attempts(key, np.uint64(i) * _DRAWS, ds[i], cs[i], 1.0)
-                else:
-                    g = gamma(key, np.uint64(i), 0.5 * float(n - i))
-                out[i, i, t] = np.sqrt(2.0 * g)  # chisquare(key, i, n - i)
-                for j in range(i):  # normals in slot p, after the p chi-square slots
-                    out[i, j, t] = normal(key, np.uint64(p * SLOT + i * p + j))
-            for i in range(p - 1, -1, -1):  # G = A A^T in place: rows bottom-up, columns right-left
-                for j in range(i, -1, -1):
-                    acc = 0.0
-                    for k in range(j + 1):
-                        acc += out[i, k, t] * out[j, k, t]
-                    out[i, j, t] = acc
-        for i in range(p):
-            for j in range(i):
-                out[j, i, t] = out[i, j, t]
+    T = out.shape[2]
+    for blk in nb.prange((T + GRAM_BLOCK - 1) // GRAM_BLOCK):
+        lo = blk * GRAM_BLOCK
+        hi = min(T, lo + GRAM_BLOCK)
+        if n < p:
+            _direct_block(p, nn, seed, first, lo, hi, out)
+        else:
+            _bartlett_block(p, nn, seed, first, lo, hi, ds, cs, out)
