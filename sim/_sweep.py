@@ -189,9 +189,10 @@ def overlapped_runner(tasks: list[ChunkTask]) -> Iterable[tuple[int, ChunkSummar
     kernel. So where Numba's threading layer takes calls from several threads
     (:func:`catapultlab.sim._kernel.concurrent_calls_safe`), each of ``T`` Python
     threads (``T`` = :data:`CHUNKS_PER_THREAD` times Numba's thread count) runs whole
-    chunks with one Numba thread of its own. Each chunk is a pure function of its task, so the summaries are the
-    ones :func:`local_runner` gives. The first chunk runs alone (it loads the kernels
-    and starts Numba's threading layer).
+    chunks with one Numba thread of its own. Each chunk is a pure function of its task,
+    so the summaries are the ones :func:`local_runner` gives. The first chunk runs alone
+    (it loads the kernels and starts Numba's threading layer). At most ``T`` chunks are
+    in flight, so memory stays flat in the ensemble size.
     """
     import numba
 
