@@ -262,6 +262,7 @@ def sweep(
             from catapultlab.sim._ysweep import phase_diagram_cy
 
             phase_diagram_cy(ds, figure, model=setups[0].plan)
+    _note_unresolved(doc["cells"], steps)
     if as_json:
         click.echo(_dumps(doc))
         return
@@ -270,6 +271,29 @@ def sweep(
     click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0]))
     if out:
         click.echo(f"wrote {out}")
+
+
+UNRESOLVED_NOTE = 0.01
+"""Above this unresolved fraction in some cell, ``sweep`` says so on stderr."""
+
+
+def _note_unresolved(cells: list[dict[str, Any]], steps: int) -> None:
+    """One stderr line when some cell has many trajectories still running at ``--steps``.
+
+    Their outcomes are unknown, so the cell's quartiles (of the converged runs) leave
+    them out: typically the slowest to converge after a catapult, at the smallest
+    ``eta * lam_final``.
+    """
+    worst = max(cells, key=lambda r: r["p_unresolved"], default=None)
+    if worst is None or not worst["p_unresolved"] > UNRESOLVED_NOTE:
+        return
+    where = ", ".join(f"{k} = {worst[k]:g}" for k in ("y", "c", "n") if k in worst)
+    click.echo(
+        f"catapultlab: note: up to {100 * worst['p_unresolved']:.1f}% of a cell's trajectories "
+        f"are unresolved after {steps} steps ({where}); the quartiles cover the converged "
+        "ones only: raise --steps to resolve them",
+        err=True,
+    )
 
 
 @click.command()

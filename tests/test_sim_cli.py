@@ -174,3 +174,21 @@ def test_sweep_over_labels_stacks_single_sweeps(capsys, tmp_path):
     assert ds["p_divergent"].dims == ("y", "c", "n")
     np.testing.assert_array_equal(ds["y"].values, [0.0, 2.0])
     assert (tmp_path / "cy.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("steps", "noted"), [(4, True), (1000, False)])
+def test_sweep_says_when_many_trajectories_are_unresolved(capsys, steps, noted):
+    args = ["sweep", "uv", "--c", "3.5", "--n", "1e4", "--ensemble", "200", "--steps"]
+    assert main([*args, str(steps), "--json"]) == 0
+    captured = capsys.readouterr()
+    cells = json.loads(captured.out)["cells"]
+    assert (cells[0]["p_unresolved"] > 0.01) == noted
+    lines = captured.err.strip().splitlines()
+    if noted:
+        assert lines == [
+            f"catapultlab: note: up to {100 * cells[0]['p_unresolved']:.1f}% of a cell's "
+            f"trajectories are unresolved after {steps} steps (c = 3.5, n = 10000); the "
+            "quartiles cover the converged ones only: raise --steps to resolve them"
+        ]
+    else:
+        assert lines == []
