@@ -165,7 +165,7 @@ class SimPlan:
 
     def edges(self, *, beta: float = 0.0, kappa: float = 0.0, lam0: float = 1.0) -> dict:
         """The boundaries as values of ``c = eta lam0`` (``Model.edges``, same code)."""
-        from catapultlab.theory._edges_numeric import EdgeFunctions, edges_c
+        from catapultlab.theory import EdgeFunctions, edges_c
 
         num = numerics(self)
         functions = EdgeFunctions(

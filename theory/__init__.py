@@ -19,6 +19,8 @@ __all__ = [
     "Scaling",
     "StepKind",
     "StepRule",
+    "EdgeFunctions",
+    "edges_c",
     "derive",
     "derive_uncached",
     "dot",
@@ -69,6 +71,7 @@ _WHERE = {
     ),
     "_scaling": ("Scaling",),
     "_stepkind": ("StepKind",),
+    "_edges_numeric": ("EdgeFunctions", "edges_c"),
     "_steprule": (
         "BETA",
         "KAPPA",
