@@ -16,7 +16,8 @@ quadratic ``L = h delta^2 / 2``: the result is the companion matrix of the rule 
 zero-residual fixed point every eigen-direction of the NTK follows this recursion
 with ``h = lambda`` (checked for each model in :mod:`catapultlab.theory._derive_model`), so
 its spectral radius gives the linear-stability edge, and its trajectory from
-``trace = 0`` gives the edge where the loss first rises. Nothing here is typed in:
+``trace = 0`` gives the edge where the loss first rises (evaluated without SymPy in
+:mod:`catapultlab.theory._edges_numeric`). Nothing here is typed in:
 ``c = 2 + 2 beta`` for heavy ball is solved for.
 """
 
@@ -30,7 +31,6 @@ import numpy as np
 import sympy as sp
 
 from catapultlab._errors import CatapultError
-from catapultlab.theory._edges_numeric import loss_rise_edge, residual_ratios
 from catapultlab.theory._stepkind import StepKind
 
 __all__ = [
@@ -149,27 +149,10 @@ class LinearRecursion:
         """``numeric_stability_edge(beta)``: the linear-stability edge in ``c`` (NumPy)."""
         return sp.lambdify((BETA,), self.stability_edge, modules="numpy")
 
-    def residual_ratios(self, c: np.ndarray | float, beta: float, steps: int) -> np.ndarray:
-        """``delta_t / delta_0`` for ``t = 0..steps`` from ``trace = 0`` (float64).
-
-        See :func:`catapultlab.theory._edges_numeric.residual_ratios`.
-        """
-        return residual_ratios(self.numeric_matrix, c, beta, steps)
-
     def spectral_radius(self, c: float, beta: float) -> float:
         """Largest multiplier modulus at ``c, beta``."""
         A = np.array(self.matrix.subs({BETA: beta, C_LIN: c}), dtype=float)
         return float(np.max(np.abs(np.linalg.eigvals(A))))
-
-    def loss_rise_edge(
-        self, beta: float, *, q: float = 0.0, steps: int = 2000, tol: float = 1e-12
-    ) -> float:
-        """Smallest ``c`` at which ``|delta_t| > |delta_0|`` for some ``t``: the loss rises.
-
-        See :func:`catapultlab.theory._edges_numeric.loss_rise_edge`.
-        """
-        edge = float(self.stability_edge.subs(BETA, beta))
-        return loss_rise_edge(self.numeric_matrix, edge, beta, q=q, steps=steps, tol=tol)
 
     def growth_modulus(self, c: float, beta: float) -> float:
         """Modulus of the fastest linear mode (the catapult's exponential growth rate)."""
