@@ -284,9 +284,11 @@ _SWEEP_MAIN = (
 across ``fork`` + ``exec``, so it reports the benchmark process's RSS."""
 
 
-def _sweep_process(args: list[str]) -> tuple[float, float]:
-    """Run ``catapultlab ARGS`` in a fresh process: ``(wall seconds, peak RSS in bytes)``."""
-    import os
+def _sweep_process(args: list[str]) -> tuple[float, float | None]:
+    """Run ``catapultlab ARGS`` in a fresh process: ``(wall seconds, peak RSS in bytes)``.
+
+    The peak RSS is ``None`` where the child cannot read its own (no ``/proc``).
+    """
     import re
     import subprocess
     import sys
@@ -300,14 +302,12 @@ def _sweep_process(args: list[str]) -> tuple[float, float]:
     assert proc.stderr is not None
     with proc.stderr:  # read to EOF first (a full pipe would block the child), then reap
         err = proc.stderr.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"sweep process failed ({proc.returncode}): {err.strip()}")
     own = re.search(r"^peak_rss_kib=(\d+)$", err, re.MULTILINE)
-    kib = int(own.group(1)) if own else usage.ru_maxrss  # Linux reports KiB
-    return wall, kib * 1024.0
+    return wall, None if own is None else int(own.group(1)) * 1024.0
 
 
 def sweep_rows(
@@ -412,7 +412,7 @@ def format_sweep_table(rows: list[dict[str, Any]]) -> str:
     head = f"{'method':28} {'traj':>10} {'seconds':>9} {'traj-steps/s':>13} {'sweep x':>8} {'peak RSS':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:
-        rss = f"{r['peak_rss'] / 2**20:.0f} MiB" if "peak_rss" in r else "-"
+        rss = "-" if r.get("peak_rss") is None else f"{r['peak_rss'] / 2**20:.0f} MiB"
         rate = "-" if "rate_unit" in r else f"{r['rate']:.3e}"
         speedup = "-" if "rate_unit" in r else f"{r['sweep_speedup']:.2f}"
         lines.append(

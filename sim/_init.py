@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab._errors import CatapultError
+from catapultlab.sim._kernel import call_lock
 from catapultlab.sim._rng import gram_streams
 from catapultlab.sim._setup import Setup
 
@@ -86,8 +87,6 @@ def sample_gram_streams(p: int, n: int, size: int, seed: int, first: int = 0) ->
     """
     out = np.empty((p, p, size))
     mask = (1 << 64) - 1
-    from catapultlab.sim._kernel import call_lock
-
     with call_lock():
         gram_streams(p, int(n), np.uint64(seed & mask), np.uint64(first & mask), out)
     return out.transpose(2, 0, 1)
