@@ -32,6 +32,7 @@ __all__ = [
     "check_full_model_size",
     "check_int",
     "check_memory",
+    "check_numba_threads",
     "check_positive",
     "check_seed",
     "check_steps",
@@ -163,6 +164,19 @@ def memory_limit() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
     except (ValueError, OSError, AttributeError):
         return 8 * 2**30
+
+
+def check_numba_threads() -> None:
+    """Refuse a ``$NUMBA_NUM_THREADS`` that is not a positive integer (before Numba reads it).
+
+    Numba fails on ``0`` with an error that names no variable, and ignores an unparsable
+    value with a traceback-shaped warning.
+    """
+    text = os.environ.get("NUMBA_NUM_THREADS")
+    if text is None:
+        return
+    if not (text.strip().isdigit() and int(text) >= 1):
+        raise CatapultError(f"NUMBA_NUM_THREADS must be a positive integer, got {text!r}")
 
 
 def _gib(nbytes: float) -> str:

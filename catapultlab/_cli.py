@@ -21,7 +21,10 @@ _DEBUG = {"on": False}
 @click.option("--debug", is_flag=True, help="Print the full traceback of an unexpected error.")
 def cli(debug: bool) -> None:
     """Derive, simulate and validate the catapult phase of gradient descent."""
+    from catapultlab._checks import check_numba_threads
+
     _DEBUG["on"] = debug
+    check_numba_threads()
 
 
 def _register() -> None:

@@ -262,3 +262,15 @@ def test_a_command_exit_status_reaches_the_shell(monkeypatch):
 
     monkeypatch.setattr(top, "cli", group)
     assert [main(["finish", str(k)]) for k in (0, 3, 130)] == [0, 3, 130]
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "abc", "1.5", ""])
+def test_bad_numba_thread_count_is_one_line(monkeypatch, capsys, value):
+    """The docs point users at NUMBA_NUM_THREADS: a bad value is refused before any work."""
+    monkeypatch.setenv("NUMBA_NUM_THREADS", value)
+    rc = main(["sweep", "uv", "--c", "3", "--n", "100", "--ensemble", "10", "--steps", "5"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert err == [
+        f"catapultlab: error: NUMBA_NUM_THREADS must be a positive integer, got {value!r}"
+    ]
