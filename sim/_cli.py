@@ -379,9 +379,14 @@ def simulate(
         else:
             click.echo(
                 f"phase {doc['phase']}, steps {doc['steps_taken']}, peak loss "
-                f"{doc['peak_loss']:.6g} at step {doc['t_peak']}, eta*lam_final "
-                f"{doc['eta_lam_final']}"
+                f"{_number(doc['peak_loss'], '.6g')} at step {doc['t_peak']}, eta*lam_final "
+                f"{_number(doc['eta_lam_final'])}"
             )
+
+
+def _number(value: float | None, spec: str = "") -> str:
+    """A number of the JSON record for the one-line summary (``None`` there: not finite)."""
+    return "not finite" if value is None else format(value, spec)
 
 
 @click.command()

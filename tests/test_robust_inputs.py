@@ -142,6 +142,7 @@ def _cases(tmp_path):
         ([*nc, "--seed", str(2**32)], "2^32"),
         ([*sim, "--seed", str(2**32)], "2^32"),
         (["validate", "--seed", "-3"], ">= 0"),
+        (["validate", "--train-size", "1"], "a single sample would become all zeros"),
         # conflicts and silent substitutions
         (["reproduce", "--quick", "--full", "--out", str(tmp_path / "rep")], "conflict"),
         (["bench", "--baseline-trajectories", "0"], ">= 1"),
@@ -219,6 +220,7 @@ def test_api_refuses_the_same_inputs(tmp_path):
         (lambda: validate_sweep(ValidateConfig(width=100000)), "needs about"),
         (lambda: validate_sweep(ValidateConfig(seed=2**32)), "2^32"),
         (lambda: load_dataset("mnist", data_dir=_mnist_dir(tmp_path, "labels")), "lie in"),
+        (lambda: load_dataset("digits", train_size=1), "all zeros"),
         (lambda: full_model(50, 50), "too large"),
         (lambda: reproduce(tmp_path / "file", preset_name="quick"), "not a directory"),
         (lambda: reproduce(tmp_path / "r", preset_name="huge"), "unknown preset"),
@@ -274,3 +276,25 @@ def test_bad_numba_thread_count_is_one_line(monkeypatch, capsys, value):
     assert err == [
         f"catapultlab: error: NUMBA_NUM_THREADS must be a positive integer, got {value!r}"
     ]
+
+
+@pytest.mark.parametrize("lam0", [0.0, float("nan")])
+def test_validate_refuses_a_network_whose_ntk_is_zero(monkeypatch, capsys, lam0):
+    """eta = c / lambda0 needs lambda0 > 0: refused in one line before any training."""
+    import catapultlab.validate._ntk as ntk
+    import catapultlab.validate._train as train
+
+    monkeypatch.setattr(ntk, "top_ntk_eigenvalue", lambda *a, **k: ntk.TopEigen(lam0, 0.0, None, 0))
+    monkeypatch.setattr(train, "train", _sentinel)
+    rc = main(["validate", "--width", "4", "--c", "1:2:1", "--steps", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "eta = c / lambda0 is undefined" in err[0]
+
+
+def test_simulate_summary_line_says_not_finite(capsys):
+    """A run that overflows in its first step is summarised, not a formatting error."""
+    rc = main(["simulate", "uv", "--c", "1e308", "--n", "100", "--steps", "10"])
+    out = capsys.readouterr().out.strip()
+    assert rc == 0
+    assert out.startswith("phase divergent, steps 1, peak loss not finite")
+    assert out.endswith("eta*lam_final not finite")

@@ -75,3 +75,57 @@ def test_outputs(sweep, tmp_path):
     png = tmp_path / "s.png"
     plot_sweep(sweep, str(png))
     assert png.stat().st_size > 1000
+
+
+def _planted(c: float, phase: str, rose: bool = False):
+    from catapultlab.validate import RunSummary
+
+    return RunSummary(
+        c=c, eta=c, phase=phase, final_loss=1.0, max_loss_ratio=1.0, lam_final=1.0,
+        min_lam_ratio=1.0, train_acc=None, test_acc=None, steps_done=1, rose=rose,
+        sharp_drop=False, sharp_rise=False, min_early_lam_ratio=1.0, max_early_lam_ratio=1.0,
+    )  # fmt: skip
+
+
+def test_every_bracket_uses_the_runs_of_every_bisection():
+    """A planted network: divergent from c = 4, loss rises from c = 3.
+
+    Bisecting c_max alone on (1, 30) with 3 steps leaves [1, 4.625]; the c_loss
+    bisection then runs c = 2.8125, 3.71875 (a catapult) and 3.265625, which narrows
+    c_max to [3.71875, 4.625] (the stale bracket reported c_max = 1).
+    """
+    from catapultlab.validate._sweep import BOUNDARY_TESTS, bisected_brackets
+
+    def planted(c: float):
+        phase = "divergent" if c >= 4.0 else ("catapult" if c >= 3.0 else "lazy")
+        return _planted(c, phase, rose=c >= 3.0)
+
+    calls: list[float] = []
+
+    def run(c: float):
+        calls.append(c)
+        runs[c] = planted(c)
+        return runs[c]
+
+    runs = {c: planted(c) for c in (1.0, 30.0)}
+    b_max, b_loss, b_sharp = bisected_brackets(runs, BOUNDARY_TESTS, run, 3)
+    assert calls[:3] == [15.5, 8.25, 4.625]  # c_max's own bisection
+    assert calls[3:] == [2.8125, 3.71875, 3.265625]  # c_loss's, inside c_max's bracket
+    assert b_max == (3.71875, 4.625) and b_max[0] < 4.0 <= b_max[1]
+    assert b_loss == (2.8125, 3.265625) and b_loss[0] < 3.0 <= b_loss[1]
+    assert b_sharp == "above"
+
+
+def test_comparison_line_without_a_measurement_says_so():
+    from catapultlab.validate import ComparisonRow
+    from catapultlab.validate._cli import _comparison_line
+
+    row = ComparisonRow("maximal stable c (c_max)", 4.0, None, None, None, "")
+    assert (
+        _comparison_line(row)
+        == "maximal stable c (c_max): predicted 4.0, measured none on this grid"
+    )
+    row = ComparisonRow("c_loss", 2.0, 2.1234, 0.25, True, "note")
+    assert (
+        _comparison_line(row) == "c_loss: predicted 2.0, measured 2.123, bracket width 0.25, (note)"
+    )

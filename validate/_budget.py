@@ -40,6 +40,9 @@ def check_sweep_config(cfg: Any) -> None:
     for name, size in (("train size", cfg.train_size), ("test size", cfg.test_size)):
         if size is not None:
             check_int(name, size, lo=1)
+    from catapultlab.validate._data import check_train_size
+
+    check_train_size(cfg.train_size)
     if cfg.batch_size is not None:
         check_int("batch size", cfg.batch_size, lo=1)
     if not cfg.c_values:

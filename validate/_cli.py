@@ -222,9 +222,19 @@ def validate_cmd(
         flag = "yes" if sr > cfg.sharp_tol else "no"
         click.echo(f"sharpness reduction below c_loss: {flag} (largest early drop {100 * sr:.1f}%)")
     for row in comparison_table(res):
-        click.echo(
-            f"{row.quantity}: predicted {row.predicted}, measured {row.measured} ({row.notes})"
-        )
+        click.echo(_comparison_line(row))
+
+
+def _comparison_line(row: Any) -> str:
+    """One prediction beside its measurement (``none on this grid`` where nothing was measured)."""
+    if row.measured is None:
+        measured = "none on this grid"
+    elif row.uncertainty:
+        measured = f"{row.measured:.4g}, bracket width {row.uncertainty:.2g},"
+    else:
+        measured = f"{row.measured:.4g}"
+    notes = f" ({row.notes})" if row.notes else ""
+    return f"{row.quantity}: predicted {row.predicted}, measured {measured}{notes}"
 
 
 def _int_list(value: str, name: str) -> tuple[int, ...]:

@@ -38,6 +38,7 @@ __all__ = [
     "DATASETS",
     "DATASET_SHAPES",
     "Dataset",
+    "check_train_size",
     "load_dataset",
     "nominal_shape",
     "FASHION_MNIST_DIRS",
@@ -243,6 +244,15 @@ def _raw(name: str, data_dir: str | os.PathLike | None) -> _Raw:
     return _idx_set(directory, "mnist") if name == "mnist" else _cifar(directory)
 
 
+def check_train_size(size: int | None) -> None:
+    """Refuse a training set too small to standardise (one sample z-scores to all zeros)."""
+    if size is not None and size == 1:
+        raise CatapultError(
+            "train size must be at least 2: inputs are standardised over the training set, "
+            "so a single sample would become all zeros, got 1"
+        )
+
+
 def _subset(n: int, size: int | None, rng: np.random.RandomState, what: str) -> np.ndarray:
     if size is None:
         return np.arange(n)
@@ -277,6 +287,7 @@ def load_dataset(
     name = name.replace("-", "_")
     check_seed(seed)
     x, y, xt, yt, shape = _raw(name, data_dir)
+    check_train_size(train_size)
     rng = np.random.RandomState(seed)
     i, j = (
         _subset(len(y), train_size, rng, "train size"),

@@ -78,7 +78,9 @@ def _final_row(name: str, runs: list[RunSummary], key: str, lazy: float | None) 
         worst,
         None,
         None if worst is None or lazy is None else worst <= lazy,
-        "catapult runs: " + ", ".join(f"c={c:.3g}: {v:.3f}" for c, v in vals),
+        ("catapult runs: " + ", ".join(f"c={c:.3g}: {v:.3f}" for c, v in vals))
+        if vals
+        else "no catapult run on this grid",
     )
 
 

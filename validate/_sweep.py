@@ -4,7 +4,8 @@ Protocol: build the network and data, initialise once (seeded), measure
 ``lambda_0`` (matrix-free, full training set) and ``L_0``; run one training per
 ``c`` on the grid (same initialisation and, for SGD, the same batch order), each
 with ``eta = c / lambda_0``; then refine three boundaries by bisection between
-neighbouring grid points (``bisect`` extra runs each):
+neighbouring grid points (``bisect`` extra runs each; every bracket is finally
+re-read from all the runs, so one boundary's bisection also narrows the others):
 
 * ``c_loss``: smallest ``c`` whose loss ever exceeds ``L_0 (1 + rise_tol)``;
 * ``c_sharp`` (Kalra & Barkeshli 2023): smallest ``c`` whose ``lambda_t`` ever rises
@@ -300,6 +301,41 @@ def _first_true(
     return lo, hi
 
 
+BOUNDARY_TESTS: tuple[Callable[[RunSummary], bool], ...] = (
+    lambda r: r.phase == "divergent",  # c_max: the first divergent c, bracketed from below
+    lambda r: r.rose,  # c_loss: the first c whose loss rose above L0
+    lambda r: r.sharp_rise,  # c_sharp
+)
+"""The run tests whose first ``c`` defines ``c_max``, ``c_loss`` and ``c_sharp``, in order."""
+
+
+def bisected_brackets(
+    runs: dict[float, RunSummary],
+    tests: tuple[Callable[[RunSummary], bool], ...],
+    run: Callable[[float], RunSummary],
+    iters: int,
+) -> list[tuple[float, float] | str]:
+    """Bisect each test's bracket in turn, then re-bracket every test from all the runs.
+
+    Runs added while bisecting one boundary often lie inside another's bracket (the
+    ``c_loss`` bisection lands next to ``c_max``), so each bracket is finally the
+    tightest that the whole set of runs gives, never one left from before those runs.
+    """
+    for test in tests:
+        _first_true(runs, test, run, iters)
+    return [_first_true(runs, test, run, 0) for test in tests]
+
+
+def _check_lambda0(lam0: float, cfg: SweepConfig) -> None:
+    """Refuse a network whose NTK at initialisation is zero or not finite (no ``eta = c/lam0``)."""
+    if not (np.isfinite(lam0) and lam0 > 0):
+        raise CatapultError(
+            f"the NTK at initialisation has top eigenvalue {lam0:.3g} (width {cfg.width}, "
+            f"seed {cfg.seed}): no parameter moves the outputs, so eta = c / lambda0 is "
+            "undefined; use a larger --width or another --seed"
+        )
+
+
 def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
     """Run a sweep (see the module docstring for the protocol and thresholds).
 
@@ -356,6 +392,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
         params0 = net.init(jax.random.PRNGKey(cfg.seed), dtype)
         x = jnp.asarray(data.x_train, dtype)
         eig0 = top_ntk_eigenvalue(net.apply, params0, x)
+        _check_lambda0(eig0.value, cfg)
         loss0 = float(mse_loss(net.apply(params0, x), jnp.asarray(data.y_train, dtype)))
         trajectories: dict[float, TrainResult] = {}
         runs: dict[float, RunSummary] = {}
@@ -386,9 +423,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
 
         for c in cfg.c_values:
             run(float(c))
-        b_max = _first_true(runs, lambda r: r.phase == "divergent", run, cfg.bisect)
-        b_loss = _first_true(runs, lambda r: r.rose, run, cfg.bisect)
-        b_sharp = _first_true(runs, lambda r: r.sharp_rise, run, cfg.bisect)
+        b_max, b_loss, b_sharp = bisected_brackets(runs, BOUNDARY_TESTS, run, cfg.bisect)
         bar.close()
 
     def boundary(b: tuple[float, float] | str, lower: bool) -> Boundary:
