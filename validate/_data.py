@@ -286,8 +286,8 @@ def load_dataset(
     """
     name = name.replace("-", "_")
     check_seed(seed)
-    x, y, xt, yt, shape = _raw(name, data_dir)
     check_train_size(train_size)
+    x, y, xt, yt, shape = _raw(name, data_dir)
     rng = np.random.RandomState(seed)
     i, j = (
         _subset(len(y), train_size, rng, "train size"),
