@@ -246,7 +246,7 @@ def _raw(name: str, data_dir: str | os.PathLike | None) -> _Raw:
 
 def check_train_size(size: int | None) -> None:
     """Refuse a training set too small to standardise (one sample z-scores to all zeros)."""
-    if size is not None and size == 1:
+    if size == 1:
         raise CatapultError(
             "train size must be at least 2: inputs are standardised over the training set, "
             "so a single sample would become all zeros, got 1"
