@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from catapultlab._atomic import atomic_write_text
+from catapultlab.io import atomic_write_text
 from catapultlab.sim._bench import format_table, run_bench
 
 if __name__ == "__main__":

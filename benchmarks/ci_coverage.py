@@ -10,8 +10,8 @@ import time
 import numpy as np
 
 from catapultlab.sim import SweepConfig, make_setup
-from catapultlab.sim._stats import boundary_from_patterns, half_crossing
 from catapultlab.sim._sweep import _accumulate
+from catapultlab.stats import boundary_from_patterns, half_crossing
 
 SEEDS = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 E = 256
@@ -23,9 +23,7 @@ t0 = time.time()
 for n in (64, 1024):
     rows, pooled = [], None
     for seed in range(SEEDS):
-        cfg = SweepConfig(
-            setup=uv.config, c=c, n=(n,), ensemble=E, steps=1000, seed=seed, bootstrap=200
-        )
+        cfg = SweepConfig(setup=uv, c=c, n=(n,), ensemble=E, steps=1000, seed=seed, bootstrap=200)
         acc = _accumulate(cfg, 65536, None, None, False)
         p = acc.patterns[("c_divergent", 0)]
         pooled = p if pooled is None else pooled.merge(p)
@@ -38,9 +36,7 @@ for n in (64, 1024):
     fine = tuple(np.round(np.arange(truth - 0.06, truth + 0.06, 0.002), 6))
     fp = None
     for seed in range(SEEDS):
-        cfg = SweepConfig(
-            setup=uv.config, c=fine, n=(n,), ensemble=E, steps=1000, seed=seed, bootstrap=0
-        )
+        cfg = SweepConfig(setup=uv, c=fine, n=(n,), ensemble=E, steps=1000, seed=seed, bootstrap=0)
         p = _accumulate(cfg, 65536, None, None, False).patterns[("c_divergent", 0)]
         fp = p if fp is None else fp.merge(p)
     P, counts = fp.table()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write_text
+from catapultlab.io import atomic_write_text
 from catapultlab.sim import initial_state, make_setup
 from catapultlab.sim._codegen import kernel_spec
 from catapultlab.sim._kernel import _stability, compiled_kernel, run_map

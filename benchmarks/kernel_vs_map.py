@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write_text
-from catapultlab._phases import StopRule
+from catapultlab.io import atomic_write_text
+from catapultlab.phases import StopRule
 from catapultlab.sim import initial_state, make_setup
 from catapultlab.sim._kernel import run_kernel, run_map
 

@@ -6,7 +6,7 @@ One table names each quantity once; derived names follow suffix rules (``_lo``,
 dimensionless labels, fractions, learning rate times NTK) or a count of gradient
 steps, so ``units`` is ``"1"`` throughout (the CF spelling of "dimensionless") and
 the long name says what is counted. Phase codes carry ``flag_values`` and
-``flag_meanings`` from :data:`catapultlab.sim._phases.PHASE_NAMES`.
+``flag_meanings`` from :data:`catapultlab.phases.PHASE_NAMES`.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def cf_attributes(ds: Any) -> Any:
     """
     import numpy as np
 
-    from catapultlab.sim._phases import PHASE_NAMES
+    from catapultlab.phases import PHASE_NAMES
 
     for name in list(ds.variables):
         var = ds[name]

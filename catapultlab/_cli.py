@@ -21,7 +21,7 @@ _DEBUG = {"on": False}
 @click.option("--debug", is_flag=True, help="Print the full traceback of an unexpected error.")
 def cli(debug: bool) -> None:
     """Derive, simulate and validate the catapult phase of gradient descent."""
-    from catapultlab._checks import check_numba_threads
+    from catapultlab.checks import check_numba_threads
 
     _DEBUG["on"] = debug
     check_numba_threads()
@@ -43,7 +43,7 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input becomes one line on stderr and exit status 2.
 
-    Bad input is refused up front by the validators (:mod:`catapultlab._checks`); any
+    Bad input is refused up front by the validators (:mod:`catapultlab.checks`); any
     other exception is a defect: as a last resort it is reported on one line (exit
     status 1), with its traceback under ``catapultlab --debug``.
     """

@@ -22,7 +22,7 @@ def reproduce(quick: bool, full: bool, out: str, force: bool) -> None:
     Without --quick/--full the default configuration runs (under 10 minutes on a
     2-core CPU). Finished stages are reused on a rerun unless --force.
     """
-    from catapultlab._errors import CatapultError
+    from catapultlab import CatapultError
     from catapultlab._reproduce import reproduce as run
 
     if quick and full:

@@ -18,7 +18,7 @@ for name, eta in model.boundaries.items():
 print("edges in c at beta = 0.5:", model.edges(beta=0.5))
 setup = make_setup(model, y=0.0, hyper=(("beta", 0.5),))
 cfg = SweepConfig(
-    setup=setup.config, c=(1.0, 2.0, 3.0, 4.0, 5.0), n=(64, 256), ensemble=300, steps=2000, seed=0
+    setup=setup, c=(1.0, 2.0, 3.0, 4.0, 5.0), n=(64, 256), ensemble=300, steps=2000, seed=0
 )
 ds = run_sweep(cfg)
 print("c_divergent by width:", [b["c_divergent"] for b in sweep_to_json(ds)["boundaries"]])

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from catapultlab._atomic import atomic_write_text
+from catapultlab.io import atomic_write_text
 from catapultlab.validate import SweepConfig, plot_sweep, run_sweep, sweep_to_dict, write_netcdf
 
 

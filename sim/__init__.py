@@ -1,39 +1,36 @@
 """The simulator: generated Numba kernels for a model's exact maps, ensembles and sweeps.
 
-Kernels are generated from the theory layer's sympy maps (never retyped), run
-blocks of trajectories in SIMD lanes with refill-on-stop, and are checked against
-a pure NumPy path and exact parameter-space gradient descent.
+Everything here runs a :class:`Setup`: a model's :class:`~catapultlab.theory.NumericModel`
+(plain data and printed code from theory) with its labels, inputs and step-rule values.
+Kernels are generated from the numeric model's printed pieces (never retyped), run
+blocks of trajectories in SIMD lanes with refill-on-stop, and are checked against a pure
+NumPy path and exact parameter-space gradient descent.
 """
 
 from __future__ import annotations
 
-from catapultlab._lazy import attach
+from catapultlab.lazy import attach
 
 __all__ = [
     "phase_diagram",
     "MODELS",
-    "PHASE_NAMES",
     "SEED_BLOCK",
     "ChunkTask",
+    "Data",
     "ExactRun",
     "Init",
     "KernelRun",
-    "KernelSpec",
     "Outcomes",
-    "Phase",
     "PureRun",
     "Setup",
-    "StopRule",
     "SweepConfig",
     "cache_dir",
     "check_reachable",
     "chunk_tasks",
-    "classify_losses",
-    "compiled_kernel",
     "gaussian_params",
     "initial_state",
+    "kernel_module",
     "kernel_source",
-    "kernel_spec",
     "make_setup",
     "parse_c_range",
     "parse_labels",
@@ -42,12 +39,11 @@ __all__ = [
     "run_chunk",
     "run_ensemble",
     "run_exact",
+    "run_exact_spec",
     "run_kernel",
     "run_map",
     "run_pure",
     "run_sweep",
-    "setup_from_config",
-    "step_rule_for",
     "sample_gram",
     "sample_gram_streams",
     "simulate_trajectories",
@@ -56,16 +52,11 @@ __all__ = [
     "sweep_to_json",
     "top_ntk",
     "uv_params_for_state",
-    "write_netcdf",
 ]
 
 _WHERE = {
     "_figures": ("phase_diagram",),
-    "_codegen": (
-        "KernelSpec",
-        "kernel_source",
-        "kernel_spec",
-    ),
+    "_codegen": ("kernel_source",),
     "_ensemble": (
         "SEED_BLOCK",
         "ChunkTask",
@@ -78,6 +69,7 @@ _WHERE = {
         "ExactRun",
         "gaussian_params",
         "run_exact",
+        "run_exact_spec",
         "uv_params_for_state",
     ),
     "_init": (
@@ -91,14 +83,9 @@ _WHERE = {
     "_kernel": (
         "KernelRun",
         "cache_dir",
-        "compiled_kernel",
+        "kernel_module",
         "run_kernel",
         "run_map",
-    ),
-    "_phases": (
-        "PHASE_NAMES",
-        "Phase",
-        "classify_losses",
     ),
     "_pure": (
         "PureRun",
@@ -106,19 +93,16 @@ _WHERE = {
     ),
     "_setup": (
         "MODELS",
+        "Data",
         "Setup",
         "make_setup",
-        "setup_from_config",
-        "step_rule_for",
     ),
-    "_stop": ("StopRule",),
     "_sweep": (
         "SweepConfig",
         "parse_c_range",
         "parse_widths",
         "run_sweep",
         "sweep_to_json",
-        "write_netcdf",
     ),
     "_trajectory": ("simulate_trajectories",),
     "_ysweep": (

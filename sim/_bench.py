@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab.phases import StopRule
 from catapultlab.sim._init import initial_state
 from catapultlab.sim._kernel import run_kernel, run_map
 from catapultlab.sim._pure import run_pure
 from catapultlab.sim._setup import make_setup
-from catapultlab.sim._stop import StopRule
+from catapultlab.theory import NumericModel
 
 __all__ = ["run_bench", "format_table", "workload", "sweep_rows", "format_sweep_table"]
 
@@ -54,14 +55,12 @@ SAMPLING_CHUNK = 64 * 1024
 """Trajectories per sampling call in the end-to-end rate (the ensemble's default chunk)."""
 
 
-def _jax_runner(model: Any, dtype: str) -> Any:
+def _jax_runner(numeric: NumericModel, dtype: str) -> Any:
     import jax
     import jax.numpy as jnp
-    import sympy as sp
 
-    args = list(model.state) + list(model.params)
-    fmap = sp.lambdify(args, [model.maps[s] for s in model.state], modules="jax")
-    floss = sp.lambdify(args, model.loss, modules="jax")
+    functions = numeric.functions_on("jax.numpy")
+    fmap, floss = functions["step"], functions["loss"]
 
     def run(state0: Any, eta: Any, shared: Any, conv: Any, div: Any, steps: int) -> Any:
         def body(carry: Any, _: Any) -> Any:
@@ -96,7 +95,7 @@ def _time_jax(
     import jax.numpy as jnp
 
     with jax.enable_x64(dtype == "float64"):
-        run = _jax_runner(setup.model, dtype)
+        run = _jax_runner(setup.numeric, dtype)
         dt = jnp.float64 if dtype == "float64" else jnp.float32
         st = tuple(jnp.asarray(s, dtype=dt) for s in state0)
         et = jnp.asarray(eta, dtype=dt)
@@ -170,8 +169,8 @@ def run_bench(
             max_steps=steps,
             dtype=dtype,
         )
-        run_kernel(setup.model, state0[:, :256], eta[:256], shared, **kw)  # compile / load
-        el, raw = _best_of(REPEATS, partial(run_kernel, setup.model, state0, eta, shared, **kw))
+        run_kernel(setup.numeric, state0[:, :256], eta[:256], shared, **kw)  # compile / load
+        el, raw = _best_of(REPEATS, partial(run_kernel, setup.numeric, state0, eta, shared, **kw))
         useful = int(raw.steps.sum())
         kernel_rows[dtype] = {
             "dtype": dtype,
@@ -186,8 +185,8 @@ def run_bench(
         }
         c = np.random.default_rng(seed + 1).uniform(*CEILING_C, nb)
         eta_c = c / state0[1, :nb]
-        run_map(setup.model, state0[:, :256], eta_c[:256], shared, steps=2, dtype=dtype)
-        bare = partial(run_map, setup.model, state0[:, :nb], eta_c, shared, dtype=dtype)
+        run_map(setup.numeric, state0[:, :256], eta_c[:256], shared, steps=2, dtype=dtype)
+        bare = partial(run_map, setup.numeric, state0[:, :nb], eta_c, shared, dtype=dtype)
         el, _ = _best_of(REPEATS, partial(bare, steps=CEILING_STEPS))
         ceiling_rows[dtype] = {
             "dtype": dtype,
@@ -202,7 +201,7 @@ def run_bench(
     for dtype in ("float64", "float32"):
         t0 = time.perf_counter()
         pure = run_pure(
-            setup.model,
+            setup.numeric,
             state0[:, :nb],
             eta[:nb],
             shared,
@@ -345,13 +344,13 @@ def sweep_rows(
         for t in chunk_tasks(setup, c=c, n=int(n), ensemble=ensemble, steps=steps, seed=seed):
             init = initial_state(setup, t.n, sum(t.sizes), seed=seed, first=t.first_block * 1024)
             t0 = time.perf_counter()
-            raw = run_kernel(setup.model, init.state, c / init.lam0, shared, **kw)
+            raw = run_kernel(setup.numeric, init.state, c / init.lam0, shared, **kw)
             kernel_s += time.perf_counter() - t0
             useful += int(raw.steps.sum())
         init = initial_state(setup, int(n), baseline, seed=seed)
         t0 = time.perf_counter()
         pure = run_pure(
-            setup.model, init.state, c / init.lam0, shared, n=n, stop=stop, max_steps=steps
+            setup.numeric, init.state, c / init.lam0, shared, n=n, stop=stop, max_steps=steps
         )
         np_s += (time.perf_counter() - t0) * ensemble / baseline
         np_lanes += baseline * int(pure.run.steps.max())

@@ -16,12 +16,12 @@ from typing import Any
 
 import click
 
-from catapultlab._checks import check_int
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
+from catapultlab.checks import check_full_model_size, check_int
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
-from catapultlab._model_cli import model_options, resolve_model
+from catapultlab.theory import model_options, resolve_model
 
 _INPUTS = click.option(
     "--inputs", type=int, default=2, show_default=True, help="full model: input dimension d."
@@ -48,7 +48,6 @@ _DATA_SEED = click.option(
 
 
 def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, seed: int) -> Any:
-    from catapultlab._checks import check_full_model_size
     from catapultlab.sim._setup import make_setup
 
     source, step, hyper = choice
@@ -61,7 +60,7 @@ def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, se
 
 def _check_outputs(out: str | None, figure: str | None, *, netcdf: bool) -> None:
     """Refuse unusable ``--out`` / ``--figure`` paths before any work."""
-    from catapultlab._outputs import check_figure_path, check_output_file, check_parts_path
+    from catapultlab.checks import check_figure_path, check_output_file, check_parts_path
 
     if out:
         check_output_file(out, netcdf=netcdf)
@@ -204,11 +203,11 @@ def sweep(
     if workers is not None:
         check_int("--workers", workers, lo=1)
     _check_outputs(out, figure, netcdf=True)
-    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay, plain=True)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
     cfgs = [
         SweepConfig(
-            setup=setup.config,
+            setup=setup,
             c=c,
             n=n,
             ensemble=ensemble,
@@ -257,11 +256,11 @@ def sweep(
         if len(ys) == 1:
             from catapultlab.sim._figures import phase_diagram
 
-            phase_diagram(ds.to_dataset(), figure, model=setups[0].plan)
+            phase_diagram(ds.to_dataset(), figure, model=setups[0].numeric)
         else:
             from catapultlab.sim._ysweep import phase_diagram_cy
 
-            phase_diagram_cy(ds, figure, model=setups[0].plan)
+            phase_diagram_cy(ds, figure, model=setups[0].numeric)
     _note_unresolved(doc["cells"], steps)
     if as_json:
         click.echo(_dumps(doc))
@@ -350,7 +349,7 @@ def simulate(
         c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
     )
     _check_outputs(out, figure, netcdf=False)
-    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay, plain=True)
+    choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setup = _setup(choice, y, inputs, samples, data_seed)
     doc = simulate_trajectories(
         setup,
@@ -370,7 +369,7 @@ def simulate(
         trajectory_figure(doc, figure)
     text = _dumps(doc)
     if out:
-        from catapultlab._atomic import atomic_write_text
+        from catapultlab.io import atomic_write_text
 
         atomic_write_text(out, text + "\n")
     if as_json or not out:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.sim._ensemble import ChunkTask
 from catapultlab.sim._summary import ChunkSummary, summarise_chunk
 

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from catapultlab._checks import check_int, check_positive, check_seed, check_steps, check_width
-from catapultlab._errors import CatapultError
-from catapultlab._phases import Phase, catapult_needs_drop, refine_catapult
+from catapultlab import CatapultError
+from catapultlab.checks import check_int, check_positive, check_seed, check_steps, check_width
+from catapultlab.phases import Phase, StopRule, catapult_needs_drop, refine_catapult
 from catapultlab.sim._init import initial_state, top_ntk
 from catapultlab.sim._kernel import run_kernel
 from catapultlab.sim._pure import run_pure
-from catapultlab.sim._setup import Setup, setup_from_config
-from catapultlab.sim._stop import StopRule
+from catapultlab.sim._setup import Setup
 
 __all__ = [
     "SEED_BLOCK",
@@ -32,7 +31,6 @@ __all__ = [
     "run_chunk",
     "run_ensemble",
     "chunk_tasks",
-    "setup_from_config",
     "validate_common",
 ]
 
@@ -51,7 +49,7 @@ def validate_common(
 ) -> None:
     """Raise :class:`CatapultError` on a bad c, width, step count, size or seed.
 
-    The limits are those of :mod:`catapultlab._checks` (widths below 2**53, seeds in
+    The limits are those of :mod:`catapultlab.checks` (widths below 2**53, seeds in
     ``[0, 2**32)``, float32 step budgets below 2**24).
     """
     if c is not None:
@@ -68,10 +66,10 @@ def validate_common(
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """One chunk of one cell: plain data, so it can travel to a dask worker.
+    """One chunk of one cell: plain data (picklable), so it can travel to a dask worker.
 
     Attributes:
-        setup: :attr:`Setup.config` of the model.
+        setup: the model and its data.
         c: control parameter ``eta * lam0``.
         n: width.
         seed: master seed.
@@ -86,7 +84,7 @@ class ChunkTask:
         keep_state: return final states.
     """
 
-    setup: dict[str, object]
+    setup: Setup
     c: float
     n: int
     seed: int
@@ -158,7 +156,7 @@ class Outcomes:
 
 def run_chunk(task: ChunkTask) -> Outcomes:
     """Run one chunk (a pure function of ``task``)."""
-    setup = setup_from_config(task.setup)
+    setup = task.setup
     init = initial_state(
         setup,
         task.n,
@@ -171,18 +169,21 @@ def run_chunk(task: ChunkTask) -> Outcomes:
     state0, lam0 = init.state, init.lam0
     eta = task.c / lam0
     shared = setup.shared(task.n)
-    kw = dict(
-        converge_loss=task.stop.converge_loss,
-        diverge_loss=task.stop.diverge_loss(task.n),
-        rise_tol=task.stop.rise_tol,
-        max_steps=task.steps,
-        dtype=task.dtype,
-    )
     if task.backend == "kernel":
-        raw = run_kernel(setup, state0, eta, shared, **kw)  # type: ignore[arg-type]
+        raw = run_kernel(
+            setup.numeric,
+            state0,
+            eta,
+            shared,
+            converge_loss=task.stop.converge_loss,
+            diverge_loss=task.stop.diverge_loss(task.n),
+            rise_tol=task.stop.rise_tol,
+            max_steps=task.steps,
+            dtype=task.dtype,
+        )
     elif task.backend == "numpy":
         raw = run_pure(
-            setup.plan,
+            setup.numeric,
             state0,
             eta,
             shared,
@@ -204,7 +205,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
     phase = raw.phase.astype(np.int8, copy=False)
     rose = (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT)
     rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)
-    if catapult_needs_drop(setup.plan.step):
+    if catapult_needs_drop(setup.numeric.step):
         phase = refine_catapult(phase, lam0, lam_final, task.stop.lam_drop)
     peak = raw.peak.astype(np.float64, copy=False)
     return Outcomes(
@@ -243,7 +244,7 @@ def chunk_tasks(
     per = max(1, -(-chunk // SEED_BLOCK))
     return [
         ChunkTask(
-            setup=setup.config,
+            setup=setup,
             c=float(c),
             n=int(n),
             seed=int(seed),

@@ -230,7 +230,7 @@ def run_exact_spec(
 
 def gaussian_params(setup: Setup, n: int, rng: np.random.Generator) -> np.ndarray:
     """Parameter vectors ``(p, n)`` with i.i.d. N(0, 1) entries."""
-    return rng.standard_normal((len(setup.model.gram.spec.vectors), int(n)))
+    return rng.standard_normal((len(setup.numeric.vectors), int(n)))
 
 
 def params_for_gram(gram: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -294,7 +294,7 @@ def run_exact(setup: Setup, W: np.ndarray, *, eta: float, steps: int) -> ExactRu
     Returns:
         The trajectory of the model state and loss.
     """
-    model = setup.model
+    model = setup.derived()
     spec = model.spec
     W = np.array(W, dtype=np.float64)
     P = dict(zip(spec.vectors, W, strict=True))

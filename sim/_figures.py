@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write
+from catapultlab.io import atomic_write
 
 __all__ = ["phase_diagram", "trajectory_figure", "scaling_figure", "theory_c_boundaries"]
 

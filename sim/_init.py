@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
+from catapultlab.sim._compiled import sampler
 from catapultlab.sim._kernel import call_lock
-from catapultlab.sim._rng import gram_streams
 from catapultlab.sim._setup import Setup
 
 __all__ = [
@@ -88,28 +88,15 @@ def sample_gram_streams(p: int, n: int, size: int, seed: int, first: int = 0) ->
     out = np.empty((p, p, size))
     mask = (1 << 64) - 1
     with call_lock():
-        gram_streams(p, int(n), np.uint64(seed & mask), np.uint64(first & mask), out)
+        sampler().call(
+            "gram_streams", p, int(n), np.uint64(seed & mask), np.uint64(first & mask), out
+        )
     return out.transpose(2, 0, 1)
-
-
-def state_from_gram(setup: Setup, G: np.ndarray, n: float) -> np.ndarray:
-    """The model state ``(S, B)`` of Gram matrices ``G`` ``(B, p, p)``."""
-    return setup.plan.state_from_gram(G, n)
 
 
 def top_ntk(setup: Setup, state: np.ndarray, n: float) -> np.ndarray:
     """Top eigenvalue of the NTK of each state ``(S, B)`` -> ``(B,)``."""
-    B = state.shape[1]
-    shared = setup.shared(n)
-    _, ntk = setup.plan.observables(*state, 0.0, *shared)
-    m = len(ntk)
-    if m == 1:
-        return np.broadcast_to(np.asarray(ntk[0][0], dtype=float), (B,)).copy()
-    M = np.empty((B, m, m))
-    for a in range(m):
-        for b in range(m):
-            M[:, a, b] = np.broadcast_to(np.asarray(ntk[a][b], dtype=float), (B,))
-    return np.linalg.eigvalsh(M)[:, -1]
+    return setup.numeric.top_ntk(state, setup.shared(n))
 
 
 def check_reachable(f0: float, lam0: float, n: float) -> None:
@@ -170,22 +157,22 @@ def initial_state(
     if (f0 is None) != (lam0 is None):
         raise CatapultError("give both --f0 and --lam0, or neither")
     if f0 is not None and lam0 is not None:
-        if setup.plan.state != ("f", "lam"):
+        if setup.numeric.state != ("f", "lam"):
             raise CatapultError(
                 f"explicit f0/lam0 needs a model iterated in (f, lam); {setup.name!r} is "
-                f"iterated in its Gram state ({len(setup.plan.state)} inner products)"
+                f"iterated in its Gram state ({len(setup.numeric.state)} inner products)"
             )
         check_reachable(float(f0), float(lam0), n)
         state = np.empty((2, size))
         state[0] = f0
         state[1] = lam0
         return Init(state, np.full(size, float(lam0)))
-    p = len(setup.plan.vectors)
+    p = len(setup.numeric.vectors)
     if seed is not None:
         G = sample_gram_streams(p, int(n), size, seed, first)
     elif rng is not None:
         G = sample_gram(p, int(n), size, rng)
     else:
         raise ValueError("a seed or a random generator is needed for Gaussian init")
-    state = state_from_gram(setup, G, n)
+    state = setup.numeric.state_from_gram(G, n)
     return Init(state, top_ntk(setup, state, n))

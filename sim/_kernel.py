@@ -1,11 +1,10 @@
-"""Write generated kernels to a cache directory, import them and call them.
+"""Generated kernels of a numeric model: written to the cache, compiled by Numba, called.
 
-Numba's on-disk cache (``cache=True``) needs a real source file, so each kernel
-module lives at ``<cache>/kernels/k_<hash>_<dtype>.py`` where ``<cache>`` is the user
-cache directory of :mod:`catapultlab._cache` (``$CATAPULTLAB_CACHE_DIR`` overrides it);
-the hash covers the model's maps, loss and the generator version. Each file carries a
-hash of its content, checked before import (:mod:`catapultlab.sim._kernel_cache`).
-Numba stores its compiled objects under ``$NUMBA_CACHE_DIR`` (``<cache>/numba``).
+A kernel module is generated from a model's :class:`~catapultlab.theory.KernelSpec` (its
+printed pieces, no SymPy) by :func:`catapultlab.sim._codegen.kernel_source`, and kept as a
+sealed module in the one cache (:mod:`catapultlab.sim._compiled`), named by a hash of the
+spec, the generator's source and the options: an edited template never runs a stale
+kernel.
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,16 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab.sim._kernel_cache import kernel_dir, kernel_file
+from catapultlab.sim._compiled import CompiledModule, compiled_module, kernel_dir
+from catapultlab.theory import NumericModel
 
 __all__ = [
     "CALL_LOCK",
     "call_lock",
     "concurrent_calls_safe",
     "cache_dir",
-    "compiled_kernel",
-    "kernel_artefact",
-    "load_kernel_module",
+    "kernel_module",
     "KernelRun",
     "run_kernel",
     "run_map",
@@ -78,113 +74,47 @@ def cache_dir() -> Path:
     return kernel_dir()
 
 
-def _stability(model: object) -> Any:
-    """``mu^2`` of the model's residual multiplier, or ``None`` (no stability test)."""
-    import sympy as sp
-
-    mu = getattr(model, "residual_multiplier", None)
-    return None if mu is None else sp.expand(mu**2)
-
-
 @cache
 def _generator_hash() -> str:
     """Hash of the code that writes kernel sources: an edit regenerates every kernel."""
-    import catapultlab._phases as phases
-
-    files = (Path(__file__).with_name("_codegen.py"), Path(phases.__file__))
-    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
-
-
-def _model_hash(model: object) -> str:
-    from catapultlab.sim._codegen import GENERATOR_VERSION
-
-    maps = model.maps  # type: ignore[attr-defined]
-    text = repr(
-        (
-            [str(s) for s in model.state],  # type: ignore[attr-defined]
-            [str(p) for p in model.params],  # type: ignore[attr-defined]
-            [str(maps[s]) for s in model.state],  # type: ignore[attr-defined]
-            str(model.loss),  # type: ignore[attr-defined]
-            str(_stability(model)),
-            GENERATOR_VERSION,
-            _generator_hash(),
-        )
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    h = hashlib.sha256()
+    for name in ("catapultlab.sim._codegen", "catapultlab.phases"):
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None
+        h.update(Path(spec.origin).read_bytes())
+    return h.hexdigest()[:16]
 
 
-def kernel_artefact(model: object, dtype: str) -> tuple[str, Callable[[], str]]:
-    """The tag of a model's kernel module for ``dtype`` and a function generating its source."""
-    import sympy as sp
-
-    from catapultlab.sim._codegen import kernel_source, kernel_spec
-
-    size = sum(sp.count_ops(e) for e in model.maps.values())  # type: ignore[attr-defined]
-    unroll = UNROLL if size <= 200 else 1
-    tag = f"{_model_hash(model)}_{dtype}_u{unroll}{'c' if CONTRACT else ''}"
-
-    def source() -> str:
-        spec = kernel_spec(model.state, model.params, model.maps, model.loss, _stability(model))  # type: ignore[attr-defined]
-        return kernel_source(spec, dtype, unroll=unroll, contract=CONTRACT)
-
-    return tag, source
+def _unroll(numeric: NumericModel) -> int:
+    return UNROLL if numeric.kernel.ops <= 200 else 1
 
 
-_LOADED: dict[str, Any] = {}
+def kernel_tag(numeric: NumericModel, dtype: str) -> str:
+    """The cache name of a model's kernel module for ``dtype``."""
+    text = f"{numeric.kernel.key}:{_generator_hash()}:{dtype}:{_unroll(numeric)}:{CONTRACT}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def load_kernel_module(tag: str, source: Callable[[], str]) -> Any:
-    """Import the verified kernel module ``tag`` (written from ``source()`` when needed), once."""
-    if tag not in _LOADED:
-        path = kernel_file(tag, source)
-        name = f"catapultlab_kernel_{tag}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        assert module_spec is not None and module_spec.loader is not None
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module
-        module_spec.loader.exec_module(module)
-        _LOADED[tag] = module
-    return _LOADED[tag]
+def kernel_module(numeric: NumericModel, dtype: str = "float64") -> CompiledModule:
+    """The compiled kernel module of a numeric model for ``dtype`` (written and imported once).
 
-
-@cache
-def _compiled(model_hash: str, dtype: str, model_ref: int) -> Any:
-    return load_kernel_module(*kernel_artefact(_MODELS[model_ref], dtype))
-
-
-_MODELS: dict[int, object] = {}
-_HASHES: dict[int, tuple[object, str]] = {}
-
-
-def compiled_kernel(model: object, dtype: str = "float64") -> Callable[..., None]:
-    """The generated ``run`` kernel of a closed model for ``dtype`` (written and imported once).
-
-    Args:
-        model: a closed :class:`catapultlab.theory.Model`.
-        dtype: ``"float64"`` or ``"float32"``.
-
-    Returns:
-        The Numba dispatcher ``run(state0, eta, shared, conv_loss, div_loss, rise_tol,
-        max_steps, lanes, check_every, block_size, out_state, out_peak, out_tpeak,
-        out_steps, out_phase)``.
+    Its functions: ``run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps,
+    lanes, check_every, block_size, out_state, out_peak, out_tpeak, out_steps, out_phase)``
+    (the ensemble kernel) and ``run_map(state0, eta, shared, steps, lanes, out_state)``
+    (the bare map: the bench's ceiling).
     """
-    return _module(model, dtype).run
+    from catapultlab.sim._codegen import kernel_source
 
-
-def _module(model: object, dtype: str) -> Any:
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    if hasattr(model, "kernel_module"):  # a Setup: its cached plan knows the module
-        return model.kernel_module(dtype)  # type: ignore[attr-defined]
-    _MODELS[id(model)] = model
-    known = _HASHES.get(id(model))
-    if known is None or known[0] is not model:  # hashing the maps costs ~20 ms: once per model
-        known = _HASHES[id(model)] = (model, _model_hash(model))
-    return _compiled(known[1], dtype, id(model))
+    return compiled_module(
+        kernel_tag(numeric, dtype),
+        lambda: kernel_source(numeric.kernel, dtype, unroll=_unroll(numeric), contract=CONTRACT),
+    )
 
 
 def run_map(
-    model: object,
+    numeric: NumericModel,
     state0: np.ndarray,
     eta: np.ndarray,
     shared: np.ndarray,
@@ -207,9 +137,16 @@ def run_map(
     state0 = np.ascontiguousarray(state0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64)
     out = np.empty(state0.shape, dtype=np.dtype(dtype))
+    module = kernel_module(numeric, dtype)
     with call_lock():
-        _module(model, dtype).run_map(
-            state0, eta, np.ascontiguousarray(shared, dtype=np.float64), int(steps), int(lanes), out
+        module.call(
+            "run_map",
+            state0,
+            eta,
+            np.ascontiguousarray(shared, dtype=np.float64),
+            int(steps),
+            int(lanes),
+            out,
         )
     return out
 
@@ -223,7 +160,7 @@ class KernelRun:
         peak: largest loss seen (step 0 included), ``(B,)``.
         t_peak: first step at which it was reached, ``(B,)``.
         steps: steps taken before the run stopped, ``(B,)``.
-        phase: :class:`catapultlab.sim.Phase` codes, ``(B,)`` int8.
+        phase: :class:`catapultlab.phases.Phase` codes, ``(B,)`` int8.
     """
 
     state: np.ndarray
@@ -234,7 +171,7 @@ class KernelRun:
 
 
 def run_kernel(
-    model: object,
+    numeric: NumericModel,
     state0: np.ndarray,
     eta: np.ndarray,
     shared: np.ndarray,
@@ -251,7 +188,7 @@ def run_kernel(
     """Run the generated kernel on a batch of trajectories.
 
     Args:
-        model: the closed model.
+        numeric: the model.
         state0: initial states ``(S, B)``.
         eta: per-trajectory learning rates ``(B,)``.
         shared: the shared parameters (``model.params[1:]``), float64.
@@ -269,7 +206,7 @@ def run_kernel(
     """
     import numba
 
-    kernel = compiled_kernel(model, dtype)
+    module = kernel_module(numeric, dtype)
     dt = np.dtype(dtype)
     state0 = np.ascontiguousarray(state0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64)
@@ -285,7 +222,8 @@ def run_kernel(
     out_steps = np.empty(B, dtype=np.int64)
     out_phase = np.empty(B, dtype=np.int8)
     with call_lock():
-        kernel(
+        module.call(
+            "run",
             state0,
             eta,
             np.ascontiguousarray(shared, dtype=np.float64),

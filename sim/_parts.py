@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["MAGIC", "code_version", "write_part", "read_part", "sweep_lock", "clean_tmp"]
 
@@ -49,7 +49,7 @@ def write_part(path: Path, arrays: dict[str, np.ndarray]) -> None:
         CatapultError: the file cannot be written (a full disk, no permission); neither
             the temporary file nor anything at ``path`` is left.
     """
-    from catapultlab._atomic import atomic_write_bytes
+    from catapultlab.io import atomic_write_bytes
 
     buf = io.BytesIO()
     np.savez(buf, **arrays)

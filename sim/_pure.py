@@ -1,9 +1,7 @@
-"""The pure NumPy path: the same stopping semantics as the kernel, via ``model.numeric_map``.
+"""The pure NumPy path: the same stopping semantics as the kernel, via the printed map.
 
-``model`` is a :class:`catapultlab.theory.Model` or a cached
-:class:`catapultlab.sim._plan.SimPlan` (the same lambdified functions, without SymPy).
-
-It is the reference the generated kernel is tested against, records full
+It iterates a :class:`~catapultlab.theory.NumericModel`'s printed NumPy map (no SymPy,
+no Numba). It is the reference the generated kernel is tested against, records full
 trajectories on request and is the NumPy baseline of ``catapultlab bench``.
 """
 
@@ -13,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catapultlab._phases import Phase, StopRule
+from catapultlab.phases import Phase, StopRule
 from catapultlab.sim._kernel import KernelRun
+from catapultlab.theory import NumericModel
 
 __all__ = ["run_pure", "PureRun"]
 
@@ -35,7 +34,7 @@ class PureRun:
 
 
 def run_pure(
-    model: object,
+    numeric: NumericModel,
     state0: np.ndarray,
     eta: np.ndarray,
     shared: np.ndarray,
@@ -46,11 +45,10 @@ def run_pure(
     dtype: str = "float64",
     record: bool = False,
 ) -> PureRun:
-    """Iterate ``model.numeric_map`` on a batch with the kernel's stopping rules.
+    """Iterate the printed map of ``numeric`` on a batch with the kernel's stopping rules.
 
     Args:
-        model: the closed model, or its plan (anything with ``numeric_map``,
-            ``numeric_loss`` and ``numeric_mu2``).
+        numeric: the model.
         state0: ``(S, B)`` initial states.
         eta: ``(B,)`` learning rates.
         shared: shared parameters (``model.params[1:]``).
@@ -69,9 +67,7 @@ def run_pure(
     par = [dt(p) for p in shared]
     conv = dt(stop.converge_loss)
     div = dt(stop.diverge_loss(n))
-    fmap = model.numeric_map  # type: ignore[attr-defined]
-    floss = model.numeric_loss  # type: ignore[attr-defined]
-    fmu2 = model.numeric_mu2  # type: ignore[attr-defined]
+    fmap, floss, fmu2 = numeric.map, numeric.loss, numeric.mu2
 
     def unstable(st: list[np.ndarray]) -> np.ndarray:
         """Where the residual multiplier is not contracting (mu^2 >= 1)."""

@@ -1,7 +1,7 @@
 """Up-front checks of sweep, simulate and bench requests (CLI and Python API alike).
 
 Each check runs before any model is built, sampled or compiled, and refuses with one
-line naming the limit (see :mod:`catapultlab._checks` for the numeric limits). A sweep
+line naming the limit (see :mod:`catapultlab.checks` for the numeric limits). A sweep
 streams: each chunk is reduced to statistics and dropped, so its memory does not grow
 with the ensemble, and its size is bounded by :data:`MAX_SWEEP_TRAJECTORIES` (work, not
 memory). Memory is estimated from what a run keeps: :data:`BENCH_BYTES_PER_TRAJECTORY`
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from catapultlab._checks import (
+from catapultlab import CatapultError
+from catapultlab.checks import (
     check_cells,
     check_int,
     check_memory,
@@ -22,7 +23,6 @@ from catapultlab._checks import (
     check_steps,
     check_width,
 )
-from catapultlab._errors import CatapultError
 
 __all__ = [
     "BENCH_BYTES_PER_TRAJECTORY",

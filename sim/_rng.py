@@ -16,7 +16,10 @@ a Weyl sequence through this mixer passes BigCrush. On top of it:
 
 :func:`gram_streams` (Wishart draws through the Bartlett decomposition) lives here
 too, so that Numba's cache, which tracks a function's own file only, is refreshed
-whenever the samplers it inlines change.
+whenever the samplers it inlines change. The simulator compiles a sealed copy of this file
+from the cache (:func:`catapultlab.sim._compiled.sampler`), never the installed file
+itself, so nothing is written inside the installed package; the module imports only
+NumPy and Numba.
 
 The NumPy ``Generator`` path in :func:`catapultlab.sim.sample_gram` is the reference
 these samplers are tested against (in distribution).
@@ -26,10 +29,6 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-
-from catapultlab._numba_cache import harden_numba_cache
-
-harden_numba_cache()  # Numba's cache files of these functions are content-checked
 
 __all__ = ["mix64", "stream_key", "uniform", "normal", "gamma", "chisquare", "gram_streams", "SLOT"]
 

@@ -1,165 +1,155 @@
-"""Which model to iterate, with its data: the shared parameters of every trajectory.
+"""Which model to iterate, with its data: ``Setup(numeric, data)``, shared by every trajectory.
 
-A :class:`Setup` is built from *any* derived :class:`catapultlab.theory.Model` (or a
-declaration, or a built-in name) plus its labels, inputs and step-rule values. Its
-:attr:`Setup.config` carries the serialised declaration and the model's content hash,
-so a dask worker or a resumed run rebuilds exactly the same model: identity is the
-hash, never the name.
+A :class:`Setup` is a model's :class:`~catapultlab.theory.NumericModel` (plain data and
+printed code) plus its :class:`Data`: labels, inputs and step-rule values. Everything in
+the simulator takes a Setup (or its numeric model); nothing asks what kind of object it
+was handed. :func:`make_setup` builds one from a derived Model (that very Model's numeric
+record is what runs), a declaration or a built-in name.
+
+Dictionaries exist only at the boundary of a resumed run or a result file:
+:meth:`Setup.to_config` is the JSON-able description (written into every result) and
+:meth:`Setup.from_config` rebuilds the Setup from it; the identity of the model is its
+content hash, never its name.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
-from catapultlab.sim._plan import SimPlan, builtin_plan, plan_for_config, plan_of_model
-from catapultlab.theory import StepKind
+from catapultlab import CatapultError
+from catapultlab.theory import BUILTIN, NumericModel, StepKind, builtin_numeric
 
-__all__ = [
-    "Setup",
-    "make_setup",
-    "setup_from_config",
-    "MODELS",
-    "step_rule_for",
-    "step_choice",
-    "default_inputs",
-]
+__all__ = ["Data", "Setup", "make_setup", "default_inputs", "MODELS"]
 
-MODELS = ("uv", "full")
+MODELS = BUILTIN
 """Built-in model names (any other model is passed as a Model or a ModelSpec)."""
 
 
 @dataclass(frozen=True)
-class Setup:
-    """A closed model plus the constants shared by all its trajectories.
+class Data:
+    """The constants every trajectory of a setup shares.
 
     Attributes:
-        plan: what the simulator needs of the model as plain data
-            (:class:`catapultlab.sim._plan.SimPlan`; cached, so a warm run needs no SymPy).
         y: one label per training sample.
-        x: inputs, shape ``(m, d)`` (empty for models without data).
-        name: model name (a label; the identity is ``plan.key``).
-        inputs: input dimension d (1 for models without data).
-        hyper: step-rule values, e.g. ``(("beta", 0.9),)``.
-        restriction: serialised restriction declaration the model was derived with.
+        x: inputs, ``m`` rows of ``d`` numbers (empty for models without data).
+        hyper: step-rule values, e.g. ``(("beta", 0.9),)``, sorted by name.
     """
 
-    plan: SimPlan
     y: tuple[float, ...]
-    x: tuple[tuple[float, ...], ...] = field(default=())
+    x: tuple[tuple[float, ...], ...] = ()
+    hyper: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A closed model's numeric record and the constants shared by all its trajectories.
+
+    Attributes:
+        numeric: the model (:class:`catapultlab.theory.NumericModel`).
+        data: labels, inputs and step-rule values.
+        name: model name as asked for (``"uv"``, ``"full"`` or the declaration's name).
+        inputs: input dimension d (1 for models without data).
+        model: the derived :class:`catapultlab.theory.Model` it came from, when one was at
+            hand (kept in this process only; the exact parameter-space path needs it).
+    """
+
+    numeric: NumericModel
+    data: Data
     name: str = "uv"
     inputs: int = 1
-    hyper: tuple[tuple[str, float], ...] = field(default=())
-    restriction: dict[str, Any] | None = None
+    model: Any = field(default=None, compare=False, repr=False)
 
-    @cached_property
-    def model(self) -> Any:
-        """The derived :class:`catapultlab.theory.Model` (loaded or derived on first use)."""
-        from catapultlab.theory._cache import derive
-        from catapultlab.theory._serialize import spec_from_json
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the SymPy model (a worker needs the numeric record only)."""
+        return {k: v for k, v in self.__dict__.items() if k != "model"}
 
-        r = self.restriction
-        model = derive(
-            spec_from_json(self.plan.spec), restriction=None if r is None else spec_from_json(r)
-        )
-        if model.key != self.plan.key:
-            raise CatapultError(
-                f"model {self.name!r}: its declaration hashes to {model.key}, its cached plan "
-                f"to {self.plan.key}"
-            )
-        return model
+    @property
+    def y(self) -> tuple[float, ...]:
+        """The labels."""
+        return self.data.y
 
-    def kernel_module(self, dtype: str) -> Any:
-        """The generated kernel module for ``dtype`` (from the plan, else from the Model)."""
-        from catapultlab.sim import _kernel
+    @property
+    def x(self) -> tuple[tuple[float, ...], ...]:
+        """The inputs."""
+        return self.data.x
 
-        artefact = self.plan.kernel(dtype)
-        if artefact is None:
-            return _kernel._module(self.model, dtype)
-        tag, source = artefact
-        return _kernel.load_kernel_module(tag, lambda: source)
+    @property
+    def hyper(self) -> tuple[tuple[str, float], ...]:
+        """The step-rule values."""
+        return self.data.hyper
 
     @property
     def samples(self) -> int:
         """Number of training samples m."""
-        return len(self.y)
+        return len(self.data.y)
 
     @property
     def beta(self) -> float:
         """The momentum value (0 without momentum)."""
-        return float(dict(self.hyper).get("beta", 0.0))
+        return float(dict(self.data.hyper).get("beta", 0.0))
 
     def shared(self, n: float) -> np.ndarray:
-        """The shared parameter vector ``model.params[1:]`` at width ``n`` (float64)."""
-        values = {"n": float(n)} | dict(self.hyper)
-        values |= dict(zip(self.plan.labels, self.y, strict=True))
-        flat = [v for row in self.x for v in row]
-        values |= dict(zip(self.plan.data, flat, strict=True))
-        return np.array([values[p] for p in self.plan.params[1:]], dtype=np.float64)
+        """The shared parameter vector ``numeric.params[1:]`` at width ``n`` (float64)."""
+        values = {"n": float(n)} | dict(self.data.hyper)
+        values |= dict(zip(self.numeric.labels, self.data.y, strict=True))
+        flat = [v for row in self.data.x for v in row]
+        values |= dict(zip(self.numeric.data, flat, strict=True))
+        return np.array([values[p] for p in self.numeric.params[1:]], dtype=np.float64)
 
-    @cached_property
-    def config(self) -> dict[str, object]:
-        """A JSON-able description (for result attributes, config hashes and workers)."""
+    def derived(self) -> Any:
+        """The SymPy :class:`~catapultlab.theory.Model` (the one given, else derived again)."""
+        if self.model is not None:
+            return self.model
+        from catapultlab.theory import derive, spec_from_json
+
+        r = self.numeric.restriction
+        model = derive(
+            spec_from_json(self.numeric.spec),
+            restriction=None if r is None else spec_from_json(r),
+        )
+        if model.key != self.numeric.key:
+            raise CatapultError(
+                f"model {self.name!r}: its declaration hashes to {model.key}, its numeric "
+                f"record to {self.numeric.key}"
+            )
+        return model
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-able description (result attributes, config hashes, resumes)."""
         return {
             "model": self.name,
-            "key": self.plan.key,
-            "step_rule": self.plan.step.label,
-            "spec": self.plan.spec,
-            "restriction": self.restriction,
-            "y": list(self.y),
-            "x": [list(r) for r in self.x],
+            "key": self.numeric.key,
+            "step_rule": self.numeric.step.label,
+            "spec": self.numeric.spec,
+            "restriction": self.numeric.restriction,
+            "y": list(self.data.y),
+            "x": [list(r) for r in self.data.x],
             "inputs": self.inputs,
             "samples": self.samples,
-            "hyper": dict(self.hyper),
+            "hyper": dict(self.data.hyper),
         }
 
+    @staticmethod
+    def from_config(config: dict[str, Any]) -> Setup:
+        """Rebuild a Setup from :meth:`to_config` (the cached numeric record when it matches).
 
-def step_choice(
-    momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None
-) -> tuple[StepKind, tuple[tuple[str, float], ...]]:
-    """The step rule (as plain data) and its values from the CLI flags; see :func:`step_rule_for`.
+        Raises:
+            CatapultError: the recorded declaration hashes to another model key.
+        """
+        from catapultlab.theory import numeric_from_declaration
 
-    Raises:
-        CatapultError: as :func:`step_rule_for`.
-    """
-    if nesterov and momentum is None:
-        raise CatapultError("--nesterov needs --momentum BETA")
-    hyper: list[tuple[str, float]] = []
-    kind = "gd"
-    if momentum is not None:
-        if not (np.isfinite(momentum) and 0.0 <= momentum < 1.0):
-            raise CatapultError(f"--momentum must be in [0, 1), got {momentum!r}")
-        kind = "nesterov" if nesterov else "momentum"
-        hyper.append(("beta", float(momentum)))
-    decay = None
-    if weight_decay is not None:
-        if not (np.isfinite(weight_decay) and weight_decay >= 0.0):
-            raise CatapultError(
-                f"--weight-decay must be a finite number >= 0, got {weight_decay!r}"
-            )
-        decay = "l2"
-        hyper.append(("kappa", float(weight_decay)))
-    return StepKind(kind, decay), tuple(hyper)
-
-
-def step_rule_for(
-    momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None
-) -> tuple[Any, tuple[tuple[str, float], ...]]:
-    """The step rule and its values from ``--momentum``, ``--nesterov``, ``--weight-decay``.
-
-    Raises:
-        CatapultError: a momentum outside ``[0, 1)``, ``--nesterov`` without a momentum,
-            or a negative/non-finite weight decay.
-    """
-    from catapultlab.theory._steprule import StepRule
-
-    step, hyper = step_choice(momentum, nesterov, weight_decay)
-    return StepRule(step.kind, step.weight_decay), hyper
+        numeric = numeric_from_declaration(
+            config["spec"], config.get("restriction"), str(config["key"])
+        )
+        data = Data(
+            y=tuple(float(v) for v in config["y"]),
+            x=tuple(tuple(float(v) for v in row) for row in config["x"]),
+            hyper=tuple((k, float(v)) for k, v in sorted(dict(config["hyper"]).items())),
+        )
+        return Setup(numeric, data, name=str(config["model"]), inputs=int(config["inputs"]))
 
 
 def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
@@ -183,37 +173,59 @@ def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
     return x * np.sqrt(inputs) / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def _step_rule(step: Any) -> Any:
-    """A :class:`StepRule` of a plain :class:`StepKind` (a StepRule or ``None`` stays)."""
-    if type(step) is not StepKind:
-        return step
-    from catapultlab.theory import StepRule
-
-    return StepRule(step.kind, step.weight_decay)
-
-
-def _resolve(model: Any, inputs: int, samples: int, step: Any) -> tuple[SimPlan, Any]:
-    """The plan of the model asked for, and the Model if one is at hand (else ``None``)."""
-    if model == "uv" or model == "full":
-        if model == "full" and (inputs < 1 or samples < 1):
-            raise CatapultError("full model needs inputs >= 1 and samples >= 1")
-        choice = StepKind() if step is None else StepKind(step.kind, step.weight_decay)
-        return builtin_plan(model, choice, inputs=inputs, samples=samples)
+def _resolve(model: Any, inputs: int, samples: int, step: Any) -> tuple[NumericModel, Any]:
+    """The numeric record of the model asked for, and the derived Model when one is at hand."""
     if isinstance(model, str):
-        raise CatapultError(
-            f"unknown model {model!r}; choose one of {', '.join(MODELS)} or pass --spec "
-            "FILE.py:FUNC"
-        )
-    from catapultlab.theory._cache import derive
-    from catapultlab.theory._model import Model
+        choice = StepKind() if step is None else StepKind(step.kind, step.weight_decay)
+        return builtin_numeric(model, choice, inputs=inputs, samples=samples), None
+    from catapultlab.theory import Model, StepRule, derive
 
-    step = _step_rule(step)
+    rule = None if step is None else StepRule(step.kind, step.weight_decay)
     if isinstance(model, Model):
-        if step is not None and step != model.step_rule:
-            model = derive(model.spec.with_step(step))
-        return plan_of_model(model), model
-    derived = derive(model if step is None else model.with_step(step))
-    return plan_of_model(derived), derived
+        if rule is not None and rule != model.step_rule:
+            model = derive(model.spec.with_step(rule), restriction=model.restriction)
+        return model.numeric(), model
+    derived = derive(model if rule is None else model.with_step(rule))
+    return derived.numeric(), derived
+
+
+def _check_hyper(numeric: NumericModel, given: dict[str, float]) -> None:
+    needed = set(numeric.hyper)
+    if set(given) != needed:
+        missing = sorted(needed - set(given))
+        extra = sorted(set(given) - needed)
+        raise CatapultError(
+            f"model {numeric.name!r} ({numeric.step.label}) needs values for "
+            f"{', '.join(sorted(needed)) or 'no step-rule parameters'}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; {', '.join(extra)} not used by this step rule" if extra else "")
+        )
+
+
+def _data(
+    numeric: NumericModel, y: Any, x: np.ndarray | None, data_seed: int, hyper: dict[str, float]
+) -> tuple[Data, int]:
+    """The setup's constants from the labels, inputs and values given (checked)."""
+    m = numeric.outputs
+    ys = np.broadcast_to(np.asarray(y, dtype=float), (m,)) if np.ndim(y) == 0 else np.asarray(y)
+    ys = np.asarray(ys, dtype=float).reshape(-1)
+    if ys.size != m or not np.all(np.isfinite(ys)):
+        raise CatapultError(f"model {numeric.name!r} needs {m} finite label(s), got {y!r}")
+    d = len(numeric.data) // m if numeric.data else 0
+    rows: tuple[tuple[float, ...], ...] = ()
+    if numeric.data:
+        if x is None:
+            x = default_inputs(m, d, data_seed)
+        x = np.asarray(x, dtype=float)
+        if x.size != m * d or not np.all(np.isfinite(x)):
+            raise CatapultError(f"inputs x must be {m} x {d} finite numbers, got shape {x.shape}")
+        rows = tuple(tuple(float(v) for v in row) for row in x.reshape(m, d))
+    data = Data(
+        y=tuple(float(v) for v in ys),
+        x=rows,
+        hyper=tuple((k, float(v)) for k, v in sorted(hyper.items())),
+    )
+    return data, max(d, 1)
 
 
 def make_setup(
@@ -224,21 +236,22 @@ def make_setup(
     samples: int = 2,
     x: np.ndarray | None = None,
     data_seed: int = 0,
-    step: Any = None,
+    step: StepKind | None = None,
     hyper: tuple[tuple[str, float], ...] = (),
 ) -> Setup:
     """Build a :class:`Setup` from a Model, a ModelSpec or a built-in name.
 
     Args:
-        model: a :class:`catapultlab.theory.Model`, a :class:`ModelSpec`, ``"uv"`` or
-            ``"full"``.
+        model: a :class:`catapultlab.theory.Model` (its own numeric record runs), a
+            :class:`~catapultlab.theory.ModelSpec`, ``"uv"`` or ``"full"``.
         y: label(s); a scalar is used for every sample.
         inputs: input dimension d (``"full"`` only).
         samples: number of samples m (``"full"`` only).
         x: inputs ``(m, d)`` for models with data; default rows drawn N(0, I_d) from
             ``data_seed`` and rescaled to norm sqrt(d).
         data_seed: seed of the default inputs.
-        step: a :class:`StepRule` overriding the declaration's (see :func:`step_rule_for`).
+        step: a step rule overriding the declaration's
+            (:func:`catapultlab.theory.step_from_flags`).
         hyper: values of the step rule's symbols, e.g. ``(("beta", 0.9),)``.
 
     Returns:
@@ -250,93 +263,19 @@ def make_setup(
             simulator's convergence rule does not apply).
 
     Example:
-        >>> from catapultlab.theory import StepRule
-        >>> s = make_setup("uv", y=0.0, step=StepRule("momentum"), hyper=(("beta", 0.5),))
-        >>> s.model.step_rule.label, s.beta, len(s.model.state)
+        >>> from catapultlab.theory import StepKind
+        >>> s = make_setup("uv", y=0.0, step=StepKind("momentum"), hyper=(("beta", 0.5),))
+        >>> s.numeric.step.label, s.beta, len(s.numeric.state)
         ('momentum', 0.5, 10)
     """
-    plan, derived = _resolve(model, inputs, samples, step)
-    if plan.step.weight_decay:
+    numeric, derived = _resolve(model, inputs, samples, step)
+    if numeric.step.weight_decay:
         raise CatapultError(
             "the simulator needs a zero-loss fixed point; with weight decay the loss does not "
             "vanish there: derive the model, or run the exact parameter-space simulator"
         )
-    needed = set(plan.hyper)
     given = dict(hyper)
-    if set(given) != needed:
-        missing = sorted(needed - set(given))
-        extra = sorted(set(given) - needed)
-        raise CatapultError(
-            f"model {plan.name!r} ({plan.step.label}) needs values for "
-            f"{', '.join(sorted(needed)) or 'no step-rule parameters'}"
-            + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; {', '.join(extra)} not used by this step rule" if extra else "")
-        )
-    m = plan.outputs
-    ys = np.broadcast_to(np.asarray(y, dtype=float), (m,)) if np.ndim(y) == 0 else np.asarray(y)
-    ys = np.asarray(ys, dtype=float).reshape(-1)
-    if ys.size != m or not np.all(np.isfinite(ys)):
-        raise CatapultError(f"model {plan.name!r} needs {m} finite label(s), got {y!r}")
-    d = len(plan.data) // m if plan.data else 0
-    rows: tuple[tuple[float, ...], ...] = ()
-    if plan.data:
-        if x is None:
-            x = default_inputs(m, d, data_seed)
-        x = np.asarray(x, dtype=float)
-        if x.size != m * d or not np.all(np.isfinite(x)):
-            raise CatapultError(f"inputs x must be {m} x {d} finite numbers, got shape {x.shape}")
-        rows = tuple(tuple(float(v) for v in row) for row in x.reshape(m, d))
-    setup = Setup(
-        plan=plan,
-        y=tuple(float(v) for v in ys),
-        x=rows,
-        name=model if isinstance(model, str) else plan.name,
-        inputs=max(d, 1),
-        hyper=tuple((k, float(v)) for k, v in sorted(given.items())),
-        restriction=plan.restriction,
-    )
-    if derived is not None:
-        setup.__dict__["model"] = derived  # the cached_property's slot: no second derivation
-    if _derived_from_declaration(model):  # what setup_from_config would rebuild: reuse it
-        _SETUPS.setdefault(json.dumps(setup.config, sort_keys=True), setup)
-    return setup
-
-
-def _derived_from_declaration(model: Any) -> bool:
-    """Is the setup's model the one its declaration derives (not a Model object passed in)?"""
-    if isinstance(model, str):
-        return True
-    from catapultlab.theory._model import Model
-
-    return not isinstance(model, Model)
-
-
-_SETUPS: dict[str, Setup] = {}
-
-
-def setup_from_config(config: dict[str, Any]) -> Setup:
-    """Rebuild (and cache) a :class:`Setup` from its ``config`` (for workers and resumes).
-
-    Uses the cached plan of the recorded model key when its declaration matches; else
-    derives the model from the recorded declaration.
-
-    Raises:
-        CatapultError: the rebuilt model's content hash differs from the recorded one.
-    """
-    key = json.dumps(config, sort_keys=True)
-    if key not in _SETUPS:
-        plan, model = plan_for_config(config)
-        x = config["x"]
-        setup = Setup(
-            plan=plan,
-            y=tuple(float(v) for v in config["y"]),  # type: ignore[union-attr]
-            x=tuple(tuple(float(v) for v in row) for row in x),  # type: ignore[union-attr]
-            name=str(config["model"]),
-            inputs=int(config["inputs"]),  # type: ignore[arg-type]
-            hyper=tuple((k, float(v)) for k, v in sorted(dict(config["hyper"]).items())),  # type: ignore[arg-type]
-            restriction=config.get("restriction"),  # type: ignore[arg-type]
-        )
-        if model is not None:
-            setup.__dict__["model"] = model
-        _SETUPS[key] = setup
-    return _SETUPS[key]
+    _check_hyper(numeric, given)
+    data, d = _data(numeric, y, x, data_seed, given)
+    name = model if isinstance(model, str) else numeric.name
+    return Setup(numeric, data, name=name, inputs=d, model=derived)

@@ -4,7 +4,7 @@ A :class:`ChunkSummary` is a chunk's :class:`~catapultlab.sim._cellstats.CellSta
 plus its trajectories' two hit bits (diverged; loss rose), packed. The bits wait
 in :class:`SweepStats` only until the same block range has finished at every
 ``c`` of its width; then they become hit-pattern counts
-(:class:`~catapultlab.sim._patterns.HitPatterns`) and are dropped. Everything
+(:class:`~catapultlab.stats.HitPatterns`) and are dropped. Everything
 merges by adding integers, so the result does not depend on the order in which
 chunks arrive.
 """
@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
+from catapultlab.phases import Phase
 from catapultlab.sim._cellstats import CellStats, reduce_chunk
 from catapultlab.sim._ensemble import SEED_BLOCK, ChunkTask, chunk_tasks, run_chunk
-from catapultlab.sim._patterns import HitPatterns
-from catapultlab.sim._phases import Phase
+from catapultlab.stats import HitPatterns
 
 __all__ = ["ChunkSummary", "summarise", "summarise_chunk", "SweepStats", "HITS", "ensemble_stats"]
 

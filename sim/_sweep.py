@@ -11,14 +11,14 @@ and ``p_rise`` (the loss rose above its initial value); quartiles of
 ``eta * lam_final``, ``peak_loss / n`` and ``t_peak`` over the *converged* runs
 (lazy + catapult). Per ``n``: ``c_divergent`` (where half diverge) and
 ``c_catapult`` (where half the losses rise) with bootstrap CIs and standard
-errors (:func:`catapultlab.sim._stats.boundary`); a boundary outside the ``c``
+errors (:func:`catapultlab.stats.boundary`); a boundary outside the ``c``
 grid is NaN (``null`` in JSON) with ``<name>_below_grid`` / ``<name>_above_grid``
 set (e.g. ``c_catapult_below_grid`` when the first ``c`` already has half its
 losses rising). Per ``c`` where
 every width is mostly catapult: fits ``log(peak_loss) = a + b log n`` and
 ``t_peak = a + b ln n`` on the catapult runs' medians (the ``t_peak`` slope's
 interval and standard error from a bootstrap over those runs,
-:func:`catapultlab.sim._bootstrap_fit.median_line_bootstrap`: integer medians make
+:func:`catapultlab.stats.median_line_bootstrap`: integer medians make
 the residual-based error meaningless).
 """
 
@@ -29,17 +29,17 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write
-from catapultlab._checks import MAX_GRID_POINTS, check_width, range_count
-from catapultlab._errors import CatapultError
-from catapultlab.sim._bootstrap_fit import median_line_bootstrap
-from catapultlab.sim._cellstats import GROUPS, QUANTILE_RTOL, quantile
+from catapultlab import CatapultError
+from catapultlab.checks import MAX_GRID_POINTS, check_width, range_count
+from catapultlab.io import PlainDataset, Variable, write_netcdf
+from catapultlab.phases import PHASE_NAMES, Phase, StopRule
+from catapultlab.sim._cellstats import GROUPS
 from catapultlab.sim._ensemble import (
     SEED_BLOCK,
     ChunkTask,
@@ -56,13 +56,16 @@ from catapultlab.sim._parts import (
     sweep_lock,
     write_part,
 )
-from catapultlab.sim._phases import PHASE_NAMES, Phase
 from catapultlab.sim._requests import check_sweep_request
-from catapultlab.sim._result import SweepArrays, Variable, write_netcdf3
 from catapultlab.sim._setup import Setup
-from catapultlab.sim._stats import boundary_from_patterns, fit_line
-from catapultlab.sim._stop import StopRule
 from catapultlab.sim._summary import HITS, ChunkSummary, SweepStats, summarise, summarise_chunk
+from catapultlab.stats import (
+    QUANTILE_RTOL,
+    boundary_from_patterns,
+    fit_line,
+    median_line_bootstrap,
+    quantile,
+)
 
 __all__ = [
     "SweepConfig",
@@ -129,7 +132,7 @@ class SweepConfig:
     """Everything that determines a sweep's numbers.
 
     Attributes:
-        setup: :attr:`Setup.config` of the model.
+        setup: the model and its data.
         c: control parameters (increasing).
         n: widths (increasing).
         ensemble: trajectories per cell.
@@ -141,7 +144,7 @@ class SweepConfig:
         bootstrap: bootstrap resamples for the boundary CIs.
     """
 
-    setup: dict[str, Any]
+    setup: Setup
     c: tuple[float, ...]
     n: tuple[int, ...]
     ensemble: int
@@ -153,8 +156,10 @@ class SweepConfig:
     bootstrap: int = 200
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        d = asdict(self)
+        """JSON-able form (the setup as :meth:`Setup.to_config`)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["setup"] = self.setup.to_config()
+        d["stop"] = asdict(self.stop)
         d["c"] = list(self.c)
         d["n"] = list(self.n)
         d["seed_block"] = SEED_BLOCK
@@ -257,7 +262,7 @@ def _tasks(cfg: SweepConfig, chunk: int) -> tuple[list[ChunkTask], list[tuple[in
     for jn, n in enumerate(cfg.n):
         per_c = [
             chunk_tasks(
-                _setup(cfg),
+                cfg.setup,
                 c=c,
                 n=n,
                 ensemble=cfg.ensemble,
@@ -303,11 +308,11 @@ def sweep_result(
     parts_dir: Path | None = None,
     progress: bool = False,
 ) -> Any:
-    """Run a sweep and reduce it to a :class:`catapultlab.sim._result.SweepArrays`.
+    """Run a sweep and reduce it to a :class:`catapultlab.io.PlainDataset`.
 
     Each finished chunk is reduced at once to mergeable statistics
     (:func:`catapultlab.sim._cellstats.reduce_chunk` and the hit patterns of
-    :mod:`catapultlab.sim._patterns`) and its per-trajectory arrays are dropped, so
+    :mod:`catapultlab.stats`) and its per-trajectory arrays are dropped, so
     memory does not grow with the ensemble.
 
     Args:
@@ -360,7 +365,7 @@ def _accumulate(
             acc.add(*where[i], t, ChunkSummary.from_arrays(arrays))
     bar = None
     if progress:
-        from catapultlab._progress import progress as progress_bar
+        from catapultlab.progress import progress as progress_bar
 
         bar = progress_bar(total=len(tasks), initial=len(tasks) - len(todo), unit="chunk")
     run = runner or overlapped_runner
@@ -377,12 +382,6 @@ def _accumulate(
         bar.close()
     acc.check_complete()
     return acc
-
-
-def _setup(cfg: SweepConfig) -> Setup:
-    from catapultlab.sim._ensemble import setup_from_config
-
-    return setup_from_config(cfg.setup)
 
 
 def _quartiles(h: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -494,7 +493,7 @@ def _result(
     fits: dict[str, list[float]],
     c: np.ndarray,
     fit_c: list[int],
-) -> SweepArrays:
+) -> PlainDataset:
     data = {
         **{
             k: Variable(("c", "n", "quantile")[: v.ndim], v, _error_attrs(k))
@@ -516,7 +515,7 @@ def _result(
     attrs = {
         "config": json.dumps(cfg.as_dict(), sort_keys=True),
         "config_hash": cfg.key(),
-        "model": str(cfg.setup["model"]),
+        "model": cfg.setup.name,
         "ensemble": int(cfg.ensemble),
         "steps": int(cfg.steps),
         "seed": int(cfg.seed),
@@ -527,7 +526,7 @@ def _result(
         "description": "catapultlab sweep; phases per sim/_phases.py, thresholds per sim/_stop.py",
         **QUANTILE_ERRORS,
     }
-    return SweepArrays(data, {k: Variable((k,), v, {}) for k, v in coords.items()}, attrs)
+    return PlainDataset(data, {k: Variable((k,), v, {}) for k, v in coords.items()}, attrs)
 
 
 QUANTILE_ERRORS = {
@@ -546,25 +545,6 @@ def _error_attrs(name: str) -> dict[str, Any]:
     if name in ("t_peak", "catapult_median_t_peak"):
         return {"relative_error_bound": 0.0, "rank_error": 0.0}
     return {}
-
-
-def write_netcdf(ds: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``ds`` (a Dataset or a :class:`SweepArrays`) to ``path`` atomically (netCDF3).
-
-    A :class:`SweepArrays` is written without importing xarray
-    (:func:`catapultlab.sim._result.write_netcdf3`); a Dataset through xarray's scipy
-    backend. Both read back as the same Dataset.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from catapultlab._cf import cf_attributes
-
-    if isinstance(ds, SweepArrays):
-        result = cf_attributes(ds.copy())
-        atomic_write(path, lambda tmp: write_netcdf3(result, tmp))
-        return
-    ds = cf_attributes(ds.copy())
-    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
 
 
 def parts_dir_for(out: str | os.PathLike[str], cfg: SweepConfig) -> Path:
@@ -625,7 +605,7 @@ def boundary_table(
     Returns:
         A header that states the ± convention, then one line per ``(y, n)``.
     """
-    from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
+    from catapultlab.stats import CONVENTION, PLUS_MINUS
 
     names = ("c_divergent", "c_catapult")
     head = f"{'y':>6} {'n':>8}" + "".join(

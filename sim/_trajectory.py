@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
-from catapultlab._phases import (
+from catapultlab import CatapultError
+from catapultlab.phases import (
     PHASE_NAMES,
     StopRule,
     catapult_needs_drop,
@@ -19,7 +19,6 @@ from catapultlab.sim._init import (
     check_reachable,
     initial_state,
     sample_gram_streams,
-    state_from_gram,
     top_ntk,
 )
 from catapultlab.sim._pure import run_pure
@@ -38,7 +37,7 @@ def _observables(setup: Setup, states: np.ndarray, n: float) -> tuple[list, list
     S = states.T  # (S, T)
     lam = top_ntk(setup, np.nan_to_num(S), n)
     lam = np.where(np.isfinite(S).all(axis=0), lam, np.nan)
-    outs, _ = setup.plan.observables(*S, 0.0, *setup.shared(n))
+    outs, _ = setup.numeric.observables(*S, 0.0, *setup.shared(n))
     f = np.stack([np.broadcast_to(np.asarray(o, dtype=float), S.shape[1:]) for o in outs], axis=1)
     if f.shape[1] == 1:
         return _clean(f[:, 0]), _clean(lam)
@@ -83,7 +82,7 @@ def simulate_trajectories(
         ensemble=ensemble,
         seed=seed,
         dtype=dtype,
-        state_size=len(setup.plan.state),
+        state_size=len(setup.numeric.state),
         exact=exact,
     )
     n = int(n)
@@ -103,7 +102,7 @@ def simulate_trajectories(
         if f0 is not None:
             check_reachable(float(f0), float(lam0), n)  # type: ignore[arg-type]
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, 0)))
-        p = len(setup.model.spec.vectors)
+        p = len(setup.numeric.vectors)
         grams = None if f0 is not None else sample_gram_streams(p, n, ensemble, seed, 0)
         runs = []
         for k in range(ensemble):
@@ -111,12 +110,12 @@ def simulate_trajectories(
                 W = params_for_gram(grams[k], n, rng)
             else:
                 W = uv_params_for_state(n, float(f0), float(lam0), rng)  # type: ignore[arg-type]
-            st0 = state_from_gram(setup, (W @ W.T)[None], n)
+            st0 = setup.numeric.state_from_gram((W @ W.T)[None], n)
             l0 = float(top_ntk(setup, st0, n)[0])
             ex = run_exact(setup, W, eta=c / l0, steps=steps)
             runs.append((ex.states, ex.losses, c / l0, l0))
         phases, cuts = [], []
-        needs_drop = catapult_needs_drop(setup.model.step_rule)
+        needs_drop = catapult_needs_drop(setup.numeric.step)
         for r_states, r_losses, r_eta, r_l0 in runs:
             unstable = _unstable(setup, r_states, r_eta, n)
             cut = stop_index(r_losses, stop.diverge_loss(n), stop.converge_loss, unstable)
@@ -140,7 +139,7 @@ def simulate_trajectories(
         init = initial_state(setup, n, 1, f0=f0, lam0=lam0, seed=None if f0 is not None else seed)
         etas = c / init.lam0
         rec = run_pure(
-            setup.plan,
+            setup.numeric,
             init.state,
             etas,
             setup.shared(n),
@@ -155,7 +154,7 @@ def simulate_trajectories(
         losses = rec.losses[: T + 1, 0].astype(float)  # type: ignore[index]
         eta, l0 = float(etas[0]), float(init.lam0[0])
         phases = [int(p) for p in rec.run.phase]
-        if catapult_needs_drop(setup.plan.step):
+        if catapult_needs_drop(setup.numeric.step):
             final = np.nan_to_num(rec.run.state.astype(float))
             lam_end = top_ntk(setup, final, n)
             phases = [
@@ -195,9 +194,9 @@ def simulate_trajectories(
         "eta_lam_final": None if lam_final is None else float(eta * lam_final),
         "exact": bool(exact),
         "dtype": "float64" if exact else dtype,
-        "step_rule": setup.plan.step.label,
+        "step_rule": setup.numeric.step.label,
         "hyper": dict(setup.hyper),
-        "edges_c": setup.plan.edges(**dict(setup.hyper)),
+        "edges_c": setup.numeric.edges(**dict(setup.hyper)),
         "thresholds": {
             "converge_loss": stop.converge_loss,
             "diverge_loss": stop.diverge_loss(n),
@@ -213,15 +212,16 @@ def simulate_trajectories(
 
 def _is_uv_state(setup: Setup) -> bool:
     """Is the model's (f, lam) the uv parametrisation that uv_params_for_state builds?"""
-    from catapultlab.theory._model import uv_model
+    from catapultlab.theory import uv_model
 
-    uv = uv_model(setup.model.step_rule)
-    return setup.model.projection.definitions == uv.projection.definitions
+    model = setup.derived()
+    uv = uv_model(model.step_rule)
+    return model.projection.definitions == uv.projection.definitions
 
 
 def _unstable(setup: Setup, states: np.ndarray, eta: float, n: float) -> np.ndarray:
     """Per step ``(T,)``: the residual multiplier has modulus >= 1 (all False without one)."""
-    fmu2 = setup.model.numeric_mu2
+    fmu2 = setup.numeric.mu2
     if fmu2 is None:
         return np.zeros(states.shape[0], dtype=bool)
     with np.errstate(all="ignore"):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["parse_labels", "stack_over_y", "stacked_to_json", "phase_diagram_cy"]
 

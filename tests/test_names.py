@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from catapultlab._cf import describe
 from catapultlab._cli import main
 from catapultlab._reproduce._report import TABLE_COLUMNS, _numbers_nc
-from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
-from catapultlab.sim import PHASE_NAMES
+from catapultlab.io import describe
+from catapultlab.phases import PHASE_NAMES
+from catapultlab.stats import CONVENTION, PLUS_MINUS
 from catapultlab.validate import OUTCOMES
 
 

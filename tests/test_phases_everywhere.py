@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import catapultlab._phases as phases
+import catapultlab.phases as phases
 from catapultlab.sim import make_setup, run_ensemble, simulate_trajectories
 from catapultlab.theory import StepRule
 
@@ -39,7 +39,7 @@ def test_every_path_classifies_alike(c: float, rule: StepRule) -> None:
 
 
 def test_validate_and_sim_use_the_same_definition() -> None:
-    import catapultlab.sim._phases as sim_phases
+    import catapultlab.phases as sim_phases
     import catapultlab.validate._sweep as vs
 
     assert vs.classify_losses is phases.classify_losses is sim_phases.classify_losses
@@ -47,11 +47,10 @@ def test_validate_and_sim_use_the_same_definition() -> None:
 
 
 def test_kernel_phase_codes_come_from_the_enum() -> None:
-    from catapultlab.sim._codegen import kernel_source, kernel_spec
+    from catapultlab.sim import kernel_source
     from catapultlab.theory import uv_model
 
-    m = uv_model()
-    src = kernel_source(kernel_spec(m.state, m.params, m.maps, m.loss), "float64")
+    src = kernel_source(uv_model().numeric().kernel, "float64")
     assert phases.phase_code_source("dv", "cv", "rs") in src
 
 

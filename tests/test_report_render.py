@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from catapultlab._reproduce._report import TABLE_COLUMNS, _html, _md, tex_sections
-from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
+from catapultlab.stats import CONVENTION, PLUS_MINUS
 from catapultlab.theory import full_model, to_latex, uv_model
 
 

@@ -200,7 +200,7 @@ def test_api_refuses_the_same_inputs(tmp_path):
     setup = make_setup("uv", y=1.0)
 
     def sweep(**kw):
-        base = dict(setup=setup.config, c=(1.0, 3.0), n=(10,), ensemble=16, steps=10)
+        base = dict(setup=setup, c=(1.0, 3.0), n=(10,), ensemble=16, steps=10)
         return run_sweep(SweepConfig(**(base | kw)))
 
     (tmp_path / "file").write_text("x")
@@ -232,12 +232,12 @@ def test_api_refuses_the_same_inputs(tmp_path):
 
 
 def test_unexpected_error_is_one_line_and_debug_shows_traceback(monkeypatch, capsys):
-    import catapultlab.theory._model as model
+    import catapultlab.theory._builtins as builtins
 
     def boom(*a, **k):
         raise ZeroDivisionError("injected defect")
 
-    monkeypatch.setattr(model, "uv_model", boom)
+    monkeypatch.setattr(builtins, "builtin_model", boom)
     assert main(["derive", "uv"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "internal error: ZeroDivisionError" in err[0] and "--debug" in err[0]

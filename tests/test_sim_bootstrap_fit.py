@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from catapultlab.sim._bootstrap_fit import _resampled_medians, median_line_bootstrap
-from catapultlab.sim._stats import fit_line
+from catapultlab._bootstrap_fit import _resampled_medians
+from catapultlab.stats import fit_line, median_line_bootstrap
 
 
 def test_histogram_resampling_matches_direct_resampling() -> None:

@@ -5,9 +5,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from catapultlab import CatapultError
+from catapultlab.phases import Phase, StopRule
 from catapultlab.sim import (
-    Phase,
-    StopRule,
     SweepConfig,
     initial_state,
     make_setup,
@@ -64,7 +63,7 @@ def test_dask_backend_identical(uv):
     from catapultlab.sim._dask import dask_client, dask_runner
 
     cfg = SweepConfig(
-        setup=uv.config, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=1500, steps=300, bootstrap=20
+        setup=uv, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=1500, steps=300, bootstrap=20
     )
     local = run_sweep(cfg)
     with dask_client(workers=2) as client:
@@ -82,7 +81,7 @@ def test_threaded_runner_equals_one_chunk_at_a_time(uv):
     from catapultlab.sim._sweep import local_runner
 
     cfg = SweepConfig(
-        setup=uv.config, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=6000, steps=300, bootstrap=20
+        setup=uv, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=6000, steps=300, bootstrap=20
     )
     threaded = run_sweep(cfg, chunk=1024)  # 6 chunks per cell, several in flight at once
     if not concurrent_calls_safe():
@@ -93,7 +92,7 @@ def test_threaded_runner_equals_one_chunk_at_a_time(uv):
 
 def test_phase_fractions_monotone_and_boundaries(uv):
     cfg = SweepConfig(
-        setup=uv.config,
+        setup=uv,
         c=parse_c_range("0.5:4.5:0.25"),
         n=(16, 256),
         ensemble=1024,
@@ -114,11 +113,11 @@ def test_phase_fractions_monotone_and_boundaries(uv):
 
 def test_boundary_outside_grid_is_null_with_a_flag(uv):
     from catapultlab.sim import sweep_to_json
-    from catapultlab.sim._stats import boundary
+    from catapultlab.stats import boundary
 
     # y = 1: every loss rises already at c = 3 (c_catapult below the grid); nothing
     # diverges up to c = 3.5 (c_divergent above it)
-    cfg = SweepConfig(setup=uv.config, c=(3.0, 3.25, 3.5), n=(256,), ensemble=256, steps=500)
+    cfg = SweepConfig(setup=uv, c=(3.0, 3.25, 3.5), n=(256,), ensemble=256, steps=500)
     ds = run_sweep(cfg)
     assert ds["p_rise"].values[0, 0] >= 0.5
     assert np.isnan(ds["c_catapult"].values[0])
@@ -147,9 +146,7 @@ def test_boundary_outside_grid_is_null_with_a_flag(uv):
 def test_sweep_resume(uv, tmp_path):
     from catapultlab.sim._sweep import parts_dir_for
 
-    cfg = SweepConfig(
-        setup=uv.config, c=(1.0, 3.0), n=(16,), ensemble=2048, steps=200, bootstrap=10
-    )
+    cfg = SweepConfig(setup=uv, c=(1.0, 3.0), n=(16,), ensemble=2048, steps=200, bootstrap=10)
     out = tmp_path / "s.nc"
     parts = parts_dir_for(out, cfg)
     full = run_sweep(cfg, parts_dir=parts, chunk=1024)
@@ -186,7 +183,7 @@ def test_reachable_invariant_preserved(g, lam, c, y, logn):
     f0 = g * np.sqrt(n) * lam / 2
     state = np.array([[f0], [lam]])
     rec = run_pure(
-        setup.model,
+        setup.numeric,
         state,
         np.array([c / lam]),
         setup.shared(n),
@@ -213,7 +210,7 @@ def test_divergent_boundary_depends_on_label_only_through_y_over_sqrt_n():
 
     def c_div(y, n):
         cfg = SweepConfig(
-            setup=make_setup("uv", y=y).config, c=c, n=(n,), ensemble=2000, steps=1000, seed=3
+            setup=make_setup("uv", y=y), c=c, n=(n,), ensemble=2000, steps=1000, seed=3
         )
         ds = run_sweep(cfg)
         return float(ds["c_divergent"].values[0]), float(ds["c_divergent_se"].values[0])

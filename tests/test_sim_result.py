@@ -5,7 +5,8 @@ import pytest
 import xarray as xr
 from scipy.io import netcdf_file
 
-from catapultlab.sim import SweepConfig, make_setup, write_netcdf
+from catapultlab.io import write_netcdf
+from catapultlab.sim import SweepConfig, make_setup
 from catapultlab.sim._sweep import sweep_result, sweep_to_json
 
 
@@ -14,7 +15,7 @@ from catapultlab.sim._sweep import sweep_result, sweep_to_json
 )
 def test_result_writes_what_xarray_writes(tmp_path, c, n):
     setup = make_setup("uv", y=1.0)
-    cfg = SweepConfig(setup=setup.config, c=c, n=n, ensemble=256, steps=300)
+    cfg = SweepConfig(setup=setup, c=c, n=n, ensemble=256, steps=300)
     result = sweep_result(cfg)
     ds = result.to_dataset()
     assert sweep_to_json(result) == sweep_to_json(ds)

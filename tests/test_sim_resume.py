@@ -16,9 +16,7 @@ from catapultlab.sim._sweep import REDUCED, local_runner, parts_dir_for
 @pytest.fixture(scope="module")
 def cfg():
     uv = make_setup("uv", y=1.0)
-    return SweepConfig(
-        setup=uv.config, c=(2.0, 3.95), n=(16,), ensemble=3072, steps=200, bootstrap=10
-    )
+    return SweepConfig(setup=uv, c=(2.0, 3.95), n=(16,), ensemble=3072, steps=200, bootstrap=10)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +94,7 @@ def test_parts_keyed_by_config_and_code_version(cfg, tmp_path, monkeypatch):
     out = tmp_path / "s.nc"
     base = parts_dir_for(out, cfg)
     others = {parts_dir_for(out, replace(cfg, **kw)) for kw in ({"seed": 1}, {"ensemble": 2048})}
-    others.add(parts_dir_for(out, replace(cfg, setup=make_setup("uv", y=0.5).config)))
+    others.add(parts_dir_for(out, replace(cfg, setup=make_setup("uv", y=0.5))))
     monkeypatch.setattr(sweep, "code_version", lambda: "0123456789abcdef")
     others.add(parts_dir_for(out, cfg))
     assert base not in others and len(others) == 4

@@ -5,10 +5,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from catapultlab.sim import Phase, SweepConfig, make_setup, run_ensemble, run_sweep
-from catapultlab.sim._cellstats import QUANTILE_RTOL, Histogram, quantile, reduce_chunk
-from catapultlab.sim._patterns import HitPatterns
-from catapultlab.sim._stats import boundary, boundary_from_patterns, half_crossing
+from catapultlab.phases import Phase
+from catapultlab.sim import SweepConfig, make_setup, run_ensemble, run_sweep
+from catapultlab.sim._cellstats import reduce_chunk
+from catapultlab.stats import (
+    QUANTILE_RTOL,
+    Histogram,
+    HitPatterns,
+    boundary,
+    boundary_from_patterns,
+    half_crossing,
+    quantile,
+)
 
 QS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -88,7 +96,7 @@ def test_sweep_quantiles_agree_with_exact_ones():
     """The sweep's medians and quartiles against numpy on the same trajectories in memory."""
     uv = make_setup("uv", y=1.0)
     cfg = SweepConfig(
-        setup=uv.config, c=(1.0, 2.6, 3.9), n=(16, 256), ensemble=2500, steps=500, bootstrap=10
+        setup=uv, c=(1.0, 2.6, 3.9), n=(16, 256), ensemble=2500, steps=500, bootstrap=10
     )
     ds = run_sweep(cfg, chunk=1024)
     for ic, c in enumerate(cfg.c):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.sim import make_setup, run_ensemble
 from catapultlab.theory import (
     BETA,
@@ -114,11 +114,12 @@ def test_user_model_named_uv_is_its_own_model() -> None:
 
 
 def test_setup_config_rebuilds_the_same_model() -> None:
-    from catapultlab.sim import setup_from_config
+    from catapultlab.sim import Setup
 
     setup = make_setup("uv", y=0.0, step=StepRule("momentum"), hyper=(("beta", 0.5),))
-    again = setup_from_config(setup.config)
-    assert again.model.key == setup.model.key and again.hyper == setup.hyper
+    again = Setup.from_config(setup.to_config())
+    assert again == setup
+    assert again.numeric.key == setup.derived().key and again.hyper == setup.hyper
 
 
 @pytest.mark.parametrize(

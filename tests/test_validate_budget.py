@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 import catapultlab.validate._data as data_mod
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate import SweepConfig, load_dataset, run_scan, run_sweep
 from catapultlab.validate._budget import estimate_bytes
 from catapultlab.validate._cli import scan_cmd, validate_cmd

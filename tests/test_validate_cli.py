@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate._cli import COMMANDS, validate_cmd
 
 BAD = [

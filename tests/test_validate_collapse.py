@@ -70,7 +70,7 @@ def test_dead_run_is_collapsed_not_catapult(nets):
 
 
 def test_collapsed_code_in_netcdf_flags(nets):
-    from catapultlab._cf import cf_attributes
+    from catapultlab.io import cf_attributes
     from catapultlab.validate import SweepResult, sweep_to_xarray
     from catapultlab.validate._sweep import Boundary
 

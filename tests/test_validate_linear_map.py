@@ -140,7 +140,7 @@ def test_optax_momentum_network_matches_the_derived_momentum_map(name, beta, c):
 
 
 def test_adam_has_no_derived_map():
-    from catapultlab._errors import CatapultError
+    from catapultlab import CatapultError
     from catapultlab.validate import OptimizerConfig
 
     x, y = _data()

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate import (
     cnn,
     explicit_ntk,

@@ -82,7 +82,7 @@ def test_fit_recovers_a_planted_power_law(scan):
 
 
 def test_scan_cli_json_and_bad_input():
-    from catapultlab._errors import CatapultError
+    from catapultlab import CatapultError
     from catapultlab.validate._cli import scan_cmd
 
     bad = CliRunner().invoke(scan_cmd, ["--depth", "1,x"], standalone_mode=False)

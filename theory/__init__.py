@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from catapultlab._lazy import attach
+from catapultlab.lazy import attach
 
 __all__ = [
     "BETA",
@@ -17,8 +17,21 @@ __all__ = [
     "ENGINE_VERSION",
     "KAPPA",
     "Scaling",
+    "BUILTIN",
+    "KernelSpec",
+    "NumericModel",
     "StepKind",
     "StepRule",
+    "builtin_model",
+    "builtin_numeric",
+    "builtin_spec",
+    "load_spec",
+    "model_options",
+    "resolve_model",
+    "spec_from_json",
+    "spec_to_json",
+    "numeric_from_declaration",
+    "step_from_flags",
     "EdgeFunctions",
     "edges_c",
     "derive",
@@ -70,7 +83,12 @@ _WHERE = {
         "spec_key",
     ),
     "_scaling": ("Scaling",),
-    "_stepkind": ("StepKind",),
+    "_stepkind": ("StepKind", "step_from_flags"),
+    "_numeric": ("KernelSpec", "NumericModel"),
+    "_numeric_cache": ("builtin_numeric", "numeric_from_declaration"),
+    "_builtins": ("BUILTIN", "builtin_model", "builtin_spec"),
+    "_model_cli": ("load_spec", "model_options", "resolve_model"),
+    "_serialize": ("spec_from_json", "spec_to_json"),
     "_edges_numeric": ("EdgeFunctions", "edges_c"),
     "_steprule": (
         "BETA",

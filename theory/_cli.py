@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from catapultlab._checks import check_full_model_size
-from catapultlab._errors import CatapultError
-from catapultlab._model_cli import model_options
+from catapultlab import CatapultError
+from catapultlab.theory._model_cli import model_options
 
 __all__ = ["derive"]
 
@@ -40,24 +39,22 @@ def derive(
     """
     import json
 
-    from catapultlab._model_cli import resolve_model
+    from catapultlab.theory._builtins import builtin_model, check_builtin
     from catapultlab.theory._cache import derive as derive_model
-    from catapultlab.theory._model import full_model, uv_model
+    from catapultlab.theory._model_cli import resolve_model
     from catapultlab.theory._render import to_json, to_latex, to_text
+    from catapultlab.theory._steprule import StepRule
 
     source, step, hyper = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     if fmt not in FORMATS:
         raise CatapultError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if inputs < 1 or samples < 1:
         raise CatapultError(f"--inputs and --samples must be >= 1, got {inputs} and {samples}")
-    if source == "full":
-        check_full_model_size(inputs, samples)
-    if source == "uv":
-        derived = uv_model(step)
-    elif source == "full":
-        derived = full_model(inputs, samples, step)
+    if isinstance(source, str):
+        check_builtin(source, inputs, samples)
+        derived = builtin_model(source, step, inputs=inputs, samples=samples)
     else:
-        derived = derive_model(source.with_step(step))
+        derived = derive_model(source.with_step(StepRule(step.kind, step.weight_decay)))
     values = dict(hyper)
     edges = derived.edges(beta=values.get("beta", 0.0), kappa=values.get("kappa", 0.0))
     if fmt == "json":

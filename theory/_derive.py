@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.theory._algebra import (
     VecExpr,
     Word,

@@ -29,7 +29,7 @@ import json
 
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.theory._algebra import is_inner, symbol_words
 from catapultlab.theory._boundaries import LAM0, C, ScalarBoundaries, derive_scalar_boundaries
 from catapultlab.theory._derive import GramDerivation, derive_gram
@@ -282,6 +282,7 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
         catapult_time=t_catapult,
         linear=rec,
         key=spec_key(spec),
+        restriction=restriction,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
@@ -13,6 +12,7 @@ import sympy as sp
 from catapultlab.theory._algebra import symbol_words
 from catapultlab.theory._boundaries import ScalarBoundaries
 from catapultlab.theory._derive import GramDerivation
+from catapultlab.theory._edges_numeric import EdgeFunctions, edges_c
 from catapultlab.theory._project import Projection
 from catapultlab.theory._spec import ETA, WIDTH
 from catapultlab.theory._specs import full_spec, full_unit_spec, uv_spec
@@ -54,6 +54,8 @@ class Model:
             (and ``beta``), or ``None``.
         linear: the step rule's linear recursion.
         key: the content hash of the declaration (the model's identity).
+        restriction: the smaller declaration whose growth edge stands in for this
+            model's, or ``None``.
     """
 
     name: str
@@ -74,10 +76,43 @@ class Model:
     catapult_time: sp.Expr | None = None
     linear: Any = None
     key: str = ""
+    restriction: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle the derivation, not the lambdified functions (rebuilt on demand)."""
-        return {k: v for k, v in self.__dict__.items() if not k.startswith(("numeric_", "_"))}
+        """Pickle the derivation, not its compiled functions (rebuilt on demand)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        return (
+            f"Model({self.name!r}, key={self.key!r}, step={self.step_rule.label!r}, "
+            f"state={[s.name for s in self.state]})"
+        )
+
+    def numeric(self) -> Any:
+        """The model as a :class:`~catapultlab.theory.NumericModel`: plain data and printed code.
+
+        What :mod:`catapultlab.sim` and :mod:`catapultlab.validate` run; built once per model
+        (kept in the one on-disk cache, keyed by the model's content).
+
+        Example:
+            >>> uv_model().numeric().state
+            ('f', 'lam')
+        """
+        known = self.__dict__.get("_numeric")
+        if known is None:
+            from catapultlab.theory._numeric_cache import numeric_of
+
+            known = self.__dict__["_numeric"] = numeric_of(self)
+        return known
+
+    @cached_property
+    def _functions(self) -> dict[str, Any]:
+        """The printed NumPy functions of :meth:`numeric`, without its kernel (no codegen)."""
+        from catapultlab.theory._numeric_build import printed_functions
+        from catapultlab.theory._printer import compile_functions
+
+        source, imports, _ = printed_functions(self)
+        return compile_functions(source, imports, f"model {self.key}")
 
     @property
     def spec(self) -> Any:
@@ -109,37 +144,23 @@ class Model:
             >>> uv_model().edges()
             {'lazy_catapult': 2.0, 'loss_rises': 2.0, 'catapult_divergent': 4.0}
         """
-        from catapultlab.theory._edges_numeric import edges_c
+        return edges_c(self.edge_functions, beta=beta, kappa=kappa, lam0=lam0)
 
-        return edges_c(self.numeric_edges, beta=beta, kappa=kappa, lam0=lam0)
-
-    @cached_property
-    def numeric_edges(self) -> Any:
-        """The boundaries as NumPy functions (:class:`~catapultlab.theory._edges_numeric.EdgeFunctions`).
+    @property
+    def edge_functions(self) -> EdgeFunctions:
+        """The boundaries as NumPy functions (the printed functions of :meth:`numeric`).
 
         Each closed-form boundary ``eta`` becomes ``c = eta lam0`` in ``(beta, kappa,
         lam0)``; the loss-rise edge without a closed form is left to the step rule's
-        recursion (its companion matrix and stability edge, lambdified here too).
+        recursion (its companion matrix and stability edge).
         """
-        from catapultlab.theory._boundaries import LAM0
-        from catapultlab.theory._edges_numeric import EdgeFunctions
-        from catapultlab.theory._steprule import BETA, KAPPA
-
-        kinds, values = [], []
-        for name, eta in self.boundaries.items():
-            if eta is None or eta.atoms(sp.Function):
-                kinds.append((name, "none" if eta is None else "loss_rise"))
-                values.append(sp.Integer(0))
-            else:
-                kinds.append((name, "closed"))
-                values.append(eta * LAM0)
-        closed = sp.lambdify((BETA, KAPPA, LAM0), values, modules="numpy")
-        rec = self.linear
+        f = self._functions
+        kinds = tuple(
+            (name, "none" if eta is None else "loss_rise" if eta.atoms(sp.Function) else "closed")
+            for name, eta in self.boundaries.items()
+        )
         return EdgeFunctions(
-            tuple(kinds),
-            closed,
-            None if rec is None else rec.numeric_matrix,
-            None if rec is None else rec.numeric_stability_edge,
+            kinds, f["edges_closed"], f.get("recursion_matrix"), f.get("stability_edge")
         )
 
     @property
@@ -174,33 +195,7 @@ class Model:
             return ETA * self.ntk[0, 0] / self.linear.stability_edge
         return 1 - ETA * self.ntk[0, 0]
 
-    # -- numeric functions (one source of truth for sim/ and validate/) -------------------
-
-    @cached_property
-    def numeric_map(self) -> Callable[..., tuple[float, ...]]:
-        """``numeric_map(*state, *params) -> new state`` (NumPy, lambdified from ``maps``)."""
-        exprs = [self.maps[s] for s in self.state]
-        return sp.lambdify(self.state + self.params, exprs, modules="numpy", cse=True)
-
-    @cached_property
-    def numeric_loss(self) -> Callable[..., float]:
-        """``numeric_loss(*state, *params) -> loss`` (NumPy)."""
-        return sp.lambdify(self.state + self.params, self.loss, modules="numpy", cse=True)
-
-    @cached_property
-    def numeric_mu2(self) -> Callable[..., float] | None:
-        """``numeric_mu2(*state, *params)``: squared residual multiplier (``None`` without one)."""
-        mu = self.residual_multiplier
-        if mu is None:
-            return None
-        return sp.lambdify(self.state + self.params, mu**2, modules="numpy")
-
-    @cached_property
-    def numeric_observables(self) -> Callable[..., tuple[list[float], list[list[float]]]]:
-        """``numeric_observables(*state, *params) -> (f, ntk)`` (NumPy)."""
-        return sp.lambdify(
-            self.state + self.params, (list(self.outputs), self.ntk.tolist()), modules="numpy"
-        )
+    # -- numbers (the printed functions of numeric(); one source of truth) ----------------
 
     def _param_values(
         self, eta: float, n: float, x: np.ndarray | None, y: object, hyper: dict | None = None
@@ -245,7 +240,7 @@ class Model:
             [0.400012, 1.99905]
         """
         values = self._param_values(eta, n, x, y, {"beta": beta, "kappa": kappa})
-        out = self.numeric_map(*np.asarray(state, dtype=float), *values)
+        out = self._functions["step"](*np.asarray(state, dtype=float), *values)
         return np.asarray(out, dtype=float)
 
     def observe(
@@ -254,17 +249,8 @@ class Model:
         """The outputs ``f`` (m,) and the NTK ``(1/m) J J^T`` (m, m) of a state."""
         m = len(self.outputs)
         values = self._param_values(0.0, n, x, np.zeros(m))
-        f, ntk = self.numeric_observables(*np.asarray(state, dtype=float), *values)
+        f, ntk = self._functions["observables"](*np.asarray(state, dtype=float), *values)
         return np.asarray(f, dtype=float).reshape(m), np.asarray(ntk, dtype=float).reshape(m, m)
-
-    @cached_property
-    def _gram_to_state(self) -> Callable[..., list[float]]:
-        gram = list(self.gram.state)
-        if tuple(self.state) == tuple(gram):
-            exprs = gram
-        else:  # the state is a projection of the Gram state (uv: f, lam)
-            exprs = [self.projection.definitions[s] for s in self.state]
-        return sp.lambdify(gram + [WIDTH], exprs, modules="numpy")
 
     def state_from_gram(self, gram: np.ndarray, n: float) -> np.ndarray:
         """The state of Gram matrices of the parameter vectors (in ``gram.spec.vectors`` order).
@@ -287,7 +273,7 @@ class Model:
                 values.append(np.zeros(gram.shape[:-2]))
                 continue
             values.append(gram[..., names.index(a[-1]), names.index(b[-1])])
-        out = self._gram_to_state(*values, float(n))
+        out = self._functions["gram_to_state"](*values, float(n))
         shape = gram.shape[:-2]
         return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out])
 
@@ -301,7 +287,7 @@ class Model:
         Returns:
             ``(S,)`` state.
         """
-        out = self._gram_to_state(*np.asarray(values, dtype=float), float(n))
+        out = self._functions["gram_to_state"](*np.asarray(values, dtype=float), float(n))
         return np.array([float(v) for v in out])
 
     def gram_from_params(self, U: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -348,7 +334,7 @@ def full_model(inputs: int, samples: int, step: Any = None) -> Model:
         >>> [s.name for s in m.state]
         ['v_v', 'u1_v', 'u2_v', 'u1_u1', 'u1_u2', 'u2_u2']
     """
-    from catapultlab._checks import check_full_model_size
+    from catapultlab.checks import check_full_model_size
     from catapultlab.theory._cache import derive
 
     check_full_model_size(inputs, samples)

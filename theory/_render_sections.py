@@ -60,7 +60,7 @@ def _restriction(model: Model) -> str | None:
 
 def _label(key: str) -> str:
     """``lazy_catapult -> lazy/catapult`` (an edge between two phases), else words."""
-    from catapultlab.sim._phases import PHASE_NAMES
+    from catapultlab.phases import PHASE_NAMES
 
     parts = key.split("_")
     return "/".join(parts) if all(p in PHASE_NAMES for p in parts) else " ".join(parts)

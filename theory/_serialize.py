@@ -10,7 +10,7 @@ from typing import Any
 
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.theory._algebra import _REGISTRY, symbol_words
 from catapultlab.theory._derive import inner_symbols_in
 from catapultlab.theory._spec import ModelSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.theory._algebra import inner_symbol
 from catapultlab.theory._spec import WIDTH, ModelSpec
 from catapultlab.theory._steprule import StepRule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.theory._algebra import symbol_words
 from catapultlab.theory._derive import NotClosedError, inner_symbols_in
 from catapultlab.theory._spec import VELOCITY_PREFIX, WIDTH, ModelSpec

@@ -7,11 +7,12 @@ no SymPy.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
-__all__ = ["KINDS", "DECAYS", "StepKind"]
+__all__ = ["KINDS", "DECAYS", "StepKind", "step_from_flags"]
 
 KINDS = ("gd", "momentum", "nesterov")
 DECAYS = (None, "l2", "decoupled")
@@ -52,3 +53,42 @@ class StepKind:
     def label(self) -> str:
         """A short name: ``gd``, ``momentum``, ``nesterov+l2`` ..."""
         return self.kind + (f"+{self.weight_decay}" if self.weight_decay else "")
+
+
+def step_from_flags(
+    momentum: float | None = None, nesterov: bool = False, weight_decay: float | None = None
+) -> tuple[StepKind, tuple[tuple[str, float], ...]]:
+    """The step rule and its values from ``--momentum``, ``--nesterov``, ``--weight-decay``.
+
+    The one place flags become a step rule (every command, and the Python API's
+    ``make_setup`` callers, go through it).
+
+    Returns:
+        ``(step, hyper)``: the rule and its values, e.g. ``(("beta", 0.9),)``.
+
+    Raises:
+        CatapultError: a momentum outside ``[0, 1)``, ``--nesterov`` without a momentum,
+            or a negative or non-finite weight decay.
+
+    Example:
+        >>> step_from_flags(momentum=0.5, nesterov=True)
+        (StepKind(kind='nesterov', weight_decay=None), (('beta', 0.5),))
+    """
+    if nesterov and momentum is None:
+        raise CatapultError("--nesterov needs --momentum BETA")
+    hyper: list[tuple[str, float]] = []
+    kind = "gd"
+    if momentum is not None:
+        if not (math.isfinite(momentum) and 0.0 <= momentum < 1.0):
+            raise CatapultError(f"--momentum must be in [0, 1), got {momentum!r}")
+        kind = "nesterov" if nesterov else "momentum"
+        hyper.append(("beta", float(momentum)))
+    decay = None
+    if weight_decay is not None:
+        if not (math.isfinite(weight_decay) and weight_decay >= 0.0):
+            raise CatapultError(
+                f"--weight-decay must be a finite number >= 0, got {weight_decay!r}"
+            )
+        decay = "l2"
+        hyper.append(("kappa", float(weight_decay)))
+    return StepKind(kind, decay), tuple(hyper)

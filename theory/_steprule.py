@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.theory._stepkind import StepKind
 
 __all__ = [

@@ -8,7 +8,7 @@ Conventions (binding for every module here):
 * Loss ``L = (1/2m) sum_a |f(x_a) - y_a|^2``, one-hot targets.
 * Empirical NTK ``Theta = J J^T / m`` (all outputs stacked), ``lambda`` its top
   eigenvalue, ``c = eta lambda_0``; linearised GD is ``r' = (I - eta Theta) r``.
-* Phases via :func:`catapultlab.sim._phases.classify_losses` with the thresholds
+* Phases via :func:`catapultlab.phases.classify_losses` with the thresholds
   documented in :mod:`catapultlab.validate._sweep`.
 
 Public names are loaded lazily so that ``import catapultlab.validate._cli`` stays
@@ -17,7 +17,7 @@ free of JAX.
 
 from __future__ import annotations
 
-from catapultlab._lazy import attach
+from catapultlab.lazy import attach
 
 __all__ = [
     "ACTIVATIONS",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catapultlab._checks import check_int, check_memory, check_positive, check_seed
+from catapultlab.checks import check_int, check_memory, check_positive, check_seed
 
 __all__ = [
     "ACTIVATION_COPIES",
@@ -46,7 +46,7 @@ def check_sweep_config(cfg: Any) -> None:
     if cfg.batch_size is not None:
         check_int("batch size", cfg.batch_size, lo=1)
     if not cfg.c_values:
-        from catapultlab._errors import CatapultError
+        from catapultlab import CatapultError
 
         raise CatapultError("empty c grid")
     for c in cfg.c_values:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 if TYPE_CHECKING:
     from catapultlab.validate._sweep import SweepConfig
@@ -179,7 +179,7 @@ def validate_cmd(
 ) -> None:
     """Sweep c = eta*lambda0 on a real network; report phases, c_loss, c_sharp, c_max."""
     cfg = _config(depth, width, **kw)
-    from catapultlab._outputs import check_figure_path, check_output_file
+    from catapultlab.checks import check_figure_path, check_output_file
 
     if out:
         check_output_file(out, netcdf=True)
@@ -212,7 +212,7 @@ def validate_cmd(
         click.echo(
             f"{r.c:8.4g} {r.phase:>10} {r.final_loss:11.4g} {r.max_loss_ratio:9.3g} {el:>9} {ta:>8}"
         )
-    from catapultlab._uncertainty import CONVENTION
+    from catapultlab.stats import CONVENTION
 
     click.echo(f"{CONVENTION} s.e. of a boundary bracketed to width w: w/sqrt(12).")
     for name, b in (("c_loss", res.c_loss), ("c_sharp", res.c_sharp), ("c_max", res.c_max)):
@@ -262,9 +262,9 @@ def scan_cmd(
     res = run_scan(cfg, ds, ws, progress=_cell_echo(len(ds) * len(ws)))
     data = scan_to_xarray(res)
     if out:
-        from catapultlab.validate._report import netcdf_engine
+        from catapultlab.io import write_netcdf
 
-        data.to_netcdf(out, engine=netcdf_engine())
+        write_netcdf(data, out)
     if figure:
         plot_scan(res, figure)
     fits = {k: None if f is None else f.__dict__ for k, f in fit_c_max(res).items()}

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from catapultlab._checks import check_seed
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
+from catapultlab.checks import check_seed
 from catapultlab.validate._userdata import check_labels, check_pair, read_cifar_batch, read_idx
 
 __all__ = [

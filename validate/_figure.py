@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
+from catapultlab.io import atomic_write
 from catapultlab.validate._predict import predicted_edges
 from catapultlab.validate._sweep import SweepResult
 

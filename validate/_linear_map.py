@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate._optim import OptimizerConfig
 
 __all__ = ["LinearMapComparison", "compare_linear_network_with_map", "map_stepper"]

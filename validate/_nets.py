@@ -34,7 +34,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["ACTIVATIONS", "ARCHITECTURES", "Network", "make_network", "mlp", "cnn", "resnet"]
 

@@ -31,7 +31,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy.sparse.linalg import LinearOperator, lobpcg
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = [
     "TopEigen",

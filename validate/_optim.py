@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = [
     "OPTIMIZERS",

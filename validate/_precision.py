@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["DTYPES", "precision"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["EDGE_KEYS", "adam_edge", "predicted_edges", "step_rule_of"]
 

@@ -28,15 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate._predict import adam_edge, predicted_edges
 from catapultlab.validate._sweep import OUTCOMES, RunSummary, SweepResult
 
 __all__ = [
     "ComparisonRow",
     "comparison_table",
-    "netcdf_engine",
     "sweep_to_dict",
     "sweep_to_xarray",
     "write_netcdf",
@@ -253,20 +251,7 @@ def sweep_to_xarray(res: SweepResult) -> Any:
 
 
 def write_netcdf(res: SweepResult, path: str) -> None:
-    """Write :func:`sweep_to_xarray` to ``path``.
+    """Write :func:`sweep_to_xarray` to ``path`` (the one netCDF writer, :mod:`catapultlab.io`)."""
+    from catapultlab import io
 
-    netCDF4 through h5netcdf when ``h5py`` is installed, otherwise classic netCDF
-    (64-bit offset) through scipy; ``xarray.open_dataset`` reads either.
-    """
-    from catapultlab._cf import cf_attributes
-
-    ds = cf_attributes(sweep_to_xarray(res))
-    engine = netcdf_engine()
-    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine=engine))
-
-
-def netcdf_engine() -> str:
-    """``h5netcdf`` when ``h5py`` is installed, else ``scipy`` (classic netCDF)."""
-    import importlib.util
-
-    return "h5netcdf" if importlib.util.find_spec("h5py") is not None else "scipy"
+    io.write_netcdf(sweep_to_xarray(res), path)

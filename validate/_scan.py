@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate._budget import check_sweep_config, check_sweep_memory
 from catapultlab.validate._sweep import Boundary, SweepConfig, SweepResult, run_sweep
 

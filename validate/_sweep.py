@@ -32,7 +32,7 @@ Each reported boundary comes with the width of its final bracket as uncertainty.
 A boundary the grid does not bracket has ``value=None`` and ``side="below"`` (the
 criterion already holds at the smallest ``c``) or ``side="above"`` (it never holds).
 
-Phase thresholds passed to :func:`catapultlab.sim._phases.classify_losses`:
+Phase thresholds passed to :func:`catapultlab.phases.classify_losses`:
 ``diverge_loss = diverge_factor * L_0`` (default ``1e5 L_0``; non-finite losses also
 count), ``converge_loss = L_0`` (converged = final loss below the initial loss),
 ``rise_tol = 1e-3`` for full-batch GD and ``5e-2`` for SGD (minibatch noise moves
@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._checks import range_count
-from catapultlab._errors import CatapultError
-from catapultlab.sim._phases import PHASE_NAMES, Phase, classify_losses
+from catapultlab import CatapultError
+from catapultlab.checks import range_count
+from catapultlab.phases import PHASE_NAMES, Phase, classify_losses
 from catapultlab.validate._budget import (
     check_memory_budget,
     check_sweep_config,
@@ -163,7 +163,7 @@ class Boundary:
     def describe(self, grid: tuple[float, ...]) -> str:
         """``"v +- u"`` (u the bracket width) or the out-of-grid side with the grid edge."""
         if self.value is not None:
-            from catapultlab._uncertainty import bracket_se
+            from catapultlab.stats import bracket_se
 
             se = bracket_se(self.uncertainty)
             return f"{self.value:.4g} ± {se:.2g} (one s.e.; bracket width {self.uncertainty:.2g})"

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 from catapultlab.validate._data import Dataset
 from catapultlab.validate._hessian import top_hessian_eigenvalue
 from catapultlab.validate._nets import Network

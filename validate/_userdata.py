@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["NUM_CLASSES", "check_labels", "check_pair", "read_cifar_batch", "read_idx"]
 

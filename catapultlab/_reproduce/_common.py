@@ -1,6 +1,6 @@
 """Shared helpers of the reproduce pipeline: numbers, figures, netCDF.
 
-Statistics (boundaries, bootstrap CIs, fits) live in :mod:`catapultlab.sim._stats`.
+Statistics (boundaries, bootstrap CIs, fits) live in :mod:`catapultlab.stats`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write
+from catapultlab.io import atomic_write
 
 __all__ = [
     "Number",
@@ -132,12 +132,8 @@ def save_figure(fig: Any, out: Path, name: str) -> None:
 
 
 def write_nc(ds: Any, out: Path, name: str) -> str:
-    """Write an xarray Dataset to ``out/data/<name>.nc`` (netCDF3 via scipy); return the relative path."""
-    d = out / "data"
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{name}.nc"
-    from catapultlab._cf import cf_attributes
+    """Write an xarray Dataset to ``out/data/<name>.nc`` (the one netCDF writer); the relative path."""
+    from catapultlab.io import write_netcdf
 
-    ds = cf_attributes(ds.copy())
-    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="scipy"))
+    write_netcdf(ds, out / "data" / f"{name}.nc")
     return f"data/{name}.nc"

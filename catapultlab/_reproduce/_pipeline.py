@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from catapultlab._atomic import atomic_write_text
-from catapultlab._errors import CatapultError
-from catapultlab._outputs import check_output_dir
+from catapultlab import CatapultError
 from catapultlab._reproduce._config import PRESETS, preset, stage_hash
+from catapultlab.checks import check_output_dir
+from catapultlab.io import atomic_write_text
 
 __all__ = ["STAGES", "reproduce", "package_versions"]
 

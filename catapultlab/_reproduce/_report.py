@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._atomic import atomic_write_text
 from catapultlab._reproduce._common import fmt, write_nc
-from catapultlab._uncertainty import CONVENTION, PLUS_MINUS
+from catapultlab.io import atomic_write_text
+from catapultlab.stats import CONVENTION, PLUS_MINUS
 
 __all__ = ["write_report", "TABLE_COLUMNS", "number_cells", "tex_sections"]
 

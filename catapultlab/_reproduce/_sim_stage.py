@@ -4,7 +4,7 @@ Every simulated number comes from :mod:`catapultlab.sim`: ensembles, phase
 fractions, boundaries with bootstrap CIs and scaling fits from
 :func:`~catapultlab.sim.run_sweep` (kernel backend), single trajectories from
 :func:`~catapultlab.sim.simulate_trajectories`, fits from
-:func:`catapultlab.sim._stats.fit_line`. This stage only chooses the grids,
+:func:`catapultlab.stats.fit_line`. This stage only chooses the grids,
 plots and turns the results into report numbers.
 """
 
@@ -40,7 +40,7 @@ def _sweep(
     from catapultlab.sim._sweep import local_runner
 
     cfg = SweepConfig(
-        setup=make_setup("uv", y=y).config,
+        setup=make_setup("uv", y=y),
         c=tuple(c),
         n=tuple(int(n) for n in ns),
         ensemble=int(E),
@@ -65,7 +65,7 @@ def _sweep(
 
 
 def _write(ds: Any, out: Path, name: str) -> str:
-    from catapultlab.sim import write_netcdf
+    from catapultlab.io import write_netcdf
 
     write_netcdf(ds, out / "data" / f"{name}.nc")
     return f"data/{name}.nc"
@@ -87,12 +87,12 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     """Run the uv-model experiments on :mod:`catapultlab.sim`; write data, figures and the stage result."""
     import xarray as xr
 
-    from catapultlab._progress import progress
     from catapultlab._reproduce._theory_stage import derived_predictions, tpeak_slope
-    from catapultlab.sim import Phase, make_setup, simulate_trajectories
-    from catapultlab.sim._bootstrap_fit import median_line_bootstrap
+    from catapultlab.phases import Phase
+    from catapultlab.progress import progress
+    from catapultlab.sim import make_setup, simulate_trajectories
     from catapultlab.sim._figures import phase_diagram
-    from catapultlab.sim._stats import fit_line
+    from catapultlab.stats import fit_line, median_line_bootstrap
     from catapultlab.theory import uv_model
 
     s = cfg["sim"]
@@ -436,7 +436,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             "derived_tpeak_slope": tpeak_slope(cs),
             "derived_lam_drift_exponent": pred["lazy_dlam_exponent"],
             "fits": "least squares on per-n medians (peak, t_peak of catapult runs) and "
-            "per-n mean log drift (lazy runs); t-intervals (catapultlab.sim._stats.fit_line)",
+            "per-n mean log drift (lazy runs); t-intervals (catapultlab.stats.fit_line)",
             "engine": ENGINE,
         },
     )

@@ -7,8 +7,8 @@ from typing import Any
 
 import sympy as sp
 
-from catapultlab._atomic import atomic_write_text
 from catapultlab._reproduce._common import Number
+from catapultlab.io import atomic_write_text
 
 __all__ = ["run_theory", "derived_predictions"]
 

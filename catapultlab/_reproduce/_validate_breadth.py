@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure, write_nc
-from catapultlab._uncertainty import bracket_se
+from catapultlab.stats import bracket_se
 
 __all__ = ["depth_width_section", "eos_section", "momentum_section"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure, write_nc
-from catapultlab._uncertainty import bracket_se
+from catapultlab.stats import bracket_se
 
 __all__ = ["run_validate"]
 
@@ -95,8 +95,8 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
 
     import xarray as xr
 
-    from catapultlab._progress import progress
     from catapultlab._reproduce._theory_stage import derived_predictions
+    from catapultlab.progress import progress
     from catapultlab.validate import (
         SweepConfig,
         compare_linear_network_with_map,

@@ -1,21 +1,24 @@
-"""A sweep result as plain arrays, written to netCDF without xarray (the CLI's warm path).
+"""The one netCDF writer, and a dataset of plain arrays that needs no xarray.
 
-:class:`SweepArrays` holds what :func:`catapultlab.sim.run_sweep` puts in its
-:class:`xarray.Dataset` (variables with dimensions and attributes, coordinates, global
-attributes); :meth:`SweepArrays.to_dataset` makes that Dataset. Importing xarray (and
-pandas) costs about a second of every ``catapultlab sweep`` start, so the command
-reads its JSON from the result directly and writes the file with :func:`write_netcdf3`,
-which encodes it the way xarray's scipy backend does (netCDF3 64-bit offset; float
-variables with ``_FillValue = NaN``; integer attributes as int32; a zero-length
-dimension as the record dimension), so that ``xarray.open_dataset`` reads back the same
-Dataset either way (tested).
+:func:`write_netcdf` writes every netCDF file catapultlab makes (sweeps, validate runs,
+scans, the report's data): the CF ``long_name``/``units`` of :mod:`catapultlab.io`, the
+classic netCDF 64-bit-offset format (netCDF3, which every netCDF reader opens) and the one
+atomic writer, so a file is at its path complete or not at all.
+
+It takes an :class:`xarray.Dataset` (encoded by xarray's own scipy backend) or a
+:class:`PlainDataset`: variables with dimensions and attributes, coordinates and global
+attributes held as NumPy arrays. Importing xarray (and pandas) costs about a second of
+every ``catapultlab sweep`` start, so the sweep command builds a PlainDataset and this
+module encodes it the way xarray's scipy backend does (float variables with
+``_FillValue = NaN``; 64-bit integers as int32; integer attributes as int32; a
+zero-length dimension as the record dimension), through SciPy's public
+:class:`scipy.io.netcdf_file`; ``xarray.open_dataset`` reads back the same Dataset either
+way (tested). netCDF3 has no 64-bit integers: integer variables read back as int32.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -23,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Variable", "SweepArrays", "write_netcdf3"]
+__all__ = ["Variable", "PlainDataset", "write_netcdf"]
 
 
 class Variable(NamedTuple):
@@ -40,7 +43,7 @@ class Variable(NamedTuple):
 
 
 @dataclass
-class SweepArrays:
+class PlainDataset:
     """Data variables, coordinates (1-D, named by their dimension) and global attributes."""
 
     data: dict[str, Variable]
@@ -58,9 +61,9 @@ class SweepArrays:
     def __contains__(self, name: object) -> bool:
         return name in self.data or name in self.coords
 
-    def copy(self) -> SweepArrays:
+    def copy(self) -> PlainDataset:
         """A copy with its own attribute dictionaries (values shared)."""
-        return SweepArrays(
+        return PlainDataset(
             {k: Variable(v.dims, v.values, copy.deepcopy(v.attrs)) for k, v in self.data.items()},
             {k: Variable(v.dims, v.values, copy.deepcopy(v.attrs)) for k, v in self.coords.items()},
             copy.deepcopy(self.attrs),
@@ -91,43 +94,38 @@ def _attr(value: Any) -> Any:
     return arr.astype(np.int32) if arr.dtype.kind in "iu" else arr
 
 
-def _netcdf_file() -> Any:
-    """SciPy's ``netcdf_file`` class without running ``scipy/io/__init__``.
+def write_netcdf(data: Any, path: str | PathLike[str]) -> None:
+    """Write ``data`` (a :class:`PlainDataset` or an xarray Dataset) to ``path``.
 
-    ``import scipy.io`` imports its MATLAB reader and with it ``scipy.sparse`` (about a
-    second of a warm start). The netCDF module itself needs only NumPy and the standard
-    library, so unless ``scipy.io`` is imported already its file is loaded on its own
-    (same code, another module name); any problem falls back to the plain import.
+    The one netCDF writer (see the module docstring): CF attributes are added where the
+    table knows a variable (attributes already set are kept), the file is netCDF3 and it
+    appears at ``path`` atomically; the parent directory is created.
+
+    Raises:
+        CatapultError: the file cannot be written (one line naming it).
     """
-    loaded = sys.modules.get("scipy.io._netcdf")
-    if loaded is not None:
-        return loaded.netcdf_file
-    name = "catapultlab._scipy_netcdf"
-    if name not in sys.modules:
-        try:
-            scipy_spec = importlib.util.find_spec("scipy")
-            assert scipy_spec is not None and scipy_spec.origin is not None
-            path = Path(scipy_spec.origin).parent / "io" / "_netcdf.py"
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            module.netcdf_file  # noqa: B018 - the class must be there
-        except Exception:  # noqa: BLE001 - another SciPy layout: the ordinary import
-            from scipy.io import netcdf_file
+    from catapultlab._atomic import atomic_write
+    from catapultlab._cf import cf_attributes
 
-            return netcdf_file
-        sys.modules[name] = module
-    return sys.modules[name].netcdf_file
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = cf_attributes(data.copy())
+    if isinstance(data, PlainDataset):
+        atomic_write(target, lambda tmp: _write_plain(data, tmp))
+    else:
+        atomic_write(
+            target, lambda tmp: data.to_netcdf(tmp, engine="scipy", format="NETCDF3_64BIT")
+        )
 
 
-def write_netcdf3(result: SweepArrays, path: str | PathLike[str]) -> None:
-    """Write ``result`` to ``path`` as xarray's scipy backend would (not atomic: see caller).
+def _write_plain(result: PlainDataset, path: Path) -> None:
+    """Encode ``result`` as xarray's scipy backend would (not atomic: see the caller).
 
     Raises:
         TypeError: a variable of a dtype netCDF3 cannot hold.
     """
-    netcdf_file = _netcdf_file()
+    from scipy.io import netcdf_file
+
     sizes: dict[str, int] = {}
     for var in result.variables.values():
         sizes.update(zip(var.dims, var.values.shape, strict=True))

@@ -96,7 +96,7 @@ def boundary(
         >>> (b.estimate, b.below_grid, b.above_grid)
         (nan, True, False)
     """
-    from catapultlab.sim._patterns import HitPatterns
+    from catapultlab._patterns import HitPatterns
 
     return boundary_from_patterns(
         c, HitPatterns.of(hits), resamples=resamples, seed=seed, level=level
@@ -115,7 +115,7 @@ def boundary_from_patterns(
 
     Args:
         c: the grid ``(C,)``, increasing.
-        patterns: a :class:`catapultlab.sim._patterns.HitPatterns` over that grid.
+        patterns: a :class:`catapultlab.stats.HitPatterns` over that grid.
         resamples: bootstrap resamples.
         seed: bootstrap seed.
         level: CI level.

@@ -1,4 +1,4 @@
-"""Model selection shared by ``derive``, ``simulate`` and ``sweep``.
+"""Model selection on the command line, shared by ``derive``, ``simulate`` and ``sweep``.
 
 ``MODEL`` is a built-in name (``uv``, ``full``) or ``--spec FILE.py:FUNC`` names a
 function returning a :class:`catapultlab.theory.ModelSpec`. ``--momentum B``
@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
+from catapultlab.theory._builtins import BUILTIN
+from catapultlab.theory._stepkind import StepKind, step_from_flags
 
 __all__ = ["model_options", "load_spec", "resolve_model"]
-
-BUILTIN = ("uv", "full")
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,7 +56,7 @@ def load_spec(reference: str) -> Any:
     Raises:
         CatapultError: a missing file or function, an import error, or another return type.
     """
-    from catapultlab.theory._spec import ModelSpec
+    from catapultlab.theory._spec import ModelSpec  # a user's spec: SymPy is needed anyway
 
     path_text, sep, name = reference.rpartition(":")
     if not sep or not path_text or not name:
@@ -94,10 +94,11 @@ def resolve_model(
     momentum: float | None,
     nesterov: bool,
     weight_decay: float | None,
-    *,
-    plain: bool = False,
-) -> tuple[Any, Any, tuple[tuple[str, float], ...]]:
-    """The model source (a name or a ModelSpec), the step rule and its values.
+) -> tuple[Any, StepKind, tuple[tuple[str, float], ...]]:
+    """The model source (a built-in name or a ModelSpec), the step rule and its values.
+
+    The step rule comes from the flags (:func:`step_from_flags`); a spec file's own step
+    rule stands unless flags override it. A built-in name costs no SymPy import.
 
     Args:
         model: a built-in model name, or ``None`` with ``spec_ref``.
@@ -105,33 +106,26 @@ def resolve_model(
         momentum: ``--momentum``.
         nesterov: ``--nesterov``.
         weight_decay: ``--weight-decay``.
-        plain: for a built-in model, give the step rule as a
-            :class:`catapultlab.theory.StepKind` (no SymPy import: the sim commands'
-            warm path); else a :class:`StepRule`.
 
     Raises:
         CatapultError: neither or both of MODEL and --spec, an unknown name, bad values.
     """
-    from catapultlab.sim._setup import step_choice
-
     if (model is None) == (spec_ref is None):
         raise CatapultError("give a MODEL (uv or full) or --spec FILE.py:FUNC, not both")
     if model is not None and model not in BUILTIN:
         raise CatapultError(
             f"unknown model {model!r}; choose one of {', '.join(BUILTIN)} or --spec FILE.py:FUNC"
         )
-    choice, hyper = step_choice(momentum, nesterov, weight_decay)
-    source: Any = model if model is not None else load_spec(spec_ref)  # type: ignore[arg-type]
-    if isinstance(source, str) and plain:
-        return source, choice, hyper
-    from catapultlab.theory._steprule import StepRule
-
-    step = StepRule(choice.kind, choice.weight_decay)
-    if not isinstance(source, str) and step.kind == "gd" and not step.weight_decay:
-        step = source.step  # a spec file's own step rule stands unless flags override it
-        if step.has_velocity or step.weight_decay:
+    step, hyper = step_from_flags(momentum, nesterov, weight_decay)
+    if model is not None:
+        return model, step, hyper
+    source = load_spec(spec_ref)  # type: ignore[arg-type]
+    if step.kind == "gd" and not step.weight_decay:
+        own = source.step  # a spec file's own step rule stands unless flags override it
+        if own.has_velocity or own.weight_decay:
             raise CatapultError(
-                f"{source.name!r} declares the step rule {step.label}: give its values with "
+                f"{source.name!r} declares the step rule {own.label}: give its values with "
                 "--momentum/--weight-decay"
             )
+        step = StepKind(own.kind, own.weight_decay)
     return source, step, hyper

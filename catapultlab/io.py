@@ -1,0 +1,43 @@
+"""Every file catapultlab writes goes through here: one atomic writer, one netCDF writer, one JSON encoder.
+
+* :func:`atomic_write` (and its text/bytes forms): a file appears at its final path
+  complete or not at all; on any error, Ctrl-C included, the temporary file is removed.
+* :func:`write_netcdf`: netCDF3 with CF ``long_name``/``units`` attributes from one table
+  (:func:`describe`), from an xarray Dataset or a :class:`PlainDataset`.
+* :func:`dumps`: strict JSON (non-finite numbers as ``null``, NumPy values as numbers).
+* :func:`write_sealed` / :func:`read_sealed`: files behind a content hash (cache entries,
+  resume parts): a damaged one is reported on one line and rebuilt, never read as data.
+
+Example:
+    >>> dumps({"c": np.float64(2.5), "edge": float("nan")})
+    '{"c": 2.5, "edge": null}'
+"""
+
+from __future__ import annotations
+
+import numpy as np  # noqa: F401 - the docstring example uses it
+
+from catapultlab._atomic import atomic_path, atomic_write, atomic_write_bytes, atomic_write_text
+from catapultlab._cf import QUANTITIES, cf_attributes, describe
+from catapultlab._jsonio import dumps, jsonable
+from catapultlab._netcdf import PlainDataset, Variable, write_netcdf
+from catapultlab._sealed import read_sealed, seal, unseal, write_sealed
+
+__all__ = [
+    "QUANTITIES",
+    "PlainDataset",
+    "Variable",
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "cf_attributes",
+    "describe",
+    "dumps",
+    "jsonable",
+    "read_sealed",
+    "seal",
+    "unseal",
+    "write_netcdf",
+    "write_sealed",
+]
