@@ -7,7 +7,7 @@ import traceback
 
 import click
 
-from catapultlab._errors import CatapultError
+from catapultlab import CatapultError
 
 __all__ = ["cli", "main"]
 
@@ -28,13 +28,11 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from catapultlab._reproduce_cli import COMMANDS as REPRODUCE_COMMANDS
-    from catapultlab.sim._cli import COMMANDS as SIM_COMMANDS
-    from catapultlab.theory._cli import derive
-    from catapultlab.validate._cli import COMMANDS as VALIDATE_COMMANDS
+    from catapultlab import reproduce, sim, theory, validate
 
-    for command in (derive, *SIM_COMMANDS, *VALIDATE_COMMANDS, *REPRODUCE_COMMANDS):
-        cli.add_command(command)
+    for layer in (theory, sim, validate, reproduce):
+        for command in layer.COMMANDS:
+            cli.add_command(command)
 
 
 _register()

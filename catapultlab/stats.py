@@ -8,7 +8,9 @@
 * :func:`fit_line`, :func:`median_line_bootstrap`: straight-line fits (scaling laws) with
   intervals;
 * :data:`CONVENTION`, :data:`PLUS_MINUS`, :func:`bracket_se`: one uncertainty convention
-  ("±" is one standard error; intervals are 95%).
+  ("±" is one standard error; intervals are 95%);
+* :class:`Comparison`, :func:`agrees`: a measurement beside its prediction, judged by one
+  rule (validate's tables and the reproduce report alike).
 
 Example:
     >>> h = Histogram.of(np.array([3, 1, 2, 2, 7]), log=False)
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numpy as np  # noqa: F401 - the docstring example uses it
 
 from catapultlab._bootstrap_fit import MedianFit, median_line_bootstrap
+from catapultlab._compare import RELATIONS, Comparison, agrees
 from catapultlab._histogram import (
     MANTISSA_BITS,
     QUANTILE_RTOL,
@@ -46,11 +49,14 @@ __all__ = [
     "MANTISSA_BITS",
     "PLUS_MINUS",
     "QUANTILE_RTOL",
+    "RELATIONS",
     "Boundary",
+    "Comparison",
     "Fit",
     "Histogram",
     "HitPatterns",
     "MedianFit",
+    "agrees",
     "boundary",
     "boundary_from_patterns",
     "boundary_with_ci",

@@ -41,8 +41,7 @@ __all__ = [
 
 
 def _model(model_or_spec: Any) -> Any:
-    from catapultlab.theory._cache import derive
-    from catapultlab.theory._model import Model
+    from catapultlab.theory import Model, derive
 
     return model_or_spec if isinstance(model_or_spec, Model) else derive(model_or_spec)
 
@@ -53,7 +52,7 @@ def _all_vectors(model: Any) -> list[str]:
 
 def gram_values(model: Any, vectors: dict[str, np.ndarray]) -> np.ndarray:
     """The Gram-state inner products (``model.gram.state`` order) of explicit vectors."""
-    from catapultlab.theory._algebra import symbol_words
+    from catapultlab.theory import symbol_words
 
     out = []
     for s in model.gram.state:
@@ -103,7 +102,7 @@ def check_map_against_gd(
     Raises:
         AssertionError: the map and parameter-space GD disagree by more than ``rtol``.
     """
-    from catapultlab.sim._exact import run_exact_spec
+    from catapultlab.sim import run_exact_spec
 
     model = _model(model_or_spec)
     spec = model.spec
@@ -155,8 +154,7 @@ def check_kernel_against_pure(
         AssertionError: different phases or step counts, or final states apart by more
             than the dtype's tolerance.
     """
-    from catapultlab.sim._ensemble import run_ensemble
-    from catapultlab.sim._setup import make_setup
+    from catapultlab.sim import make_setup, run_ensemble
 
     model = _model(model)
     hyper = tuple(_hyper(model, beta, 0.0).items())
@@ -196,8 +194,7 @@ def symmetries(model: Any) -> list[Symmetry]:
     A map ``w -> pi(w)`` (or ``w -> -w``) is a symmetry where it leaves every output
     unchanged (or flips all outputs, together with the labels).
     """
-    from catapultlab.theory._algebra import inner_symbol, symbol_words
-    from catapultlab.theory._derive import inner_symbols_in
+    from catapultlab.theory import inner_symbol, inner_symbols_in, symbol_words
 
     spec = model.spec
     if spec.matrices or spec.data:
@@ -237,7 +234,7 @@ def _act(model: Any, sym: Symmetry, vecs: dict[str, np.ndarray]) -> dict[str, np
 
 def _psd(model: Any, values: np.ndarray) -> float:
     """Smallest eigenvalue of the Gram matrix of all vectors, relative to its scale."""
-    from catapultlab.theory._algebra import symbol_words
+    from catapultlab.theory import symbol_words
 
     names = _all_vectors(model)
     G = np.zeros((len(names), len(names)))
@@ -295,7 +292,7 @@ def check_invariants(
 
 
 def _act_on_gram(model: Any, sym: Symmetry, values: np.ndarray) -> np.ndarray:
-    from catapultlab.theory._algebra import symbol_words
+    from catapultlab.theory import symbol_words
 
     def image(name: str) -> tuple[str, int]:
         base = name.removeprefix("vel_")
@@ -325,7 +322,7 @@ def reachable_states(model: Any, *, max_width: int = 10**6) -> Any:
     """
     from hypothesis import strategies as st
 
-    from catapultlab.sim._init import sample_gram
+    from catapultlab.sim import sample_gram
 
     model = _model(model)
     p = len(_all_vectors(model))
@@ -340,7 +337,7 @@ def reachable_states(model: Any, *, max_width: int = 10**6) -> Any:
         k = len(model.spec.vectors)
         G[k:, :] *= scale
         G[:, k:] *= scale
-        from catapultlab.theory._algebra import symbol_words
+        from catapultlab.theory import symbol_words
 
         values = []
         for s in model.gram.state:

@@ -17,7 +17,7 @@ LAYERS = {
     "theory": "catapultlab.theory",
     "sim": "catapultlab.sim",
     "validate": "catapultlab.validate",
-    "reproduce": "catapultlab._reproduce",
+    "reproduce": "catapultlab.reproduce",
     "testing": "catapultlab.testing",
 }
 

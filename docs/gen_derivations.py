@@ -120,7 +120,7 @@ def _preimport() -> None:
     import importlib
     import pkgutil
 
-    for package in ("catapultlab.theory", "catapultlab.sim", "catapultlab._reproduce"):
+    for package in ("catapultlab.theory", "catapultlab.sim", "catapultlab.reproduce"):
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
             importlib.import_module(f"{package}.{info.name}")

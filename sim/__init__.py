@@ -12,6 +12,7 @@ from __future__ import annotations
 from catapultlab.lazy import attach
 
 __all__ = [
+    "COMMANDS",
     "phase_diagram",
     "MODELS",
     "SEED_BLOCK",
@@ -31,6 +32,7 @@ __all__ = [
     "initial_state",
     "kernel_module",
     "kernel_source",
+    "local_runner",
     "make_setup",
     "parse_c_range",
     "parse_labels",
@@ -55,6 +57,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "_cli": ("COMMANDS",),
     "_figures": ("phase_diagram",),
     "_codegen": ("kernel_source",),
     "_ensemble": (
@@ -99,6 +102,7 @@ _WHERE = {
     ),
     "_sweep": (
         "SweepConfig",
+        "local_runner",
         "parse_c_range",
         "parse_widths",
         "run_sweep",

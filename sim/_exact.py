@@ -73,7 +73,7 @@ class SpecRun:
 
 
 def _words(symbol: sp.Symbol) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from catapultlab.theory._algebra import symbol_words
+    from catapultlab.theory import symbol_words
 
     return symbol_words(symbol)
 
@@ -123,8 +123,7 @@ def inner_gradient(symbol: sp.Symbol, P: dict[str, np.ndarray]) -> dict[str, np.
 
 @cache
 def _numeric(spec: Any) -> tuple[list[sp.Symbol], Callable, Callable, Callable, Callable]:
-    from catapultlab.theory._derive import inner_symbols_in
-    from catapultlab.theory._spec import WIDTH
+    from catapultlab.theory import WIDTH, inner_symbols_in
 
     loss = spec.loss()
     syms = sorted(inner_symbols_in(sp.Matrix(list(spec.outputs))), key=lambda s: s.name)

@@ -3,7 +3,7 @@
 Finished chunks of a sweep with ``--out X`` are kept in ``X.parts/<config
 hash>-<code hash>/``: the config hash covers everything that determines the
 numbers (:meth:`SweepConfig.key`), the code hash every source file of the
-installed package (:func:`catapultlab._reproduce._config.code_hash`), so a
+installed package (:func:`catapultlab.cache.code_version`), so a
 resume never mixes parts of two configurations or two versions of the code.
 Each part is written to a temporary file and renamed into place, and starts with
 a magic line and the SHA-256 of its payload: a truncated or edited part fails
@@ -36,10 +36,10 @@ TMP_PREFIX = ".tmp_"
 
 
 def code_version() -> str:
-    """Hash of the installed package source (the same one ``reproduce`` keys its stages by)."""
-    from catapultlab._reproduce._config import code_hash
+    """Hash of the package source and library versions (:func:`catapultlab.cache.code_version`)."""
+    from catapultlab.cache import code_version
 
-    return code_hash()
+    return code_version()
 
 
 def write_part(path: Path, arrays: dict[str, np.ndarray]) -> None:

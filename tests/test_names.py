@@ -10,9 +10,9 @@ import pytest
 import xarray as xr
 
 from catapultlab._cli import main
-from catapultlab._reproduce._report import TABLE_COLUMNS, _numbers_nc
 from catapultlab.io import describe
 from catapultlab.phases import PHASE_NAMES
+from catapultlab.reproduce._report import TABLE_COLUMNS, _numbers_nc
 from catapultlab.stats import CONVENTION, PLUS_MINUS
 from catapultlab.validate import OUTCOMES
 

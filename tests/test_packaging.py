@@ -17,4 +17,4 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             rel = init.parent.relative_to(ROOT / folder)
             on_disk.add(".".join([name, *rel.parts]))
     assert on_disk <= listed, f"not shipped by `pip install .`: {sorted(on_disk - listed)}"
-    assert "catapultlab._reproduce" in on_disk
+    assert "catapultlab.reproduce" in on_disk

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from catapultlab._reproduce._report import TABLE_COLUMNS, _html, _md, tex_sections
+from catapultlab.reproduce._report import TABLE_COLUMNS, _html, _md, tex_sections
 from catapultlab.stats import CONVENTION, PLUS_MINUS
 from catapultlab.theory import full_model, to_latex, uv_model
 

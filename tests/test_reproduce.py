@@ -90,7 +90,7 @@ def _table(md: str) -> dict[str, list[str]]:
 
 
 def test_report_numbers_equal_the_data_files(quick: Path, numbers: dict[str, dict]) -> None:
-    from catapultlab._reproduce._report import number_cells
+    from catapultlab.reproduce._report import number_cells
 
     rows = _table((quick / "report.md").read_text())
     assert set(rows) == set(numbers)
@@ -140,12 +140,13 @@ def test_rerun_reuses_every_stage(quick: Path) -> None:
 
 def test_a_code_change_invalidates_every_stage(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cached stages are keyed on the package source too: new code never shows old numbers."""
-    from catapultlab._reproduce import _config
+    import catapultlab.cache as cache
+    from catapultlab.reproduce import _config
 
     cfg = _config.preset("quick")
     before = {s: _config.stage_hash(cfg, s) for s in ("theory", "sim", "validate")}
-    assert _config.code_hash() == _config.code_hash()  # deterministic
-    monkeypatch.setattr(_config, "code_hash", lambda: "edited-source")
+    assert cache.code_version() == cache.code_version()  # deterministic
+    monkeypatch.setattr(cache, "code_version", lambda: "edited-source")
     after = {s: _config.stage_hash(cfg, s) for s in before}
     assert all(before[s] != after[s] for s in before)
 

@@ -12,8 +12,8 @@ import copy
 import numpy as np
 import pytest
 
-from catapultlab._reproduce import _validate_breadth as sections
-from catapultlab._reproduce._config import preset
+from catapultlab.reproduce import _validate_breadth as sections
+from catapultlab.reproduce._config import preset
 from catapultlab.validate import Boundary, RunSummary, SweepResult, predicted_edges
 
 

@@ -26,7 +26,7 @@ def _sentinel(*a, **k):
 
 @pytest.fixture
 def no_compute(monkeypatch):
-    import catapultlab._reproduce._pipeline as pipeline
+    import catapultlab.reproduce._pipeline as pipeline
     import catapultlab.sim._bench as bench
     import catapultlab.sim._setup as setup
     import catapultlab.theory._derive_model as model
@@ -188,7 +188,7 @@ def test_cli_refuses_every_class_with_one_line(tmp_path, no_compute, capsys):
 
 
 def test_api_refuses_the_same_inputs(tmp_path):
-    from catapultlab._reproduce import reproduce
+    from catapultlab.reproduce import reproduce
     from catapultlab.sim import make_setup, run_ensemble, simulate_trajectories
     from catapultlab.sim._bench import run_bench
     from catapultlab.sim._sweep import SweepConfig, parse_c_range, run_sweep

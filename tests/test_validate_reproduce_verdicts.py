@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from catapultlab._reproduce._common import Number
-from catapultlab._reproduce._validate_stage import _inconclusive, _verdict
+from catapultlab.reproduce._common import Number
+from catapultlab.reproduce._validate_stage import _inconclusive, _verdict
 
 
 def _res(final_loss: float) -> SimpleNamespace:

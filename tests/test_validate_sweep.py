@@ -59,8 +59,12 @@ def test_outputs(sweep, tmp_path):
     d = sweep_to_dict(sweep)
     json.dumps(d)
     assert d["lam0"] > 0 and len(d["runs"]) == len(sweep.runs)
-    rows = comparison_table(sweep)
-    assert [r.quantity.split()[0] for r in rows][:2] == ["lazy/catapult", "maximal"]
+    rows = {r.key: r for r in comparison_table(sweep)}
+    assert list(rows)[:3] == ["validate.c_loss", "validate.c_max", "validate.eta_lam_final"]
+    from catapultlab.theory import uv_model
+
+    assert rows["validate.c_loss"].predicted == uv_model().predict("c_loss").value
+    assert rows["validate.c_max"].predicted == uv_model().predict("c_max").value
     ds = sweep_to_xarray(sweep)
     assert ds.sizes["c"] == len(sweep.runs) and ds.sizes["step"] == 121
     path = tmp_path / "s.nc"
@@ -117,15 +121,18 @@ def test_every_bracket_uses_the_runs_of_every_bisection():
 
 
 def test_comparison_line_without_a_measurement_says_so():
-    from catapultlab.validate import ComparisonRow
+    from catapultlab.stats import Comparison
     from catapultlab.validate._cli import _comparison_line
 
-    row = ComparisonRow("maximal stable c (c_max)", 4.0, None, None, None, "")
-    assert (
-        _comparison_line(row)
-        == "maximal stable c (c_max): predicted 4.0, measured none on this grid"
+    row = Comparison.make("validate.c_max", "c_max", None, predicted=4.0, relation="=")
+    assert _comparison_line(row) == "c_max: predicted = 4, measured none on this grid ()"
+    row = Comparison.make(
+        "validate.c_loss",
+        "c_loss",
+        2.1234,
+        uncertainty=0.25,
+        predicted=2.0,
+        relation="=",
+        source="note",
     )
-    row = ComparisonRow("c_loss", 2.0, 2.1234, 0.25, True, "note")
-    assert (
-        _comparison_line(row) == "c_loss: predicted 2.0, measured 2.123, bracket width 0.25, (note)"
-    )
+    assert _comparison_line(row) == "c_loss: predicted = 2, measured 2.123 ± 0.25 [agrees] (note)"

@@ -12,12 +12,15 @@ from __future__ import annotations
 from catapultlab.lazy import attach
 
 __all__ = [
+    "COMMANDS",
     "BETA",
     "C",
     "ENGINE_VERSION",
     "KAPPA",
     "Scaling",
     "BUILTIN",
+    "COMPARED_WITH",
+    "Prediction",
     "KernelSpec",
     "NumericModel",
     "StepKind",
@@ -57,6 +60,8 @@ __all__ = [
     "full_model",
     "full_spec",
     "inner_symbol",
+    "inner_symbols_in",
+    "symbol_words",
     "parse_expr",
     "pretty_inner",
     "project",
@@ -71,9 +76,12 @@ __all__ = [
 
 # public names load lazily: the CLI imports this package without paying for sympy
 _WHERE = {
+    "_cli": ("COMMANDS",),
     "_algebra": (
         "dot",
         "inner_symbol",
+        "inner_symbols_in",
+        "symbol_words",
         "pretty_inner",
     ),
     "_cache": ("derive",),
@@ -87,6 +95,7 @@ _WHERE = {
     "_numeric": ("KernelSpec", "NumericModel"),
     "_numeric_cache": ("builtin_numeric", "numeric_from_declaration"),
     "_builtins": ("BUILTIN", "builtin_model", "builtin_spec"),
+    "_predictions": ("COMPARED_WITH", "Prediction"),
     "_model_cli": ("load_spec", "model_options", "resolve_model"),
     "_serialize": ("spec_from_json", "spec_to_json"),
     "_edges_numeric": ("EdgeFunctions", "edges_c"),
@@ -105,6 +114,7 @@ _WHERE = {
         "GramDerivation",
         "NotClosedError",
         "derive_gram",
+        "inner_symbols_in",
     ),
     "_model": (
         "LAM",

@@ -7,7 +7,7 @@ import click
 from catapultlab import CatapultError
 from catapultlab.theory._model_cli import model_options
 
-__all__ = ["derive"]
+__all__ = ["COMMANDS", "derive"]
 
 FORMATS = ("text", "latex", "json")
 
@@ -68,3 +68,6 @@ def derive(
         click.echo(f"edges in c = eta*lam0 at {shown}:")
         for name, c in edges.items():
             click.echo(f"  {name}: {'none' if c is None else f'{c:.6g}'}")
+
+
+COMMANDS = (derive,)

@@ -146,6 +146,77 @@ class Model:
         """
         return edges_c(self.edge_functions, beta=beta, kappa=kappa, lam0=lam0)
 
+    def predict(
+        self, quantity: str, *, beta: float = 0.0, kappa: float = 0.0, lam0: float = 1.0
+    ) -> Any:
+        """What this model predicts for a measured quantity (one table for every layer).
+
+        Args:
+            quantity: a measured boundary or outcome
+                (:data:`catapultlab.theory.COMPARED_WITH`: ``c_loss``, ``c_max``, ...).
+            beta: momentum value.
+            kappa: weight-decay value.
+            lam0: the initial NTK eigenvalue (enters with weight decay only).
+
+        Returns:
+            A :class:`~catapultlab.theory.Prediction` (edge, value in ``c``, relation, source).
+
+        Example:
+            >>> p = uv_model().predict("c_max")
+            >>> p.edge, p.value, p.relation
+            ('catapult_divergent', 4.0, '=')
+        """
+        from catapultlab.theory._predictions import prediction
+
+        edges = self.edges(beta=beta, kappa=kappa, lam0=lam0)
+        return prediction(quantity, edges, self.boundary_notes, self.name)
+
+    @property
+    def peak_loss_exponent(self) -> float | None:
+        """Exponent ``b`` of the catapult's peak loss ``~ n^b``: twice the output's width exponent.
+
+        Example:
+            >>> uv_model().peak_loss_exponent
+            1.0
+        """
+        if self.scaling is None or not self.scaling.exists:
+            return None
+        return float(2 * self.scaling.output_exponent)
+
+    @property
+    def ntk_drift_exponent(self) -> float | None:
+        """Largest power of ``n`` in the NTK's one-step change ``lam' - lam`` at fixed ``f``.
+
+        ``None`` for a model iterated in its Gram state (no scalar ``lam`` in the state).
+
+        Example:
+            >>> uv_model().ntk_drift_exponent
+            -1.0
+        """
+        if LAM not in self.maps:
+            return None
+        drift = sp.expand(self.maps[LAM] - LAM)
+        powers = {
+            sp.powsimp(t, force=True).as_coeff_exponent(WIDTH)[1] for t in sp.Add.make_args(drift)
+        }
+        return float(max(powers))
+
+    def catapult_time_slope(self, c: float, *, beta: float = 0.0) -> float | None:
+        """``d t_catapult / d ln n`` at ``c``, from the derived leading-order catapult time.
+
+        Example:
+            >>> round(uv_model().catapult_time_slope(3.0), 6)
+            0.721348
+        """
+        from catapultlab.theory._boundaries import C
+        from catapultlab.theory._steprule import BETA
+
+        t = self.catapult_time
+        if t is None:
+            return None
+        slope = sp.diff(t, WIDTH).subs({C: c, BETA: beta}) * WIDTH
+        return float(sp.simplify(slope))
+
     @property
     def edge_functions(self) -> EdgeFunctions:
         """The boundaries as NumPy functions (the printed functions of :meth:`numeric`).

@@ -204,6 +204,21 @@ class NumericModel:
         """The boundaries as values of ``c = eta lam0`` (:meth:`Model.edges`, same code)."""
         return edges_c(self.edge_functions, beta=beta, kappa=kappa, lam0=lam0)
 
+    def predict(
+        self,
+        quantity: str,
+        *,
+        beta: float = 0.0,
+        kappa: float = 0.0,
+        lam0: float = 1.0,
+        notes: dict[str, str] | None = None,
+    ) -> Any:
+        """What the model predicts for a measured quantity (:meth:`Model.predict`, same table)."""
+        from catapultlab.theory._predictions import prediction
+
+        edges = self.edges(beta=beta, kappa=kappa, lam0=lam0)
+        return prediction(quantity, edges, notes or {}, self.name)
+
     def state_from_gram(self, gram: np.ndarray, n: float) -> np.ndarray:
         """The state ``(S, ...)`` of Gram matrices ``(..., p, p)`` of the parameter vectors.
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 from catapultlab.lazy import attach
 
 __all__ = [
+    "COMMANDS",
     "ACTIVATIONS",
     "ARCHITECTURES",
     "DATASETS",
     "Boundary",
-    "ComparisonRow",
     "Dataset",
     "LinearMapComparison",
     "Network",
@@ -54,7 +54,9 @@ __all__ = [
     "plot_scan",
     "plot_sweep",
     "precision",
+    "adam_edge",
     "predicted_edges",
+    "theory_model",
     "resnet",
     "run_scan",
     "run_sweep",
@@ -68,6 +70,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "_cli": ("COMMANDS",),
     "_nets": ("ACTIVATIONS", "ARCHITECTURES", "Network", "cnn", "make_network", "mlp", "resnet"),
     "_data": ("DATASETS", "Dataset", "load_dataset"),
     "_ntk": (
@@ -91,7 +94,6 @@ _WHERE = {
         "run_sweep",
     ),
     "_report": (
-        "ComparisonRow",
         "comparison_table",
         "sweep_to_dict",
         "sweep_to_xarray",
@@ -99,7 +101,7 @@ _WHERE = {
     ),
     "_figure": ("plot_sweep",),
     "_scan": ("PowerFit", "ScanResult", "fit_c_max", "plot_scan", "run_scan", "scan_to_xarray"),
-    "_predict": ("predicted_edges",),
+    "_predict": ("adam_edge", "predicted_edges", "theory_model"),
     "_precision": ("precision",),
     "_linear_map": ("LinearMapComparison", "compare_linear_network_with_map"),
 }

@@ -226,15 +226,16 @@ def validate_cmd(
 
 
 def _comparison_line(row: Any) -> str:
-    """One prediction beside its measurement (``none on this grid`` where nothing was measured)."""
+    """One comparison row for people: prediction, measurement with its s.e., verdict."""
     if row.measured is None:
         measured = "none on this grid"
     elif row.uncertainty:
-        measured = f"{row.measured:.4g}, bracket width {row.uncertainty:.2g},"
+        measured = f"{row.measured:.4g} ± {row.uncertainty:.2g}"
     else:
         measured = f"{row.measured:.4g}"
-    notes = f" ({row.notes})" if row.notes else ""
-    return f"{row.quantity}: predicted {row.predicted}, measured {measured}{notes}"
+    predicted = "none" if row.predicted is None else f"{row.relation or '~'} {row.predicted:.4g}"
+    verdict = "" if row.agrees is None else f" [{'agrees' if row.agrees else 'disagrees'}]"
+    return f"{row.quantity}: predicted {predicted}, measured {measured}{verdict} ({row.source})"
 
 
 def _int_list(value: str, name: str) -> tuple[int, ...]:

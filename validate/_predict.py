@@ -1,50 +1,24 @@
-"""The one place validate looks up derived phase edges (in units of ``c = eta lambda_0``).
+"""Which derived model predicts a network's edges, and what it predicts.
 
-For plain gradient descent the edges come from the theory layer's uv model,
-``catapultlab.theory.uv_model().boundaries`` (SymPy learning rates in the symbol
-``LAM0``; ``c = eta * lam0``):
-
-* ``lazy_catapult``: the f-multiplier of the linearised map reaches -1;
-* ``loss_rises``: the theory's own ``loss_rises`` edge when it has one; in the uv model
-  the loss of the linearised map grows exactly when ``|f-multiplier| > 1``, so until
-  theory names it separately it is the ``lazy_catapult`` edge;
-* ``catapult_divergent``: lambda stops shrinking at large ``|f|``.
-
-Momentum and Nesterov (with or without weight decay) take the edges the theory layer
-derives for that step rule (``uv_model(StepRule(...)).edges(beta=..., kappa=...)``):
-the linear-stability edge ``2 + 2 beta`` (heavy ball), the loss-rises edge, and no
-large-|f| edge (none is derived under momentum). Adam has no derived map: refused.
+A network trained with an optax optimizer is compared with the theory layer's uv model
+under the same step rule (its ``d = m = 1`` restriction: the model this build derives
+for every optimizer it supports). Every number comes from
+:meth:`catapultlab.theory.Model.predict` and its one table of which edge each measured
+quantity is compared with (:data:`catapultlab.theory.COMPARED_WITH`): ``c_loss`` with
+``loss_rises``, ``c_max`` with ``catapult_divergent``, ``eta lambda_final`` with
+``lazy_catapult``. Adam has no derived map: its rows carry no prediction, and
+:func:`adam_edge` gives the literature value reported beside its measurement.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from catapultlab import CatapultError
 
-__all__ = ["EDGE_KEYS", "adam_edge", "predicted_edges", "step_rule_of"]
+__all__ = ["EDGE_KEYS", "adam_edge", "predicted_edges", "step_rule_of", "theory_model"]
 
 EDGE_KEYS: tuple[str, ...] = ("lazy_catapult", "loss_rises", "catapult_divergent")
-
-
-@functools.cache
-def _gd_edges() -> dict[str, float | None]:
-    import sympy as sp
-
-    from catapultlab.theory import LAM0, uv_model
-
-    bounds = uv_model().boundaries
-    exprs = {
-        "lazy_catapult": bounds.get("lazy_catapult"),
-        "loss_rises": bounds.get("loss_rises", bounds.get("lazy_catapult")),
-        "catapult_divergent": bounds.get("catapult_divergent"),
-    }
-    out: dict[str, float | None] = {}
-    for key, expr in exprs.items():
-        c = None if expr is None else sp.simplify(sp.sympify(expr) * LAM0)
-        out[key] = None if c is None or c.free_symbols else float(c)
-    return out
 
 
 def step_rule_of(optimizer: str, weight_decay: float = 0.0, mode: str = "decoupled") -> Any:
@@ -61,6 +35,26 @@ def step_rule_of(optimizer: str, weight_decay: float = 0.0, mode: str = "decoupl
     return StepRule(optimizer, (mode if weight_decay else None))
 
 
+def theory_model(optimizer: str = "gd", weight_decay: float = 0.0, mode: str = "decoupled") -> Any:
+    """The derived model that predicts a network's edges (uv under the optimizer's rule).
+
+    Raises:
+        CatapultError: Adam (no derived map in this build).
+    """
+    from catapultlab.theory import uv_model
+
+    rule = step_rule_of(optimizer, weight_decay, mode)
+    if rule is None:
+        raise CatapultError(f"derived edges for {optimizer} are not in this build")
+    return uv_model(rule)
+
+
+def hyper_values(optimizer: str, momentum: float | None, weight_decay: float) -> dict[str, float]:
+    """The step-rule values of an optimizer configuration (``beta`` 0.9 by default)."""
+    beta = 0.0 if optimizer == "gd" else (0.9 if momentum is None else float(momentum))
+    return {"beta": beta, "kappa": float(weight_decay)}
+
+
 def predicted_edges(
     optimizer: str = "gd",
     momentum: float | None = None,
@@ -68,7 +62,7 @@ def predicted_edges(
     mode: str = "decoupled",
     lam0: float = 1.0,
 ) -> dict[str, float | None]:
-    """Derived edges in ``c`` units for one step rule, from the theory layer's uv model.
+    """Derived edges in ``c`` units for one step rule (:meth:`Model.edges` of :func:`theory_model`).
 
     Args:
         optimizer: ``gd``, ``momentum``, ``nesterov`` or ``adam``.
@@ -90,15 +84,8 @@ def predicted_edges(
         >>> predicted_edges("momentum", 0.5)["lazy_catapult"]
         3.0
     """
-    if optimizer == "gd" and not momentum and weight_decay == 0:
-        return dict(_gd_edges())
-    rule = step_rule_of(optimizer, weight_decay, mode)
-    if rule is None:
-        raise CatapultError(f"derived edges for {optimizer} are not in this build")
-    from catapultlab.theory import uv_model
-
-    beta = 0.0 if optimizer == "gd" else (0.9 if momentum is None else float(momentum))
-    return uv_model(rule).edges(beta=beta, kappa=float(weight_decay), lam0=float(lam0))
+    model = theory_model(optimizer, weight_decay, mode)
+    return model.edges(**hyper_values(optimizer, momentum, weight_decay), lam0=float(lam0))
 
 
 def adam_edge(beta1: float) -> float:

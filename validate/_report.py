@@ -1,39 +1,41 @@
 """Predictions beside measurements, JSON and xarray/netCDF output of a sweep.
 
-Predicted values and where they come from (nothing here is tuned; every edge is
-looked up through :func:`catapultlab.validate._predict.predicted_edges`):
+Every prediction is :meth:`catapultlab.theory.Model.predict` of the model that predicts
+the network (:func:`catapultlab.validate._predict.theory_model`: uv under the network's
+step rule), through the one table of which edge each measured quantity is compared with
+(:data:`catapultlab.theory.COMPARED_WITH`), and every row is a
+:class:`catapultlab.stats.Comparison` judged by the one agreement rule; rows are found by
+their ``key``:
 
-* ``lazy_catapult``: the lazy/catapult edge of the derived model (for GD the uv
-  model's f-multiplier reaching -1) -- compared with ``c_loss`` through the
-  ``loss_rises`` edge;
-* ``catapult_divergent``: the derived model's maximal stable ``c`` -- compared with
-  ``c_max`` (the catapult paper reports ``c_max ~ 12`` for ReLU networks);
-* ``eta lambda_final <= lazy_catapult`` in catapult runs (the catapult lands where
-  linearised GD is stable) -- the largest measured value is reported, and the same
+* ``c_loss`` against the ``loss_rises`` edge; ``c_max`` against ``catapult_divergent``
+  (the catapult paper reports ``c_max ~ 12`` for ReLU networks); each measured boundary
+  with its bisection bracket as its interval and ``width / sqrt(12)`` as its s.e.;
+* ``eta_lam_final``: the largest ``eta lambda_final`` over catapult runs ``<=`` the
+  ``lazy_catapult`` edge (the catapult lands where linearised GD is stable), and the same
   for the Hessian sharpness ``eta S_final`` when it was tracked;
-* best test accuracy above the lazy edge ("often", per the paper);
+* ``c_best_test_acc``: the best test accuracy lies above the lazy edge ("often", per the
+  paper);
 * Adam: the preconditioned sharpness against ``(2 + 2 beta_1) / (1 - beta_1)`` in
-  ``eta S`` units (Cohen et al. 2022, a hypothesis to measure).
+  ``eta S`` units (Cohen et al. 2022, a hypothesis to measure; no verdict).
 
-A step rule whose edges are not derived in this build gets rows with no prediction
-and the reason in ``notes``; nothing is substituted.
+A step rule without a derived model gets rows with no prediction and the reason in
+``source``; nothing is substituted.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from catapultlab import CatapultError
-from catapultlab.validate._predict import adam_edge, predicted_edges
-from catapultlab.validate._sweep import OUTCOMES, RunSummary, SweepResult
+from catapultlab.stats import Comparison, bracket_se
+from catapultlab.validate._predict import adam_edge, hyper_values, theory_model
+from catapultlab.validate._sweep import OUTCOMES, Boundary, RunSummary, SweepResult
 
 __all__ = [
-    "ComparisonRow",
     "comparison_table",
     "sweep_to_dict",
     "sweep_to_xarray",
@@ -41,107 +43,98 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ComparisonRow:
-    """One prediction next to its measurement."""
-
-    quantity: str
-    predicted: float | None
-    measured: float | None
-    uncertainty: float | None
-    agrees: bool | None
-    notes: str
-
-
-def _edges(res: SweepResult) -> tuple[dict[str, float | None], str]:
+def _predict(res: SweepResult) -> Any:
+    """``predict(quantity) -> Prediction | None`` for this sweep, and why not when ``None``."""
     cfg = res.config
     try:
-        return predicted_edges(cfg.optimizer, cfg.momentum, cfg.weight_decay), ""
+        model = theory_model(cfg.optimizer, cfg.weight_decay, cfg.weight_decay_mode)
     except CatapultError as exc:
-        return dict.fromkeys(("lazy_catapult", "loss_rises", "catapult_divergent")), str(exc)
+        return lambda quantity: None, str(exc)
+    hyper = hyper_values(cfg.optimizer, cfg.momentum, cfg.weight_decay)
+    return lambda quantity: model.predict(quantity, **hyper, lam0=res.lam0), ""
 
 
-def _near(pred: float | None, value: float | None, unc: float | None) -> bool | None:
-    if pred is None or value is None:
-        return None
-    return abs(value - pred) <= (unc or 0.0)
+def _boundary_row(name: str, words: str, b: Boundary, pred: Any, why: str) -> Comparison:
+    lo, hi = (None, None) if b.bracket is None else b.bracket
+    return Comparison.make(
+        f"validate.{name}",
+        f"{name}: {words}",
+        b.value,
+        uncertainty=bracket_se(b.uncertainty),
+        ci_low=lo,
+        ci_high=hi,
+        predicted=None if pred is None else pred.value,
+        relation="" if pred is None else pred.relation,
+        source=why if pred is None else f"{pred.source}; interval: the bisection bracket",
+    )
 
 
-def _final_row(name: str, runs: list[RunSummary], key: str, lazy: float | None) -> ComparisonRow:
+FINAL_WORDS = {
+    "eta_lam_final": ("eta_ntk_final", "max eta*lambda_final over catapult runs"),
+    "eta_sharp_final": ("eta_hessian_final", "max eta*S_final (Hessian) over catapult runs"),
+}
+"""Rows of the final sharpness: the run attribute and the words of each."""
+
+
+def _final_row(name: str, runs: list[RunSummary], pred: Any, why: str) -> Comparison:
+    key, words = FINAL_WORDS[name]
     vals = [(r.c, getattr(r, key)) for r in runs if getattr(r, key) is not None]
     worst = max((v for _, v in vals), default=None)
-    return ComparisonRow(
-        f"max {name} over catapult runs",
-        lazy,
+    seen = ", ".join(f"c={c:.3g}: {v:.3f}" for c, v in vals) or "no catapult run on this grid"
+    return Comparison.make(
+        f"validate.{name}",
+        words,
         worst,
-        None,
-        None if worst is None or lazy is None else worst <= lazy,
-        ("catapult runs: " + ", ".join(f"c={c:.3g}: {v:.3f}" for c, v in vals))
-        if vals
-        else "no catapult run on this grid",
+        predicted=None if pred is None else pred.value,
+        relation="" if pred is None else pred.relation,
+        source=(why if pred is None else pred.source) + f"; catapult runs: {seen}",
     )
 
 
-def comparison_table(res: SweepResult) -> tuple[ComparisonRow, ...]:
-    """Predictions beside measurements for one sweep (see module docstring)."""
-    edges, why = _edges(res)
-    lazy, rises, cmax = edges["lazy_catapult"], edges["loss_rises"], edges["catapult_divergent"]
-    note = f" ({why})" if why else ""
-    cl, cm = res.c_loss, res.c_max
+def comparison_table(res: SweepResult) -> tuple[Comparison, ...]:
+    """Predictions beside measurements for one sweep (see the module docstring)."""
+    predict, why = _predict(res)
     rows = [
-        ComparisonRow(
-            "lazy/catapult boundary (c_loss)",
-            rises,
-            cl.value,
-            cl.uncertainty,
-            _near(rises, cl.value, cl.uncertainty),
-            f"derived loss-rises edge; c_loss = smallest c whose loss rises above L0{note}",
+        _boundary_row(
+            "c_loss", "smallest c whose loss rises above L0", res.c_loss, predict("c_loss"), why
         ),
-        ComparisonRow(
-            "maximal stable c (c_max)",
-            cmax,
-            cm.value,
-            cm.uncertainty,
-            _near(cmax, cm.value, cm.uncertainty),
-            f"derived catapult/divergent edge; the catapult paper reports ~12 for ReLU{note}",
-        ),
+        _boundary_row("c_max", "largest c that does not diverge", res.c_max, predict("c_max"), why),
     ]
     cat = [r for r in res.runs if r.phase == "catapult"]
-    rows.append(_final_row("eta*lambda_final", cat, "eta_ntk_final", lazy))
+    rows.append(_final_row("eta_lam_final", cat, predict("eta_lam_final"), why))
     if any(r.eta_hessian_final is not None for r in cat):
-        rows.append(_final_row("eta*S_final (Hessian)", cat, "eta_hessian_final", lazy))
-    ok = [r for r in res.runs if r.test_acc is not None]
-    best = max(ok, key=lambda r: r.test_acc) if ok else None
-    rows.append(
-        ComparisonRow(
-            "c of best test accuracy (> lazy edge predicted)",
-            lazy,
-            None if best is None else best.c,
-            None,
-            None if best is None or lazy is None else best.c > lazy,
-            ""
-            if best is None
-            else f"best test acc {best.test_acc:.4f}; "
-            + ", ".join(f"c={r.c:.3g}: {r.test_acc:.4f}" for r in ok),
-        )
-    )
+        rows.append(_final_row("eta_sharp_final", cat, predict("eta_sharp_final"), why))
+    rows.append(_best_accuracy_row(res, predict("c_best_test_acc"), why))
     if res.config.optimizer == "adam":
         rows.append(_adam_row(res))
     return tuple(rows)
 
 
-def _adam_row(res: SweepResult) -> ComparisonRow:
+def _best_accuracy_row(res: SweepResult, pred: Any, why: str) -> Comparison:
+    ok = [r for r in res.runs if r.test_acc is not None]
+    best = max(ok, key=lambda r: r.test_acc) if ok else None
+    seen = ", ".join(f"c={r.c:.3g}: {r.test_acc:.4f}" for r in ok)
+    return Comparison.make(
+        "validate.c_best_test_acc",
+        "c of the best test accuracy",
+        None if best is None else best.c,
+        predicted=None if pred is None else pred.value,
+        relation="" if pred is None else pred.relation,
+        source=(why if pred is None else pred.source)
+        + ("" if best is None else f"; best test acc {best.test_acc:.4f}; {seen}"),
+    )
+
+
+def _adam_row(res: SweepResult) -> Comparison:
     beta1 = res.config.optimizer_config().beta
-    edge = adam_edge(beta1)
     done = [r for r in res.runs if r.eta_precond_final is not None]
     worst = max((r.eta_precond_final for r in done), default=None)
-    return ComparisonRow(
+    return Comparison.make(
+        "validate.adam_precond_sharpness",
         "eta * preconditioned sharpness (final, max over runs)",
-        edge,
         worst,
-        None,
-        None,
-        f"Cohen et al. 2022 edge (2+2b1)/(1-b1) at b1={beta1}; "
+        predicted=adam_edge(beta1),
+        source=f"Cohen et al. 2022 edge (2+2b1)/(1-b1) at b1={beta1} (a literature value); "
         + ", ".join(f"c={r.c:.3g}: {r.eta_precond_final:.3f}" for r in done),
     )
 
@@ -175,7 +168,7 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "c_max_side": res.c_max.side,
         "sharpness_reduction": res.sharpness_reduction,
         "runs": [{k: _clean(v) for k, v in dataclasses.asdict(r).items()} for r in res.runs],
-        "comparison": [dataclasses.asdict(r) for r in comparison_table(res)],
+        "comparison": [r.to_dict() for r in comparison_table(res)],
         "config": dataclasses.asdict(res.config),
     }
 
@@ -244,7 +237,7 @@ def sweep_to_xarray(res: SweepResult) -> Any:
         sharpness_reduction=_number(res.sharpness_reduction),
         c_max=_number(res.c_max.value),
         config=json.dumps(dataclasses.asdict(res.config), sort_keys=True),
-        comparison=json.dumps([dataclasses.asdict(r) for r in comparison_table(res)]),
+        comparison=json.dumps([r.to_dict() for r in comparison_table(res)]),
     )
     coords = {"c": np.array([r.c for r in res.runs]), "step": np.arange(steps + 1)}
     return xr.Dataset(data, coords=coords, attrs=attrs)

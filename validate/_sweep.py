@@ -154,11 +154,23 @@ class Boundary:
 
     ``value`` is ``None`` when the grid does not bracket it; ``side`` then says
     whether it lies ``"below"`` the smallest or ``"above"`` the largest grid ``c``.
+    ``lower`` says which end of the bracket ``value`` is (``c_max``: the largest run
+    that did not diverge, the lower end; ``c_loss``: the first run whose loss rose).
     """
 
     value: float | None
     uncertainty: float | None
     side: str | None = None
+    lower: bool = False
+
+    @property
+    def bracket(self) -> tuple[float, float] | None:
+        """The final bracket ``(lo, hi)`` the boundary lies in (``None`` off the grid)."""
+        if self.value is None or self.uncertainty is None:
+            return None
+        if self.lower:
+            return self.value, self.value + self.uncertainty
+        return self.value - self.uncertainty, self.value
 
     def describe(self, grid: tuple[float, ...]) -> str:
         """``"v +- u"`` (u the bracket width) or the out-of-grid side with the grid edge."""
@@ -429,7 +441,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
     def boundary(b: tuple[float, float] | str, lower: bool) -> Boundary:
         if isinstance(b, str):
             return Boundary(None, None, b)
-        return Boundary(b[0] if lower else b[1], b[1] - b[0])
+        return Boundary(b[0] if lower else b[1], b[1] - b[0], lower=lower)
 
     cs = sorted(runs)
     return SweepResult(

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._reproduce._common import fmt, write_nc
 from catapultlab.io import atomic_write_text
+from catapultlab.reproduce._common import fmt, write_nc
 from catapultlab.stats import CONVENTION, PLUS_MINUS
 
 __all__ = ["write_report", "TABLE_COLUMNS", "number_cells", "tex_sections"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure, write_nc
+from catapultlab.reproduce._common import Figure, Number, new_figure, save_figure, write_nc
 from catapultlab.stats import bracket_se
 
 __all__ = ["depth_width_section", "eos_section", "momentum_section"]
@@ -39,7 +39,7 @@ def _why(section: dict[str, Any], res: Any = None) -> str:
     if not section.get("conclusive", True):
         return f"not conclusive at this size (quick preset, {section['steps']} steps)"
     if res is not None:
-        from catapultlab._reproduce._validate_stage import _inconclusive
+        from catapultlab.reproduce._validate_stage import _inconclusive
 
         return _inconclusive(res)
     return ""

@@ -9,10 +9,8 @@ one section reruns only that stage and any code change reruns them all.
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 __all__ = ["PRESETS", "preset", "stage_hash"]
@@ -190,35 +188,9 @@ def preset(name: str) -> dict[str, Any]:
     return copy.deepcopy(PRESETS[name])
 
 
-@functools.cache
-def code_hash() -> str:
-    """Hash of the installed catapultlab source (every ``.py`` file of the package).
-
-    Part of every stage hash, so a cached stage is recomputed after any code change
-    instead of presenting numbers an older version computed.
-    """
-    import catapultlab
-
-    root = Path(catapultlab.__file__).parent
-    roots = [root] + [Path(m.__path__[0]) for m in _layer_modules()]
-    h = hashlib.sha256()
-    for base in roots:
-        for path in sorted(base.rglob("*.py")):
-            h.update(str(path.relative_to(base)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _layer_modules() -> list[Any]:
-    """The three layers (their folders are mapped into the package, not nested in it)."""
-    import importlib
-
-    return [
-        importlib.import_module(f"catapultlab.{name}") for name in ("theory", "sim", "validate")
-    ]
-
-
 def stage_hash(config: dict[str, Any], stage: str) -> str:
     """Hash of what a stage depends on: its own section, the seed and the code."""
-    part = {"seed": config["seed"], stage: config.get(stage), "code": code_hash()}
+    from catapultlab.cache import code_version
+
+    part = {"seed": config["seed"], stage: config.get(stage), "code": code_version()}
     return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:16]

@@ -23,7 +23,7 @@ def reproduce(quick: bool, full: bool, out: str, force: bool) -> None:
     2-core CPU). Finished stages are reused on a rerun unless --force.
     """
     from catapultlab import CatapultError
-    from catapultlab._reproduce import reproduce as run
+    from catapultlab.reproduce._pipeline import reproduce as run
 
     if quick and full:
         raise CatapultError("--quick and --full conflict; give at most one")

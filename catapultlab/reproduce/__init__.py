@@ -11,10 +11,19 @@ c. ``validate``: ReLU and linear MLP sweeps, linear network vs the exact map;
 
 then the report (``report.md``, ``report.html``, ``numbers.json``,
 ``data/numbers.nc``, ``config.json``) is always rebuilt from the stage results.
+The pipeline uses the public APIs of :mod:`catapultlab.theory`, :mod:`catapultlab.sim`
+and :mod:`catapultlab.validate` only.
 """
 
 from __future__ import annotations
 
-from catapultlab._reproduce._pipeline import STAGES, reproduce
+from catapultlab.lazy import attach
 
-__all__ = ["STAGES", "reproduce"]
+__all__ = ["COMMANDS", "PRESETS", "STAGES", "reproduce"]
+
+_WHERE = {
+    "_cli": ("COMMANDS",),
+    "_config": ("PRESETS",),
+    "_pipeline": ("STAGES", "reproduce"),
+}
+__getattr__, __dir__ = attach(__name__, _WHERE)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure
+from catapultlab.reproduce._common import Figure, Number, new_figure, save_figure
 
 __all__ = ["run_sim", "ENGINE"]
 
@@ -87,9 +87,9 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     """Run the uv-model experiments on :mod:`catapultlab.sim`; write data, figures and the stage result."""
     import xarray as xr
 
-    from catapultlab._reproduce._theory_stage import derived_predictions, tpeak_slope
     from catapultlab.phases import Phase
     from catapultlab.progress import progress
+    from catapultlab.reproduce._theory_stage import derived_predictions, tpeak_slope
     from catapultlab.sim import make_setup, simulate_trajectories
     from catapultlab.sim._figures import phase_diagram
     from catapultlab.stats import fit_line, median_line_bootstrap

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from catapultlab import CatapultError
-from catapultlab._reproduce._config import PRESETS, preset, stage_hash
 from catapultlab.checks import check_output_dir
 from catapultlab.io import atomic_write_text
+from catapultlab.reproduce._config import PRESETS, preset, stage_hash
 
 __all__ = ["STAGES", "reproduce", "package_versions"]
 
@@ -47,14 +47,14 @@ def package_versions() -> dict[str, str | None]:
 
 def _runner(stage: str) -> Callable[..., dict[str, Any]]:
     if stage == "theory":
-        from catapultlab._reproduce._theory_stage import run_theory
+        from catapultlab.reproduce._theory_stage import run_theory
 
         return run_theory
     if stage == "sim":
-        from catapultlab._reproduce._sim_stage import run_sim
+        from catapultlab.reproduce._sim_stage import run_sim
 
         return run_sim
-    from catapultlab._reproduce._validate_stage import run_validate
+    from catapultlab.reproduce._validate_stage import run_validate
 
     return run_validate
 
@@ -97,7 +97,7 @@ def reproduce(
     Returns:
         ``{"numbers": [...], "figures": [...], "timings": {...}, "cached": [...]}``.
     """
-    from catapultlab._reproduce._report import write_report
+    from catapultlab.reproduce._report import write_report
 
     if preset_name not in PRESETS:
         raise CatapultError(f"unknown preset {preset_name!r}; choose one of {', '.join(PRESETS)}")

@@ -7,8 +7,8 @@ from typing import Any
 
 import sympy as sp
 
-from catapultlab._reproduce._common import Number
 from catapultlab.io import atomic_write_text
+from catapultlab.reproduce._common import Number
 
 __all__ = ["run_theory", "derived_predictions"]
 

@@ -1,6 +1,6 @@
 """Stage c: ReLU and linear MLP c-sweeps on a real dataset; linear network vs the exact map.
 
-Then the sections of :mod:`catapultlab._reproduce._validate_breadth` (edge of
+Then the sections of :mod:`catapultlab.reproduce._validate_breadth` (edge of
 stability, momentum against the derived edges, a small depth x width map).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab._reproduce._common import Figure, Number, new_figure, save_figure, write_nc
+from catapultlab.reproduce._common import Figure, Number, new_figure, save_figure, write_nc
 from catapultlab.stats import bracket_se
 
 __all__ = ["run_validate"]
@@ -95,8 +95,8 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
 
     import xarray as xr
 
-    from catapultlab._reproduce._theory_stage import derived_predictions
     from catapultlab.progress import progress
+    from catapultlab.reproduce._theory_stage import derived_predictions
     from catapultlab.validate import (
         SweepConfig,
         compare_linear_network_with_map,
@@ -308,7 +308,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
             source="the map is exact: only float64 round-off",
         )
     )
-    from catapultlab._reproduce._validate_breadth import (
+    from catapultlab.reproduce._validate_breadth import (
         depth_width_section,
         eos_section,
         momentum_section,
