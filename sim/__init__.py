@@ -25,6 +25,7 @@ __all__ = [
     "PureRun",
     "Setup",
     "SweepConfig",
+    "Trajectory",
     "cache_dir",
     "check_reachable",
     "chunk_tasks",
@@ -53,6 +54,7 @@ __all__ = [
     "stacked_to_json",
     "sweep_to_json",
     "top_ntk",
+    "trajectory_to_json",
     "uv_params_for_state",
 ]
 
@@ -108,7 +110,7 @@ _WHERE = {
         "run_sweep",
         "sweep_to_json",
     ),
-    "_trajectory": ("simulate_trajectories",),
+    "_trajectory": ("Trajectory", "simulate_trajectories", "trajectory_to_json"),
     "_ysweep": (
         "parse_labels",
         "phase_diagram_cy",

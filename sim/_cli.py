@@ -343,7 +343,7 @@ def simulate(
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
     from catapultlab.sim._requests import check_simulate_request
-    from catapultlab.sim._trajectory import simulate_trajectories
+    from catapultlab.sim._trajectory import simulate_trajectories, trajectory_to_json
 
     check_simulate_request(
         c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
@@ -351,7 +351,7 @@ def simulate(
     _check_outputs(out, figure, netcdf=False)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setup = _setup(choice, y, inputs, samples, data_seed)
-    doc = simulate_trajectories(
+    trajectory = simulate_trajectories(
         setup,
         c=c,
         n=n,
@@ -363,10 +363,11 @@ def simulate(
         ensemble=ensemble,
         dtype=dtype,
     )
+    doc = trajectory_to_json(trajectory)
     if figure:
         from catapultlab.sim._figures import trajectory_figure
 
-        trajectory_figure(doc, figure)
+        trajectory_figure(trajectory, figure)
     text = _dumps(doc)
     if out:
         from catapultlab.io import atomic_write_text

@@ -1,4 +1,8 @@
-"""Figures (matplotlib, Agg): phase diagram with theory boundaries, trajectories, scaling."""
+"""Figures: phase diagram with theory boundaries, trajectories, scaling.
+
+Object-oriented matplotlib only (a :class:`~matplotlib.figure.Figure` with its own Agg
+canvas): no pyplot state, no backend switching, so a notebook's backend is untouched.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,15 @@ from catapultlab.io import atomic_write
 __all__ = ["phase_diagram", "trajectory_figure", "scaling_figure", "theory_c_boundaries"]
 
 
-def _plt() -> Any:
-    import matplotlib
+def _subplots(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
+    """A figure with its own Agg canvas (no pyplot) and its axes (as ``plt.subplots``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figsize = kw.pop("figsize", None)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, **kw)
 
 
 def theory_c_boundaries(model: Any, hyper: dict[str, float] | None = None) -> dict[str, float]:
@@ -73,7 +79,6 @@ def phase_diagram(
     (``<name>_below_grid``) is drawn as a ``<`` at the first ``c``; one above it as a
     ``>`` at the last.
     """
-    plt = _plt()
     c = ds["c"].values
     r = ds[row].values
     probs = np.stack(
@@ -84,7 +89,7 @@ def phase_diagram(
     )
     rgb = np.array([[0.30, 0.55, 0.85], [0.95, 0.65, 0.20], [0.80, 0.20, 0.20], [0.6, 0.6, 0.6]])
     img = np.einsum("pcn,pk->nck", probs, rgb)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _subplots(figsize=(7, 4))
     y = np.arange(len(r))
     ax.imshow(
         img,
@@ -121,43 +126,36 @@ def phase_diagram(
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
 
 
 def _step(c: np.ndarray) -> float:
     return float(np.diff(c).min()) if c.size > 1 else 1.0
 
 
-def trajectory_figure(doc: dict[str, Any], path: str | Path) -> None:
-    """``f_t``, ``lam_t`` (times eta) and the loss of a ``simulate`` result."""
-    plt = _plt()
-    fig, axes = plt.subplots(3, 1, figsize=(6, 6), sharex=True)
-    t = np.arange(len(doc["loss"]))
-    f = np.array([np.nan if v is None else v for v in doc["f"]], dtype=object).astype(float)
-    axes[0].plot(t, f)
+def trajectory_figure(traj: Any, path: str | Path) -> None:
+    """``f_t``, ``lam_t`` (times eta) and the loss of a :class:`~catapultlab.sim.Trajectory`."""
+    fig, axes = _subplots(3, 1, figsize=(6, 6), sharex=True)
+    t = np.arange(traj.loss.size)
+    axes[0].plot(t, traj.f)
     axes[0].set_ylabel("f_t")
-    lam = np.array([np.nan if v is None else v for v in doc["lam"]], dtype=float)
-    axes[1].plot(t, doc["eta"] * lam)
-    edge = doc.get("edges_c", {}).get("lazy_catapult")
+    axes[1].plot(t, traj.eta * traj.lam)
+    edge = traj.edges_c.get("lazy_catapult")
     if edge is not None:
         axes[1].axhline(edge, color="k", ls="--", lw=0.8, label=f"derived stability edge {edge:g}")
         axes[1].legend(fontsize=7)
     axes[1].set_ylabel("eta lam_t")
-    loss = np.array([np.nan if v is None else v for v in doc["loss"]], dtype=float)
-    axes[2].semilogy(t, loss)
+    axes[2].semilogy(t, traj.loss)
     axes[2].set_ylabel("loss")
     axes[2].set_xlabel("step")
-    axes[0].set_title(f"{doc['model']}: c={doc['c']:g}, n={doc['n']}, phase {doc['phase']}")
+    axes[0].set_title(f"{traj.model}: c={traj.c:g}, n={traj.n}, phase {traj.phase}")
     fig.tight_layout()
     atomic_write(path, fig.savefig)
-    plt.close(fig)
 
 
 def scaling_figure(ds: Any, path: str | Path) -> None:
     """Median catapult peak loss vs n (log-log) and t_peak vs ln n, with fitted lines."""
-    plt = _plt()
     n = ds["n"].values
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig, (a1, a2) = _subplots(1, 2, figsize=(9, 3.5))
     for k, c in enumerate(ds["c_fit"].values):
         i = int(np.nonzero(ds["c"].values == c)[0][0])
         pk = ds["catapult_median_peak_loss"].values[i]
@@ -175,4 +173,3 @@ def scaling_figure(ds: Any, path: str | Path) -> None:
     a1.legend(fontsize=6)
     fig.tight_layout()
     atomic_write(path, fig.savefig)
-    plt.close(fig)

@@ -21,21 +21,21 @@ def test_every_path_classifies_alike(c: float, rule: StepRule) -> None:
     mapped = simulate_trajectories(setup, c=c, n=n, steps=steps, seed=seed)
     exact = simulate_trajectories(setup, c=c, n=n, steps=min(steps, 400), seed=seed, exact=True)
     names = phases.PHASE_NAMES
-    assert names[kernel.phase[0]] == names[pure.phase[0]] == mapped["phase"]
+    assert names[kernel.phase[0]] == names[pure.phase[0]] == mapped.phase
     # exact GD starts from the map's own initial state (same seed, same draws)
-    assert exact["lam0"] == pytest.approx(mapped["lam0"], rel=1e-12)
-    assert exact["f"][0] == pytest.approx(mapped["f"][0], rel=1e-9, abs=1e-12)
-    if mapped["steps_taken"] <= 400:
-        assert exact["phase"] == mapped["phase"]
+    assert exact.lam0 == pytest.approx(mapped.lam0, rel=1e-12)
+    assert exact.f[0, 0] == pytest.approx(mapped.f[0, 0], rel=1e-9, abs=1e-12)
+    if mapped.steps_taken <= 400:
+        assert exact.phase == mapped.phase
     # and the shared rule, applied to the recorded losses, says the same (GD: loss only)
     if not rule.has_velocity:
-        loss = np.array([np.inf if v is None else v for v in mapped["loss"]])
+        loss = np.where(np.isfinite(mapped.loss), mapped.loss, np.inf)
         got = phases.classify_losses(
             loss,
-            converge_loss=mapped["thresholds"]["converge_loss"],
-            diverge_loss=mapped["thresholds"]["diverge_loss"],
+            converge_loss=mapped.stop.converge_loss,
+            diverge_loss=mapped.stop.diverge_loss(n),
         )
-        assert names[got] == mapped["phase"]
+        assert names[got] == mapped.phase
 
 
 def test_validate_and_sim_use_the_same_definition() -> None:

@@ -201,9 +201,9 @@ def test_simulate_ensemble_fractions_stream_through_the_sweep_path():
     from catapultlab.sim import simulate_trajectories
 
     uv = make_setup("uv", y=1.0)
-    doc = simulate_trajectories(uv, c=3.97, n=64, steps=400, seed=4, ensemble=2500)
+    traj = simulate_trajectories(uv, c=3.97, n=64, steps=400, seed=4, ensemble=2500)
     ref = run_ensemble(uv, c=3.97, n=64, ensemble=2500, steps=400, seed=4, backend="numpy")
     for ph in Phase:
-        assert doc["ensemble"][f"p_{ph.name.lower()}"] == np.mean(ref.phase == ph)
-    assert doc["phase"] == ("lazy", "catapult", "divergent", "unresolved")[ref.phase[0]]
-    assert doc["steps_taken"] == ref.steps[0]
+        assert traj.ensemble[f"p_{ph.name.lower()}"] == np.mean(ref.phase == ph)
+    assert traj.phase == ("lazy", "catapult", "divergent", "unresolved")[ref.phase[0]]
+    assert traj.steps_taken == ref.steps[0]

@@ -90,7 +90,7 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     from catapultlab.phases import Phase
     from catapultlab.progress import progress
     from catapultlab.reproduce._theory_stage import derived_predictions, tpeak_slope
-    from catapultlab.sim import make_setup, simulate_trajectories
+    from catapultlab.sim import make_setup, simulate_trajectories, trajectory_to_json
     from catapultlab.sim._figures import phase_diagram
     from catapultlab.stats import fit_line, median_line_bootstrap
     from catapultlab.theory import uv_model
@@ -175,8 +175,10 @@ def run_sim(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     L = np.full_like(F, np.nan)
     docs = []
     for k, name in enumerate(names):
-        doc = simulate_trajectories(
-            uv0, c=float(s["single_c"][name]), n=n1, steps=T, seed=seed + _SINGLE
+        doc = trajectory_to_json(
+            simulate_trajectories(
+                uv0, c=float(s["single_c"][name]), n=n1, steps=T, seed=seed + _SINGLE
+            )
         )
         f = np.array([np.nan if v is None else v for v in doc["f"]], dtype=float)
         lam = np.array([np.nan if v is None else v for v in doc["lam"]], dtype=float)

@@ -135,7 +135,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 data,
             )
         )
-        rows = {r.quantity: r for r in comparison_table(res)}
+        rows = {r.key: r for r in comparison_table(res)}
         why = _inconclusive(res)
         verdict = _verdict(why)
         numbers.append(
@@ -170,7 +170,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 **verdict("=", "uv model 4 (paper: ~12 for ReLU networks)"),
             )
         )
-        r = rows["max eta*lambda_final over catapult runs"]
+        r = rows["validate.eta_lam_final"]
         numbers.append(
             Number.make(
                 f"validate.{key}.max_eta_lam_final_catapult",
@@ -180,7 +180,7 @@ def run_validate(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
                 **verdict("<=", "catapult lands where eta*lambda < 2"),
             )
         )
-        r = rows["c of best test accuracy (> lazy edge predicted)"]
+        r = rows["validate.c_best_test_acc"]
         numbers.append(
             Number.make(
                 f"validate.{key}.c_best_test_acc",
