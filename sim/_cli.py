@@ -178,17 +178,12 @@ def sweep(
     data_seed: int,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
+    from catapultlab.io import write_netcdf
+    from catapultlab.sim._grid import parse_c_range, parse_widths
     from catapultlab.sim._requests import check_sweep_request
-    from catapultlab.sim._sweep import (
-        SweepConfig,
-        parse_c_range,
-        parse_widths,
-        parts_dir_for,
-        remove_parts,
-        sweep_result,
-        sweep_to_json,
-        write_netcdf,
-    )
+    from catapultlab.sim._sweep import parts_dir_for, remove_parts, sweep_result
+    from catapultlab.sim._sweep_config import SweepConfig
+    from catapultlab.sim._sweep_json import sweep_to_json
     from catapultlab.sim._ysweep import parse_labels
 
     ys = parse_labels(labels)
@@ -265,7 +260,7 @@ def sweep(
     if as_json:
         click.echo(_dumps(doc))
         return
-    from catapultlab.sim._sweep import boundary_table
+    from catapultlab.sim._sweep_json import boundary_table
 
     click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0]))
     if out:

@@ -65,7 +65,7 @@ def _stacked_config(first: Any, labels: Sequence[float]) -> dict[str, Any]:
 
 def stacked_to_json(datasets: Sequence[Any], labels: Sequence[float]) -> dict[str, Any]:
     """The ``--json`` document of a multi-y sweep: every row carries its ``y``."""
-    from catapultlab.sim._sweep import sweep_to_json
+    from catapultlab.sim._sweep_json import sweep_to_json
 
     doc: dict[str, Any] = {"cells": [], "boundaries": [], "fits": {}, "config": None}
     for ds, y in zip(datasets, labels, strict=True):

@@ -392,7 +392,7 @@ def test_sweep_bar_ends_only_after_every_chunk_statistic(monkeypatch, tmp_path):
         events.append("merged")
         return real_add(self, *a, **k)
 
-    real_reduce = sweep_mod._reduce
+    real_reduce = sweep_mod.reduce_sweep
 
     def reduce(*a, **k):
         events.append("reduce")
@@ -400,7 +400,7 @@ def test_sweep_bar_ends_only_after_every_chunk_statistic(monkeypatch, tmp_path):
 
     monkeypatch.setattr(progress_mod, "progress", Bar)
     monkeypatch.setattr(sweep_mod.SweepStats, "add", add)
-    monkeypatch.setattr(sweep_mod, "_reduce", reduce)
+    monkeypatch.setattr(sweep_mod, "reduce_sweep", reduce)
     setup = make_setup("uv", y=1.0)
     cfg = SweepConfig(setup=setup, c=(2.5, 3.5), n=(64,), ensemble=2048, steps=300)
     run_sweep(cfg, chunk=1024, progress=True)

@@ -189,9 +189,15 @@ def test_cli_refuses_every_class_with_one_line(tmp_path, no_compute, capsys):
 
 def test_api_refuses_the_same_inputs(tmp_path):
     from catapultlab.reproduce import reproduce
-    from catapultlab.sim import make_setup, run_ensemble, simulate_trajectories
+    from catapultlab.sim import (
+        SweepConfig,
+        make_setup,
+        parse_c_range,
+        run_ensemble,
+        run_sweep,
+        simulate_trajectories,
+    )
     from catapultlab.sim._bench import run_bench
-    from catapultlab.sim._sweep import SweepConfig, parse_c_range, run_sweep
     from catapultlab.theory import full_model
     from catapultlab.validate import SweepConfig as ValidateConfig
     from catapultlab.validate import load_dataset

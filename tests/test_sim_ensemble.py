@@ -77,8 +77,8 @@ def test_threaded_runner_equals_one_chunk_at_a_time(uv):
     """The default runner (chunks on several threads, one Numba thread each) changes nothing."""
     import xarray as xr
 
+    from catapultlab.sim import local_runner
     from catapultlab.sim._kernel import concurrent_calls_safe
-    from catapultlab.sim._sweep import local_runner
 
     cfg = SweepConfig(
         setup=uv, c=(2.5, 3.9, 4.1), n=(16, 64), ensemble=6000, steps=300, bootstrap=20
@@ -157,7 +157,7 @@ def test_sweep_resume(uv, tmp_path):
     calls = []
 
     def runner(tasks):
-        from catapultlab.sim._sweep import local_runner
+        from catapultlab.sim import local_runner
 
         calls.append(len(tasks))
         yield from local_runner(tasks)

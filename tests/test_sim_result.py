@@ -6,8 +6,8 @@ import xarray as xr
 from scipy.io import netcdf_file
 
 from catapultlab.io import write_netcdf
-from catapultlab.sim import SweepConfig, make_setup
-from catapultlab.sim._sweep import sweep_result, sweep_to_json
+from catapultlab.sim import SweepConfig, make_setup, sweep_to_json
+from catapultlab.sim._sweep import sweep_result
 
 
 @pytest.mark.parametrize(

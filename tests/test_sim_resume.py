@@ -8,9 +8,9 @@ import xarray as xr
 
 from catapultlab import CatapultError
 from catapultlab._cli import main
-from catapultlab.sim import SweepConfig, make_setup, run_sweep
+from catapultlab.sim import SweepConfig, local_runner, make_setup, run_sweep
 from catapultlab.sim._parts import sweep_lock
-from catapultlab.sim._sweep import REDUCED, local_runner, parts_dir_for
+from catapultlab.sim._sweep import REDUCED, parts_dir_for
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +146,10 @@ def test_second_concurrent_sweep_is_refused(cfg, tmp_path, capsys):
 
 
 def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeypatch):
+    import catapultlab.sim._runners as runners
     import catapultlab.sim._sweep as sweep
 
-    real = sweep.summarise_chunk
+    real = runners.summarise_chunk
     order = [(t.c, t.first_block) for t in sweep._tasks(cfg, 1024)[0]]
 
     def interrupted(task):  # Ctrl-C while the fourth chunk in task order runs
@@ -157,7 +158,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeyp
         return real(task)
 
     out = tmp_path / "s.nc"
-    monkeypatch.setattr(sweep, "summarise_chunk", interrupted)
+    monkeypatch.setattr(runners, "summarise_chunk", interrupted)
     with pytest.raises(SystemExit) as stop:
         main(_cli(cfg, out))
     err = capsys.readouterr().err.strip().splitlines()
@@ -166,7 +167,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_so(cfg, tmp_path, capsys, monkeyp
         f"catapultlab: interrupted; kept 3 finished chunks in {out}.parts: run the same "
         "command again to resume"
     ]
-    monkeypatch.setattr(sweep, "summarise_chunk", real)
+    monkeypatch.setattr(runners, "summarise_chunk", real)
     code = main(_cli(cfg, out))
     resumed = capsys.readouterr().out
     assert code == 0

@@ -36,8 +36,7 @@ def _sweep(
     y: float, c: tuple[float, ...], ns: list[int], E: int, steps: int, seed: int, B: int
 ) -> tuple[Any, dict[tuple[float, int], Any]]:
     """A :func:`catapultlab.sim.run_sweep` over ``(c, n)`` plus each cell's per-trajectory outcomes."""
-    from catapultlab.sim import Outcomes, SweepConfig, make_setup, run_sweep
-    from catapultlab.sim._sweep import local_runner
+    from catapultlab.sim import Outcomes, SweepConfig, local_runner, make_setup, run_sweep
 
     cfg = SweepConfig(
         setup=make_setup("uv", y=y),

@@ -1,0 +1,195 @@
+"""A sweep's merged statistics reduced to its result: fractions, quartiles, boundaries, fits.
+
+Per cell: ``p_lazy, p_catapult, p_divergent, p_unresolved`` and ``p_rise``; quartiles of
+``eta * lam_final``, ``peak_loss / n`` and ``t_peak`` over the converged runs with their
+rank errors. Per width: ``c_divergent`` and ``c_catapult`` with bootstrap CIs
+(:func:`catapultlab.stats.boundary_from_patterns`). Per ``c`` where every width is mostly
+catapult: the peak-loss and ``t_peak`` scaling fits.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from catapultlab.io import PlainDataset, Variable
+from catapultlab.phases import Phase
+from catapultlab.sim._cellstats import GROUPS
+from catapultlab.sim._summary import HITS, SweepStats
+from catapultlab.sim._sweep_config import SweepConfig
+from catapultlab.stats import (
+    QUANTILE_RTOL,
+    boundary_from_patterns,
+    fit_line,
+    median_line_bootstrap,
+    quantile,
+)
+
+__all__ = ["QUANTILES", "QUANTILE_ERRORS", "reduce_sweep"]
+
+QUANTILES = (0.25, 0.5, 0.75)
+
+
+def _quartiles(h: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Quartiles of a histogram and their rank errors."""
+    pairs = [quantile(h, q) for q in QUANTILES]
+    return np.array([v for v, _ in pairs]), np.array([e for _, e in pairs])
+
+
+def _cell_arrays(cfg: SweepConfig, acc: SweepStats) -> dict[str, np.ndarray]:
+    """Per-cell fractions, quartiles (with rank errors) and catapult medians."""
+    C, N, Q = len(cfg.c), len(cfg.n), len(QUANTILES)
+    a = {f"p_{ph.name.lower()}": np.zeros((C, N)) for ph in Phase}
+    a["p_rise"] = np.zeros((C, N))
+    for name in ("eta_lam_final", "peak_loss_over_n", "t_peak"):
+        a[name] = np.full((C, N, Q), np.nan)
+        a[f"{name}_rank_error"] = np.zeros((C, N, Q))
+    for name in ("catapult_median_peak_loss", "catapult_median_t_peak"):
+        a[name] = np.full((C, N), np.nan)
+    a["catapult_median_peak_loss_rank_error"] = np.zeros((C, N))
+    for (ic, jn), st in acc.cells.items():
+        K = st.total
+        for ph in Phase:
+            a[f"p_{ph.name.lower()}"][ic, jn] = st.phases[ph] / K
+        a["p_rise"][ic, jn] = st.rose / K
+        for name in ("eta_lam_final", "peak_loss_over_n", "t_peak"):
+            a[name][ic, jn], a[f"{name}_rank_error"][ic, jn] = _quartiles(st.hist(GROUPS, name))
+        peak, err = quantile(st.hist(("catapult",), "peak_loss_over_n"), 0.5)
+        a["catapult_median_peak_loss"][ic, jn] = peak * cfg.n[jn]
+        a["catapult_median_peak_loss_rank_error"][ic, jn] = err
+        a["catapult_median_t_peak"][ic, jn] = quantile(st.hist(("catapult",), "t_peak"), 0.5)[0]
+    return a
+
+
+def reduce_sweep(cfg: SweepConfig, acc: SweepStats) -> Any:
+    C, N = len(cfg.c), len(cfg.n)
+    cell = _cell_arrays(cfg, acc)
+    p = {ph.name.lower(): cell[f"p_{ph.name.lower()}"] for ph in Phase}
+    cat_peak = cell["catapult_median_peak_loss"]
+    cat_tpeak = cell["catapult_median_t_peak"]
+    c = np.asarray(cfg.c, dtype=float)
+    bounds = {
+        f"{name}{suffix}": np.full(N, np.nan)
+        for name in HITS
+        for suffix in ("", "_lo", "_hi", "_se")
+    }
+    flags = {
+        f"{name}_{side}_grid": np.zeros(N, dtype=np.int8)
+        for name in HITS
+        for side in ("below", "above")
+    }
+    for jn in range(N):
+        for name in HITS:
+            b = boundary_from_patterns(
+                c, acc.patterns[(name, jn)], resamples=cfg.bootstrap, seed=cfg.seed + jn
+            )
+            bounds[name][jn], bounds[f"{name}_lo"][jn], bounds[f"{name}_hi"][jn] = (
+                b.estimate,
+                b.low,
+                b.high,
+            )
+            bounds[f"{name}_se"][jn] = b.se
+            flags[f"{name}_below_grid"][jn] = b.below_grid
+            flags[f"{name}_above_grid"][jn] = b.above_grid
+    logn = np.log(np.asarray(cfg.n, dtype=float))
+    fit_c = [ic for ic in range(C) if N >= 2 and np.all(p["catapult"][ic] >= 0.5)]
+    fits: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "peak_exponent",
+            "peak_exponent_lo",
+            "peak_exponent_hi",
+            "peak_exponent_se",
+            "peak_prefactor",
+            "tpeak_slope",
+            "tpeak_slope_lo",
+            "tpeak_slope_hi",
+            "tpeak_slope_se",
+            "tpeak_intercept",
+        )
+    }
+    for ic in fit_c:
+        f1 = fit_line(logn, np.log(cat_peak[ic]))
+        f2 = fit_line(logn, cat_tpeak[ic])
+        # integer medians: the uncertainty is a bootstrap over the catapult trajectories
+        members = [
+            acc.cells[(ic, jn)].hist(("catapult",), "t_peak") if (ic, jn) in acc.cells else None
+            for jn in range(N)
+        ]
+        members = [(h.values(), h.counts) if h is not None else np.empty(0) for h in members]
+        bt = median_line_bootstrap(logn, members, resamples=cfg.bootstrap, seed=cfg.seed + ic)
+        fits["peak_exponent"].append(f1.slope)
+        fits["peak_exponent_lo"].append(f1.slope_ci[0])
+        fits["peak_exponent_hi"].append(f1.slope_ci[1])
+        fits["peak_exponent_se"].append(f1.slope_se)
+        fits["peak_prefactor"].append(float(np.exp(f1.intercept)))
+        fits["tpeak_slope"].append(f2.slope)
+        fits["tpeak_slope_lo"].append(bt.low)
+        fits["tpeak_slope_hi"].append(bt.high)
+        fits["tpeak_slope_se"].append(bt.se)
+        fits["tpeak_intercept"].append(f2.intercept)
+    return _result(cfg, cell, bounds, flags, fits, c, fit_c)
+
+
+def _result(
+    cfg: SweepConfig,
+    cell: dict[str, np.ndarray],
+    bounds: dict[str, np.ndarray],
+    flags: dict[str, np.ndarray],
+    fits: dict[str, list[float]],
+    c: np.ndarray,
+    fit_c: list[int],
+) -> PlainDataset:
+    data = {
+        **{
+            k: Variable(("c", "n", "quantile")[: v.ndim], v, _error_attrs(k))
+            for k, v in cell.items()
+        },
+        **{k: Variable(("n",), v, {}) for k, v in bounds.items()},
+        **{k: Variable(("n",), v, {}) for k, v in flags.items()},
+        **{
+            f"fit_{k}": Variable(("c_fit",), np.asarray(v, dtype=float), {})
+            for k, v in fits.items()
+        },
+    }
+    coords = {
+        "c": c,
+        "n": np.asarray(cfg.n, dtype=float),
+        "quantile": np.asarray(QUANTILES),
+        "c_fit": np.asarray([cfg.c[i] for i in fit_c], dtype=float),
+    }
+    attrs = {
+        "config": json.dumps(cfg.as_dict(), sort_keys=True),
+        "config_hash": cfg.key(),
+        "model": cfg.setup.name,
+        "ensemble": int(cfg.ensemble),
+        "steps": int(cfg.steps),
+        "seed": int(cfg.seed),
+        "dtype": cfg.dtype,
+        "converge_loss": float(cfg.stop.converge_loss),
+        "diverge_ratio": float(cfg.stop.diverge_ratio),
+        "rise_tol": float(cfg.stop.rise_tol),
+        "description": "catapultlab sweep; phases per sim/_phases.py, thresholds per sim/_stop.py",
+        **QUANTILE_ERRORS,
+    }
+    return PlainDataset(data, {k: Variable((k,), v, {}) for k, v in coords.items()}, attrs)
+
+
+QUANTILE_ERRORS = {
+    "quantile_method": "numpy linear interpolation of order statistics; eta_lam_final and "
+    "peak_loss_over_n from fixed-bin log histograms (sim/_cellstats.py), t_peak exact",
+    "quantile_relative_error": QUANTILE_RTOL,
+    "quantile_rank_error": "per value in <name>_rank_error: the largest |F(reported) - "
+    "F(exact)| of the cell's empirical CDF F",
+}
+"""Error statement of the reported quantiles (netCDF attributes and JSON)."""
+
+
+def _error_attrs(name: str) -> dict[str, Any]:
+    if name in ("eta_lam_final", "peak_loss_over_n", "catapult_median_peak_loss"):
+        return {"relative_error_bound": QUANTILE_RTOL, "rank_error": f"{name}_rank_error"}
+    if name in ("t_peak", "catapult_median_t_peak"):
+        return {"relative_error_bound": 0.0, "rank_error": 0.0}
+    return {}
