@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -144,98 +144,132 @@ def run_bench(
         One row per (dtype, method): seconds, trajectories, useful steps, rate and
         the kernel's speed-up over it.
     """
-    import numba
-
     from catapultlab.sim._requests import check_bench_request
 
     nb = check_bench_request(trajectories=trajectories, steps=steps, n=n, baseline=baseline)
     stop = StopRule()
     workload(256, n, seed)  # build the model and load the sampler, outside the timing
-    setup, state0, eta = workload(trajectories, n, seed)
-    t0 = time.perf_counter()  # sampling as an ensemble does it: chunk by chunk
+    w = _Workload(*workload(trajectories, n, seed), n=n, steps=steps, stop=stop)
+    sampling = _sampling_seconds(w.setup, trajectories, n, seed)
+    # Numba rows first, both dtypes, before NumPy or JAX has started any thread pool
+    kernel = {d: _kernel_row(w, d, sampling) for d in ("float64", "float32")}
+    ceiling = {d: _ceiling_row(w, d, nb, seed) for d in ("float64", "float32")}
+    rows: list[dict[str, Any]] = []
+    for dtype in ("float64", "float32"):
+        group = [kernel[dtype], _numpy_row(w, dtype, nb), _jax_row(w, dtype, nb), ceiling[dtype]]
+        for r in group:
+            r["kernel_speedup"] = kernel[dtype]["rate"] / r["rate"]
+        rows += group
+    return rows
+
+
+class _Workload(NamedTuple):
+    """The bench's trajectories and thresholds."""
+
+    setup: Any
+    state0: np.ndarray
+    eta: np.ndarray
+    n: float
+    steps: int
+    stop: StopRule
+
+
+def _sampling_seconds(setup: Any, trajectories: int, n: float, seed: int) -> float:
+    """Time to draw every initial state as an ensemble does it: chunk by chunk."""
+    t0 = time.perf_counter()
     for first in range(0, trajectories, SAMPLING_CHUNK):
         size = min(SAMPLING_CHUNK, trajectories - first)
         initial_state(setup, int(n), size, seed=seed, first=first)
-    sampling = time.perf_counter() - t0
-    shared = setup.shared(n)
-    kernel_rows: dict[str, dict[str, Any]] = {}
-    ceiling_rows: dict[str, dict[str, Any]] = {}
-    # Numba rows first, both dtypes, before NumPy or JAX has started any thread pool
-    for dtype in ("float64", "float32"):
-        kw = dict(
-            converge_loss=stop.converge_loss,
-            diverge_loss=stop.diverge_loss(n),
-            rise_tol=stop.rise_tol,
-            max_steps=steps,
-            dtype=dtype,
-        )
-        run_kernel(setup.numeric, state0[:, :256], eta[:256], shared, **kw)  # compile / load
-        el, raw = _best_of(REPEATS, partial(run_kernel, setup.numeric, state0, eta, shared, **kw))
-        useful = int(raw.steps.sum())
-        kernel_rows[dtype] = {
-            "dtype": dtype,
-            "method": "generated kernel",
-            "seconds": el,
-            "trajectories": trajectories,
-            "useful_steps": useful,
-            "rate": useful / el,
-            "threads": numba.get_num_threads(),
-            "sampling_seconds": sampling,
-            "end_to_end_rate": useful / (el + sampling),
-        }
-        c = np.random.default_rng(seed + 1).uniform(*CEILING_C, nb)
-        eta_c = c / state0[1, :nb]
-        run_map(setup.numeric, state0[:, :256], eta_c[:256], shared, steps=2, dtype=dtype)
-        bare = partial(run_map, setup.numeric, state0[:, :nb], eta_c, shared, dtype=dtype)
-        el, _ = _best_of(REPEATS, partial(bare, steps=CEILING_STEPS))
-        ceiling_rows[dtype] = {
-            "dtype": dtype,
-            "method": "map only (ceiling)",
-            "seconds": el,
-            "trajectories": nb,
-            "useful_steps": nb * CEILING_STEPS,
-            "rate": nb * CEILING_STEPS / el,
-            "lane_steps": nb * CEILING_STEPS,
-        }
-    rows: list[dict[str, Any]] = []
-    for dtype in ("float64", "float32"):
-        t0 = time.perf_counter()
-        pure = run_pure(
-            setup.numeric,
-            state0[:, :nb],
-            eta[:nb],
-            shared,
-            n=n,
-            stop=stop,
-            max_steps=steps,
-            dtype=dtype,
-        )
-        el = time.perf_counter() - t0
-        useful = int(pure.run.steps.sum())
-        numpy_row = {
-            "dtype": dtype,
-            "method": "numpy vectorised",
-            "seconds": el,
-            "trajectories": nb,
-            "useful_steps": useful,
-            "rate": useful / el,
-            "lane_steps": nb * int(pure.run.steps.max()),
-        }
-        el, useful = _time_jax(setup, state0[:, :nb], eta[:nb], n, steps, dtype, stop)
-        jax_row = {
-            "dtype": dtype,
-            "method": "jax jit+scan (cpu)",
-            "seconds": el,
-            "trajectories": nb,
-            "useful_steps": useful,
-            "rate": useful / el,
-            "lane_steps": nb * steps,
-        }
-        group = [kernel_rows[dtype], numpy_row, jax_row, ceiling_rows[dtype]]
-        for r in group:
-            r["kernel_speedup"] = kernel_rows[dtype]["rate"] / r["rate"]
-        rows += group
-    return rows
+    return time.perf_counter() - t0
+
+
+def _kernel_row(w: _Workload, dtype: str, sampling: float) -> dict[str, Any]:
+    """The generated kernel on the whole workload (best of :data:`REPEATS`)."""
+    import numba
+
+    kw = dict(
+        converge_loss=w.stop.converge_loss,
+        diverge_loss=w.stop.diverge_loss(w.n),
+        rise_tol=w.stop.rise_tol,
+        max_steps=w.steps,
+        dtype=dtype,
+    )
+    shared = w.setup.shared(w.n)
+    numeric = w.setup.numeric
+    run_kernel(numeric, w.state0[:, :256], w.eta[:256], shared, **kw)  # compile / load
+    el, raw = _best_of(REPEATS, partial(run_kernel, numeric, w.state0, w.eta, shared, **kw))
+    useful = int(raw.steps.sum())
+    return {
+        "dtype": dtype,
+        "method": "generated kernel",
+        "seconds": el,
+        "trajectories": int(w.eta.size),
+        "useful_steps": useful,
+        "rate": useful / el,
+        "threads": numba.get_num_threads(),
+        "sampling_seconds": sampling,
+        "end_to_end_rate": useful / (el + sampling),
+    }
+
+
+def _ceiling_row(w: _Workload, dtype: str, nb: int, seed: int) -> dict[str, Any]:
+    """The bare generated map, no stopping (the arithmetic ceiling), on slow-converging runs."""
+    c = np.random.default_rng(seed + 1).uniform(*CEILING_C, nb)
+    eta_c = c / w.state0[1, :nb]
+    shared = w.setup.shared(w.n)
+    numeric = w.setup.numeric
+    run_map(numeric, w.state0[:, :256], eta_c[:256], shared, steps=2, dtype=dtype)
+    bare = partial(run_map, numeric, w.state0[:, :nb], eta_c, shared, dtype=dtype)
+    el, _ = _best_of(REPEATS, partial(bare, steps=CEILING_STEPS))
+    return {
+        "dtype": dtype,
+        "method": "map only (ceiling)",
+        "seconds": el,
+        "trajectories": nb,
+        "useful_steps": nb * CEILING_STEPS,
+        "rate": nb * CEILING_STEPS / el,
+        "lane_steps": nb * CEILING_STEPS,
+    }
+
+
+def _numpy_row(w: _Workload, dtype: str, nb: int) -> dict[str, Any]:
+    """The pure NumPy path on the baseline subsample."""
+    t0 = time.perf_counter()
+    pure = run_pure(
+        w.setup.numeric,
+        w.state0[:, :nb],
+        w.eta[:nb],
+        w.setup.shared(w.n),
+        n=w.n,
+        stop=w.stop,
+        max_steps=w.steps,
+        dtype=dtype,
+    )
+    el = time.perf_counter() - t0
+    useful = int(pure.run.steps.sum())
+    return {
+        "dtype": dtype,
+        "method": "numpy vectorised",
+        "seconds": el,
+        "trajectories": nb,
+        "useful_steps": useful,
+        "rate": useful / el,
+        "lane_steps": nb * int(pure.run.steps.max()),
+    }
+
+
+def _jax_row(w: _Workload, dtype: str, nb: int) -> dict[str, Any]:
+    """JAX ``jit`` + ``lax.scan`` of the same printed map on the baseline subsample."""
+    el, useful = _time_jax(w.setup, w.state0[:, :nb], w.eta[:nb], w.n, w.steps, dtype, w.stop)
+    return {
+        "dtype": dtype,
+        "method": "jax jit+scan (cpu)",
+        "seconds": el,
+        "trajectories": nb,
+        "useful_steps": useful,
+        "rate": useful / el,
+        "lane_steps": nb * w.steps,
+    }
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

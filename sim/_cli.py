@@ -7,7 +7,6 @@ it (and click's own usage errors) into one stderr line and exit status 2.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,10 +67,6 @@ def _check_outputs(out: str | None, figure: str | None, *, netcdf: bool) -> None
             check_parts_path(out)
     if figure:
         check_figure_path(figure)
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, allow_nan=False)
 
 
 @contextmanager
@@ -178,42 +173,74 @@ def sweep(
     data_seed: int,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
-    from catapultlab.io import write_netcdf
-    from catapultlab.sim._grid import parse_c_range, parse_widths
-    from catapultlab.sim._requests import check_sweep_request
-    from catapultlab.sim._sweep import parts_dir_for, remove_parts, sweep_result
+    from catapultlab.io import dumps
     from catapultlab.sim._sweep_config import SweepConfig
-    from catapultlab.sim._sweep_json import sweep_to_json
     from catapultlab.sim._ysweep import parse_labels
 
     ys = parse_labels(labels)
-    c = parse_c_range(c_range)
-    n = parse_widths(widths)
-    check_sweep_request(
-        c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, dtype=dtype, labels=len(ys)
-    )
-    check_int("--chunk", chunk, lo=1)
+    c, n = _check_sweep(c_range, widths, ensemble, steps, seed, dtype, len(ys), chunk, workers)
     if scheduler is not None and workers is not None:
         raise CatapultError("give --scheduler or --workers, not both")
-    if workers is not None:
-        check_int("--workers", workers, lo=1)
     _check_outputs(out, figure, netcdf=True)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
     cfgs = [
-        SweepConfig(
-            setup=setup,
-            c=c,
-            n=n,
-            ensemble=ensemble,
-            steps=steps,
-            seed=seed,
-            dtype=dtype,
-            backend=backend,
-        )
+        SweepConfig(setup, c, n, ensemble, steps, seed=seed, dtype=dtype, backend=backend)
         for setup in setups
     ]
     progress = (not as_json) and sys.stderr.isatty()
+    with _resumable(out):
+        results = _run_sweeps(cfgs, chunk, out, progress, workers, scheduler)
+        ds, doc = _sweep_outputs(results, ys, out)
+    if figure:
+        _sweep_figure(ds, ys, figure, setups[0].numeric)
+    _note_unresolved(doc["cells"], steps)
+    if as_json:
+        click.echo(dumps(doc))
+        return
+    from catapultlab.sim._sweep_json import boundary_table
+
+    click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0]))
+    if out:
+        click.echo(f"wrote {out}")
+
+
+def _check_sweep(
+    c_range: str,
+    widths: str,
+    ensemble: int,
+    steps: int,
+    seed: int,
+    dtype: str,
+    labels: int,
+    chunk: int,
+    workers: int | None,
+) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """The c grid and widths of a sweep request, every number checked before any work."""
+    from catapultlab.sim._grid import parse_c_range, parse_widths
+    from catapultlab.sim._requests import check_sweep_request
+
+    c = parse_c_range(c_range)
+    n = parse_widths(widths)
+    check_sweep_request(
+        c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, dtype=dtype, labels=labels
+    )
+    check_int("--chunk", chunk, lo=1)
+    if workers is not None:
+        check_int("--workers", workers, lo=1)
+    return c, n
+
+
+def _run_sweeps(
+    cfgs: list[Any],
+    chunk: int,
+    out: str | None,
+    progress: bool,
+    workers: int | None,
+    scheduler: str | None,
+) -> list[Any]:
+    """Every sweep's result, here or on a dask cluster, resuming from ``out``'s parts."""
+    from catapultlab.sim._sweep import parts_dir_for, sweep_result
 
     def run_all(runner: Any = None) -> list[Any]:
         return [
@@ -227,44 +254,43 @@ def sweep(
             for cfg in cfgs
         ]
 
-    def compute() -> list[Any]:
-        if workers is not None or scheduler is not None:
-            from catapultlab.sim._dask import dask_client, dask_runner
-
-            with dask_client(scheduler=scheduler, workers=workers) as client:
-                return run_all(dask_runner(client))
+    if workers is None and scheduler is None:
         return run_all()
+    from catapultlab.sim._dask import dask_client, dask_runner
 
-    with _resumable(out):
-        datasets = compute()
-        if len(ys) == 1:  # written and reported without importing xarray
-            ds, doc = datasets[0], sweep_to_json(datasets[0])
-        else:
-            from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
+    with dask_client(scheduler=scheduler, workers=workers) as client:
+        return run_all(dask_runner(client))
 
-            datasets = [r.to_dataset() for r in datasets]
-            ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
-        if out:
-            write_netcdf(ds, out)
-            remove_parts(out)
-    if figure:
-        if len(ys) == 1:
-            from catapultlab.sim._figures import phase_diagram
 
-            phase_diagram(ds.to_dataset(), figure, model=setups[0].numeric)
-        else:
-            from catapultlab.sim._ysweep import phase_diagram_cy
+def _sweep_outputs(results: list[Any], ys: tuple[float, ...], out: str | None) -> tuple[Any, Any]:
+    """The result to write (one sweep, or stacked over ``y``), its JSON; written to ``out``."""
+    from catapultlab.io import write_netcdf
+    from catapultlab.sim._sweep import remove_parts
+    from catapultlab.sim._sweep_json import sweep_to_json
 
-            phase_diagram_cy(ds, figure, model=setups[0].numeric)
-    _note_unresolved(doc["cells"], steps)
-    if as_json:
-        click.echo(_dumps(doc))
-        return
-    from catapultlab.sim._sweep_json import boundary_table
+    if len(ys) == 1:  # written and reported without importing xarray
+        ds, doc = results[0], sweep_to_json(results[0])
+    else:
+        from catapultlab.sim._ysweep import stack_over_y, stacked_to_json
 
-    click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0]))
+        datasets = [r.to_dataset() for r in results]
+        ds, doc = stack_over_y(datasets, ys), stacked_to_json(datasets, ys)
     if out:
-        click.echo(f"wrote {out}")
+        write_netcdf(ds, out)
+        remove_parts(out)
+    return ds, doc
+
+
+def _sweep_figure(ds: Any, ys: tuple[float, ...], figure: str, numeric: Any) -> None:
+    """The phase diagram over (c, n), or over (c, y) for several labels."""
+    if len(ys) == 1:
+        from catapultlab.sim._figures import phase_diagram
+
+        phase_diagram(ds.to_dataset(), figure, model=numeric)
+    else:
+        from catapultlab.sim._ysweep import phase_diagram_cy
+
+        phase_diagram_cy(ds, figure, model=numeric)
 
 
 UNRESOLVED_NOTE = 0.01
@@ -337,6 +363,7 @@ def simulate(
     data_seed: int,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
+    from catapultlab.io import dumps
     from catapultlab.sim._requests import check_simulate_request
     from catapultlab.sim._trajectory import simulate_trajectories, trajectory_to_json
 
@@ -363,7 +390,7 @@ def simulate(
         from catapultlab.sim._figures import trajectory_figure
 
         trajectory_figure(trajectory, figure)
-    text = _dumps(doc)
+    text = dumps(doc)
     if out:
         from catapultlab.io import atomic_write_text
 
@@ -412,6 +439,7 @@ def bench(
     as_json: bool,
 ) -> None:
     """Time the generated kernel against NumPy and JAX on the uv workload, and a whole sweep."""
+    from catapultlab.io import dumps
     from catapultlab.sim._bench import format_sweep_table, format_table, run_bench, sweep_rows
     from catapultlab.sim._requests import check_bench_request
 
@@ -426,7 +454,7 @@ def bench(
     rows = run_bench(int(trajectories), steps, n=n, baseline=base)
     sweep = sweep_rows(int(sweep_ensemble), steps) if sweep_ensemble else []
     if as_json:
-        click.echo(_dumps(rows + sweep))
+        click.echo(dumps(rows + sweep))
     else:
         click.echo(format_table(rows))
         if sweep:

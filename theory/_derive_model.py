@@ -183,55 +183,9 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
     proj = project(gram, _observables(gram))
     state, maps, outputs, ntk, loss = _state(gram, proj)
     rec = linear_recursion(spec.step)
-    notes: list[str] = [
-        f"The Gram state ({len(gram.state)} inner products) closes exactly at every width n"
-        + (
-            f" under {spec.step.label}."
-            if spec.step.kind != "gd" or spec.step.weight_decay
-            else "."
-        )
-    ]
     bnotes: dict[str, str] = {}
-    lazy = _linear_edge(spec, rec)
-    if spec.step.weight_decay:
-        bnotes["lazy_catapult"] = (
-            f"the {spec.step.label} recursion on a quadratic of curvature lam0 with decay kappa: "
-            "leading order in kappa (the regularised fixed point has a residual of order kappa)"
-        )
-    elif linearisation_matches(gram, rec):
-        bnotes["lazy_catapult"] = (
-            "derived: the model's zero-residual linearisation contains the step rule's "
-            "recursion at every NTK eigenvalue (checked exactly); edge at the top eigenvalue"
-        )
-    else:  # pragma: no cover - would be a new kind of model
-        raise CatapultError(
-            f"model {spec.name!r}: its linearisation does not match the {spec.step.label} "
-            "recursion; no linear-stability edge is derived"
-        )
-    if spec.step.has_velocity:
-        rises = loss_rises_edge(BETA) / LAM0
-        bnotes["loss_rises"] = (
-            "the loss first exceeds L_0 in the linear (infinite-width) dynamics; no closed "
-            "form in beta, evaluated per beta by Model.edges()"
-        )
-    else:
-        rises = lazy
-        bnotes["loss_rises"] = "plain GD: the linear loss rises exactly past the stability edge"
-    scalar, why = _scalar(state, maps, spec)
-    divergent: sp.Expr | None = scalar.catapult_divergent if scalar is not None else None
-    if scalar is not None:
-        bnotes["catapult_divergent"] = "derived: lam stops shrinking at large |f| (scalar map)"
-        if sp.simplify(scalar.lazy_catapult - lazy) != 0:  # pragma: no cover
-            raise CatapultError(f"model {spec.name!r}: the two stability derivations disagree")
-    elif restriction is not None:
-        sub = derive_uncached(restriction.with_step(spec.step))
-        divergent = sub.boundaries.get("catapult_divergent")
-        bnotes["catapult_divergent"] = (
-            f"from the restriction {restriction.description or restriction.name}: "
-            + sub.boundary_notes.get("catapult_divergent", "")
-        )
-    else:
-        bnotes["catapult_divergent"] = f"none: {why}"
+    lazy, rises = _linear_edges(spec, gram, rec, bnotes)
+    scalar, divergent = _growth_edge(state, maps, spec, restriction, lazy, bnotes)
     scaling = derive_scaling(
         state=tuple(state),
         maps=maps,
@@ -250,6 +204,92 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
             scaled_maps=scaling.scaled_maps,
             catapult_time=t_catapult,
         )
+    return Model(
+        name=spec.name,
+        description=spec.description,
+        gram=gram,
+        state=tuple(state),
+        params=(ETA, WIDTH) + spec.step.symbols + tuple(spec.targets) + tuple(spec.data),
+        maps=maps,
+        loss=loss,
+        ntk=ntk,
+        outputs=tuple(outputs),
+        projection=proj,
+        boundaries={"lazy_catapult": lazy, "loss_rises": rises, "catapult_divergent": divergent},
+        scalar=scalar,
+        notes=tuple(_notes(spec, gram, proj, scaling)),
+        boundary_notes=bnotes,
+        scaling=scaling,
+        catapult_time=t_catapult,
+        linear=rec,
+        key=spec_key(spec),
+        restriction=restriction,
+    )
+
+
+def _linear_edges(
+    spec: ModelSpec, gram: GramDerivation, rec: LinearRecursion, bnotes: dict[str, str]
+) -> tuple[sp.Expr, sp.Expr]:
+    """The linear-stability edge and the loss-rises edge, with how each was obtained."""
+    lazy = _linear_edge(spec, rec)
+    if spec.step.weight_decay:
+        bnotes["lazy_catapult"] = (
+            f"the {spec.step.label} recursion on a quadratic of curvature lam0 with decay kappa: "
+            "leading order in kappa (the regularised fixed point has a residual of order kappa)"
+        )
+    elif linearisation_matches(gram, rec):
+        bnotes["lazy_catapult"] = (
+            "derived: the model's zero-residual linearisation contains the step rule's "
+            "recursion at every NTK eigenvalue (checked exactly); edge at the top eigenvalue"
+        )
+    else:  # pragma: no cover - would be a new kind of model
+        raise CatapultError(
+            f"model {spec.name!r}: its linearisation does not match the {spec.step.label} "
+            "recursion; no linear-stability edge is derived"
+        )
+    if spec.step.has_velocity:
+        bnotes["loss_rises"] = (
+            "the loss first exceeds L_0 in the linear (infinite-width) dynamics; no closed "
+            "form in beta, evaluated per beta by Model.edges()"
+        )
+        return lazy, loss_rises_edge(BETA) / LAM0
+    bnotes["loss_rises"] = "plain GD: the linear loss rises exactly past the stability edge"
+    return lazy, lazy
+
+
+def _growth_edge(
+    state: tuple,
+    maps: dict,
+    spec: ModelSpec,
+    restriction: ModelSpec | None,
+    lazy: sp.Expr,
+    bnotes: dict[str, str],
+) -> tuple[ScalarBoundaries | None, sp.Expr | None]:
+    """The scalar derivation and the large-``|f|`` growth edge (or a restriction's, or none)."""
+    scalar, why = _scalar(state, maps, spec)
+    if scalar is not None:
+        bnotes["catapult_divergent"] = "derived: lam stops shrinking at large |f| (scalar map)"
+        if sp.simplify(scalar.lazy_catapult - lazy) != 0:  # pragma: no cover
+            raise CatapultError(f"model {spec.name!r}: the two stability derivations disagree")
+        return scalar, scalar.catapult_divergent
+    if restriction is not None:
+        sub = derive_uncached(restriction.with_step(spec.step))
+        bnotes["catapult_divergent"] = (
+            f"from the restriction {restriction.description or restriction.name}: "
+            + sub.boundary_notes.get("catapult_divergent", "")
+        )
+        return None, sub.boundaries.get("catapult_divergent")
+    bnotes["catapult_divergent"] = f"none: {why}"
+    return None, None
+
+
+def _notes(spec: ModelSpec, gram: GramDerivation, proj: Projection, scaling: Scaling) -> list[str]:
+    """What was proved and how, in words."""
+    rule = spec.step.label if spec.step.kind != "gd" or spec.step.weight_decay else ""
+    notes = [
+        f"The Gram state ({len(gram.state)} inner products) closes exactly at every width n"
+        + (f" under {rule}." if rule else ".")
+    ]
     notes += _projection_notes(proj)
     if scaling.exists:
         notes.append(
@@ -258,32 +298,7 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
         )
     else:
         notes.append(f"No width rescaling: {scaling.reason}.")
-    params = (ETA, WIDTH) + spec.step.symbols + tuple(spec.targets) + tuple(spec.data)
-    return Model(
-        name=spec.name,
-        description=spec.description,
-        gram=gram,
-        state=tuple(state),
-        params=params,
-        maps=maps,
-        loss=loss,
-        ntk=ntk,
-        outputs=tuple(outputs),
-        projection=proj,
-        boundaries={
-            "lazy_catapult": lazy,
-            "loss_rises": rises,
-            "catapult_divergent": divergent,
-        },
-        scalar=scalar,
-        notes=tuple(notes),
-        boundary_notes=bnotes,
-        scaling=scaling,
-        catapult_time=t_catapult,
-        linear=rec,
-        key=spec_key(spec),
-        restriction=restriction,
-    )
+    return notes
 
 
 def _exponent_text(scaling: Scaling) -> str:

@@ -119,6 +119,21 @@ def _cheapest(s: sp.Symbol, expr: sp.Expr, max_ops: int = 200) -> sp.Expr:
     return rewritten if sp.count_ops(rewritten) < sp.count_ops(expr) else expr
 
 
+def _printed(
+    exprs: list[sp.Expr], prefix: str, typed: _Printer, optimizations: str | None = None
+) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """Common sub-expressions ``(name, code)`` named ``<prefix>0, ...`` and the reduced codes.
+
+    The names are added to the printer's table, so later pieces may use them.
+    """
+    reps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(prefix), optimizations=optimizations)
+    body = []
+    for sym, expr in reps:
+        typed.names[sym] = sym.name
+        body.append((sym.name, typed(expr)))
+    return body, tuple(typed(e) for e in reduced)
+
+
 def kernel_spec(
     state: tuple[sp.Symbol, ...],
     params: tuple[sp.Symbol, ...],
@@ -157,26 +172,12 @@ def kernel_spec(
         names[sym] = f"{sym.name}"
         hoisted.append((f"{sym.name}_64", hoisted_printer(expr)))
     typed = _Printer(names, typed=True)
-    reps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("c"), optimizations="basic")
-    body = []
-    for sym, expr in reps:
-        names[sym] = sym.name
-        body.append((sym.name, typed(expr)))
-    new_state = tuple(typed(e) for e in reduced)
-    lreps, (lred,) = sp.cse([loss_h], symbols=sp.numbered_symbols("l"))
-    loss_body = []
-    for sym, expr in lreps:
-        names[sym] = sym.name
-        loss_body.append((sym.name, typed(expr)))
-    loss_code = typed(lred)
+    body, new_state = _printed(exprs, "c", typed, optimizations="basic")
+    loss_body, (loss_code,) = _printed([loss_h], "l", typed)
     stable_body: list[tuple[str, str]] = []
     stable_code = "zero"
     if stable_h is not None:
-        sreps, (sred,) = sp.cse([stable_h], symbols=sp.numbered_symbols("m"))
-        for sym, expr in sreps:
-            names[sym] = sym.name
-            stable_body.append((sym.name, typed(expr)))
-        stable_code = typed(sred)
+        stable_body, (stable_code,) = _printed([stable_h], "m", typed)
     text = repr(
         (
             tuple(names[s] for s in state),

@@ -146,31 +146,11 @@ def derive_scaling(
     weights[ETA] = eta_exp
     weights |= {y: b_f for y in labels}
     weights |= {k: lam_exponent for k in hyper if k.name == "kappa"}
-    gens = list(weights)
-    equations: set[sp.Expr] = set()
     pieces = [(maps[s], b[s]) for s in state] + [(f, b_f) for f in outputs]
     pieces += [(e, lam_exponent) for e in ntk if e != 0]
-    # data enter coefficients only: fix them at random rationals (exponents are generic)
-    data = {
-        x: sp.Rational(3 + 2 * i, 7 + i)
-        for i, x in enumerate(
-            sorted(set().union(*(e.free_symbols for e, _ in pieces)) - set(gens) - {WIDTH}, key=str)
-        )
-    }
-    for expr, target in pieces:
-        poly = sp.Poly(sp.expand(expr.xreplace(data)), *gens)
-        if len(poly.terms()) > max_terms:
-            return _no(out, f"the expanded maps exceed {max_terms} terms")
-        for monom, coeff in poly.terms():
-            powers = _term_exponents(sp.expand(coeff))
-            if any(p is None for p in powers):
-                return _no(out, f"a coefficient is not a power of n: {coeff}")
-            base = sum(k * weights[g] for k, g in zip(monom, gens, strict=True))
-            equations |= {sp.expand(base + p - target) for p in powers}
-    sub = {s: WIDTH ** b[s] * _scaled(s) for s in state}
-    sub[ETA] = WIDTH**eta_exp * _scaled(ETA)
-    sub |= {y: WIDTH**b_f * _scaled(y) for y in labels}
-    sub |= {k: WIDTH**lam_exponent * _scaled(k) for k in hyper if k.name == "kappa"}
+    equations = _exponent_equations(pieces, weights, max_terms)
+    if isinstance(equations, str):
+        return _no(out, equations)
     unknowns = list(b.values()) + [b_f]
     solutions = sp.linsolve(list(equations), unknowns)
     if not solutions:
@@ -180,15 +160,14 @@ def derive_scaling(
         return _no(out, "the n-removing rescaling is not unique")
     values = dict(zip(unknowns, solution, strict=True))
     exponents = {s: values[b[s]] for s in state}
-    final = {k: v.subs(values) for k, v in sub.items()}
-    keep = {_scaled(s): s for s in state if exponents[s] == 0}
-    keep |= {_scaled(ETA): ETA} if eta_exp == 0 else {}
-    keep |= {_scaled(y): y for y in labels if values[b_f] == 0}
-    final = {k: v.xreplace(keep) for k, v in final.items()}
-    scaled = {}
-    for s in state if len(state) <= max_scaled else ():
-        e = sp.powsimp(sp.expand(maps[s].xreplace(final) / WIDTH ** exponents[s]), force=True)
-        scaled[(s if exponents[s] == 0 else _scaled(s)).name] = sp.expand(e, force=True)
+    powers = {
+        **{s: exponents[s] for s in state},
+        ETA: eta_exp,
+        **{y: values[b_f] for y in labels},
+        **{k: lam_exponent for k in hyper if k.name == "kappa"},
+    }
+    renamed = {k for k in hyper if k.name == "kappa"}  # kappa is always written kappa_s
+    scaled = _scaled_maps(state, maps, powers, renamed) if len(state) <= max_scaled else {}
     if any(e.has(WIDTH) for e in scaled.values()):  # pragma: no cover - the equations say not
         return _no(out, "the rescaled maps still depend on n")
     f_init = [leading_exponent(f, init) for f in outputs]
@@ -201,6 +180,53 @@ def derive_scaling(
         output_init_exponent=max(f_init, key=float) if f_init else None,
         scaled_maps=scaled,
     )
+
+
+def _exponent_equations(
+    pieces: list[tuple[sp.Expr, sp.Expr]], weights: dict[sp.Symbol, sp.Expr], max_terms: int
+) -> set[sp.Expr] | str:
+    """Linear equations in the unknown exponents that make every term scale as its target.
+
+    Each piece is ``(expression, target exponent)``; every monomial of the expression in
+    the weighted symbols must scale like ``n^target``. Returns why not, as text, when a
+    coefficient is not a power of ``n`` or the expansion exceeds ``max_terms`` terms.
+    """
+    gens = list(weights)
+    # data enter coefficients only: fix them at random rationals (exponents are generic)
+    free = set().union(*(e.free_symbols for e, _ in pieces)) - set(gens) - {WIDTH}
+    data = {x: sp.Rational(3 + 2 * i, 7 + i) for i, x in enumerate(sorted(free, key=str))}
+    equations: set[sp.Expr] = set()
+    for expr, target in pieces:
+        poly = sp.Poly(sp.expand(expr.xreplace(data)), *gens)
+        if len(poly.terms()) > max_terms:
+            return f"the expanded maps exceed {max_terms} terms"
+        for monom, coeff in poly.terms():
+            powers = _term_exponents(sp.expand(coeff))
+            if any(p is None for p in powers):
+                return f"a coefficient is not a power of n: {coeff}"
+            base = sum(k * weights[g] for k, g in zip(monom, gens, strict=True))
+            equations |= {sp.expand(base + p - target) for p in powers}
+    return equations
+
+
+def _scaled_maps(
+    state: tuple[sp.Symbol, ...],
+    maps: dict[sp.Symbol, sp.Expr],
+    powers: dict[sp.Symbol, sp.Expr],
+    renamed: set[sp.Symbol],
+) -> dict[str, sp.Expr]:
+    """The maps in the rescaled variables ``x = n^p x~``.
+
+    A symbol keeps its name when ``p = 0``, except those in ``renamed``.
+    """
+    sub = {
+        k: WIDTH**v * (k if v == 0 and k not in renamed else _scaled(k)) for k, v in powers.items()
+    }
+    scaled = {}
+    for s in state:
+        e = sp.powsimp(sp.expand(maps[s].xreplace(sub) / WIDTH ** powers[s]), force=True)
+        scaled[(s if powers[s] == 0 else _scaled(s)).name] = sp.expand(e, force=True)
+    return scaled
 
 
 def _no(base: Scaling, reason: str) -> Scaling:

@@ -80,76 +80,114 @@ def compare_linear_network_with_map(
     Raises:
         CatapultError: no derived map for the optimizer in this build (before any compute).
     """
-    import jax
-    import jax.numpy as jnp
-
-    from catapultlab.theory import full_model
-    from catapultlab.validate._nets import mlp
-    from catapultlab.validate._ntk import explicit_ntk_fn
-    from catapultlab.validate._optim import direction
     from catapultlab.validate._precision import precision
-    from catapultlab.validate._train import mse_loss
 
     opt = optimizer if optimizer is not None else OptimizerConfig()
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
-    m, d = x.shape
-    net = mlp(inputs=d, outputs=1, depth=1, width=width, act="linear")
-    from catapultlab.validate._predict import step_rule_of
-
-    rule = step_rule_of(opt.name, opt.weight_decay, opt.weight_decay_mode)
-    if rule is None:
-        raise CatapultError(f"derived map for {opt.name} is not in this build")
-    model = full_model(inputs=d, samples=m, step=rule)
+    model = _full_model(opt, *x.shape)
     map_step = map_stepper(model, opt)
-    tx = direction(opt)
     with precision("float64") as dtype:
-        params = net.init(jax.random.PRNGKey(seed), dtype)
-        xj, yj = jnp.asarray(x, dtype), jnp.asarray(y[:, None], dtype)
-
-        ntk_of = explicit_ntk_fn(net.apply, params, xj)
-
-        def lam_of(p) -> float:
-            return float(np.linalg.eigvalsh(ntk_of(p))[-1])
-
-        lam0 = lam_of(params)
-        eta = c / lam0
-        grad = jax.jit(jax.grad(lambda p: mse_loss(net.apply(p, xj), yj)))
-        apply = jax.jit(lambda p: net.apply(p, xj)[:, 0])
-        descend = jax.jit(lambda p, u: jax.tree_util.tree_map(lambda a, b: a - eta * b, p, u))
-        state = model.gram_from_params(np.asarray(params[0]["W"]), np.asarray(params[1]["W"][0]))
-        opt_state = tx.init(params)
+        net = _LinearNetwork(x, y, width, seed, opt, dtype)
+        eta = c / net.lam()
+        state = net.gram_state(model)
         f_net, lam_net, f_map, lam_map = [], [], [], []
         stopped = False
         for t in range(steps + 1):
-            fn = np.asarray(apply(params))
+            fn = net.outputs()
             fm, ntk = model.observe(state, n=width, x=x)
             fm = np.asarray(fm, dtype=np.float64)
-            if (
-                not (np.all(np.isfinite(fn)) and np.all(np.isfinite(fm)))
-                or max(np.max(np.abs(fn)), np.max(np.abs(fm))) > blowup
-            ):
+            if _blown_up(fn, fm, blowup):
                 stopped = t <= steps
                 break
             f_net.append(fn)
-            lam_net.append(lam_of(params))
+            lam_net.append(net.lam())
             f_map.append(fm)
             lam_map.append(float(np.linalg.eigvalsh(np.asarray(ntk, dtype=np.float64))[-1]))
             if t == steps:
                 break
-            u, opt_state = tx.update(grad(params), opt_state, params)
-            params = descend(params, u)
+            net.step(eta)
             state = map_step(state, eta=eta, n=width, x=x, y=y)
     return LinearMapComparison(
         eta=eta,
         c=c,
-        lam0=lam0,
+        lam0=lam_net[0] if lam_net else c / eta,
         f_net=np.asarray(f_net),
         lam_net=np.asarray(lam_net),
         f_map=np.asarray(f_map),
         lam_map=np.asarray(lam_map),
         stopped_early=stopped,
     )
+
+
+def _full_model(opt: OptimizerConfig, m: int, d: int) -> Any:
+    """The derived ``full`` model of ``d`` inputs and ``m`` samples under the optimizer's rule.
+
+    Raises:
+        CatapultError: no derived map for the optimizer in this build.
+    """
+    from catapultlab.theory import full_model
+    from catapultlab.validate._predict import step_rule_of
+
+    rule = step_rule_of(opt.name, opt.weight_decay, opt.weight_decay_mode)
+    if rule is None:
+        raise CatapultError(f"derived map for {opt.name} is not in this build")
+    return full_model(inputs=d, samples=m, step=rule)
+
+
+def _blown_up(fn: np.ndarray, fm: np.ndarray, blowup: float) -> bool:
+    """Either trajectory is not finite or beyond ``blowup``."""
+    finite = np.all(np.isfinite(fn)) and np.all(np.isfinite(fm))
+    return not finite or max(np.max(np.abs(fn)), np.max(np.abs(fm))) > blowup
+
+
+class _LinearNetwork:
+    """The real two-layer linear network in JAX: its outputs, NTK eigenvalue and one step."""
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, width: int, seed: int, opt: Any, dtype: Any
+    ) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        from catapultlab.validate._nets import mlp
+        from catapultlab.validate._ntk import explicit_ntk_fn
+        from catapultlab.validate._optim import direction
+        from catapultlab.validate._train import mse_loss
+
+        net = mlp(inputs=x.shape[1], outputs=1, depth=1, width=width, act="linear")
+        self.params = net.init(jax.random.PRNGKey(seed), dtype)
+        xj, yj = jnp.asarray(x, dtype), jnp.asarray(y[:, None], dtype)
+        self._ntk = explicit_ntk_fn(net.apply, self.params, xj)
+        self._grad = jax.jit(jax.grad(lambda p: mse_loss(net.apply(p, xj), yj)))
+        self._apply = jax.jit(lambda p: net.apply(p, xj)[:, 0])
+        self._tx = direction(opt)
+        self._opt_state = self._tx.init(self.params)
+        self._descend: tuple[float, Any] | None = None
+
+    def outputs(self) -> np.ndarray:
+        """``f`` on the training inputs."""
+        return np.asarray(self._apply(self.params))
+
+    def lam(self) -> float:
+        """Top eigenvalue of the explicit NTK."""
+        return float(np.linalg.eigvalsh(self._ntk(self.params))[-1])
+
+    def gram_state(self, model: Any) -> np.ndarray:
+        """The model's state of the network's parameters (exact inner products)."""
+        return model.gram_from_params(
+            np.asarray(self.params[0]["W"]), np.asarray(self.params[1]["W"][0])
+        )
+
+    def step(self, eta: float) -> None:
+        """One optimizer step with learning rate ``eta`` (compiled once per ``eta``)."""
+        import jax
+
+        if self._descend is None or self._descend[0] != eta:
+            move = jax.jit(lambda p, u: jax.tree_util.tree_map(lambda a, b: a - eta * b, p, u))
+            self._descend = (eta, move)
+        u, self._opt_state = self._tx.update(self._grad(self.params), self._opt_state, self.params)
+        self.params = self._descend[1](self.params, u)
 
 
 def map_stepper(model: Any, opt: OptimizerConfig) -> Callable[..., Any]:

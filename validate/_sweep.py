@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -112,6 +112,10 @@ class SweepConfig:
             weight_decay=self.weight_decay,
             weight_decay_mode=self.weight_decay_mode,
         )
+
+    def max_runs(self) -> int:
+        """Most runs the sweep makes: the grid plus every bisection step of three boundaries."""
+        return len(self.c_values) + 3 * self.bisect
 
     @property
     def effective_rise_tol(self) -> float:
@@ -362,17 +366,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
     Raises:
         CatapultError: bad configuration (unknown names, sizes below 1, empty grid).
     """
-    check_sweep_config(cfg)
-    if not cfg.c_values:
-        raise CatapultError("empty c grid")
-    if cfg.steps < 1:
-        raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
-    if cfg.batch_size is not None and cfg.batch_size < 1:
-        raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
-    if cfg.sharpness not in SHARPNESS:
-        raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
-    opt = cfg.optimizer_config()
-    check_sweep_memory(cfg)
+    _check_run(cfg)
     from catapultlab.validate._data import load_dataset
     from catapultlab.validate._nets import make_network
     from catapultlab.validate._precision import precision
@@ -394,69 +388,107 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
         param=cfg.param,
     )
     with precision(cfg.dtype) as dtype:
-        import jax
-        import jax.numpy as jnp
-
-        from catapultlab.validate._ntk import top_ntk_eigenvalue
-        from catapultlab.validate._train import mse_loss, train
-
-        check_memory_budget(net, *data.x_train.shape, dtype)
-        params0 = net.init(jax.random.PRNGKey(cfg.seed), dtype)
-        x = jnp.asarray(data.x_train, dtype)
-        eig0 = top_ntk_eigenvalue(net.apply, params0, x)
-        _check_lambda0(eig0.value, cfg)
-        loss0 = float(mse_loss(net.apply(params0, x), jnp.asarray(data.y_train, dtype)))
-        trajectories: dict[float, TrainResult] = {}
-        runs: dict[float, RunSummary] = {}
-
-        bar = _progress_bar(len(cfg.c_values) + 3 * cfg.bisect, progress)
-
-        def run(c: float) -> RunSummary:
-            bar.set_postfix_str(f"c={c:.4g}")
-            res = train(
-                net,
-                params0,
-                data,
-                eta=c / eig0.value,
-                steps=cfg.steps,
-                batch_size=cfg.batch_size,
-                seed=cfg.seed,
-                diverge_loss=cfg.diverge_factor * loss0,
-                measure_count=cfg.measure_count,
-                late_count=cfg.late_count,
-                optimizer=opt,
-                sharpness=cfg.sharpness,
-                ntk_block=eig0.block,
-            )
-            trajectories[c] = res
-            runs[c] = _summarise(c, res, eig0.value, loss0, cfg)
-            bar.update(1)
-            return runs[c]
-
+        start = _initial(net, data, cfg, dtype)
+        runner = _Runner(net, data, cfg, start, _progress_bar(cfg.max_runs(), progress))
         for c in cfg.c_values:
-            run(float(c))
-        b_max, b_loss, b_sharp = bisected_brackets(runs, BOUNDARY_TESTS, run, cfg.bisect)
-        bar.close()
-
-    def boundary(b: tuple[float, float] | str, lower: bool) -> Boundary:
-        if isinstance(b, str):
-            return Boundary(None, None, b)
-        return Boundary(b[0] if lower else b[1], b[1] - b[0], lower=lower)
-
-    cs = sorted(runs)
+            runner(float(c))
+        b_max, b_loss, b_sharp = bisected_brackets(runner.runs, BOUNDARY_TESTS, runner, cfg.bisect)
+        runner.bar.close()
+    runs, cs = runner.runs, sorted(runner.runs)
     return SweepResult(
         config=cfg,
         network=net.name,
-        lam0=eig0.value,
-        lam0_residual=eig0.residual,
-        loss0=loss0,
+        lam0=start.eig0.value,
+        lam0_residual=start.eig0.residual,
+        loss0=start.loss0,
         runs=tuple(runs[c] for c in cs),
-        trajectories=tuple(trajectories[c] for c in cs),
-        c_loss=boundary(b_loss, lower=False),
-        c_sharp=boundary(b_sharp, lower=False),
-        c_max=boundary(b_max, lower=True),
+        trajectories=tuple(runner.trajectories[c] for c in cs),
+        c_loss=_boundary(b_loss, lower=False),
+        c_sharp=_boundary(b_sharp, lower=False),
+        c_max=_boundary(b_max, lower=True),
         sharpness_reduction=_sharpness_reduction(runs, b_loss),
     )
+
+
+def _check_run(cfg: SweepConfig) -> None:
+    """Refuse a configuration that cannot run (names, sizes, grid, memory), before any work."""
+    check_sweep_config(cfg)
+    if not cfg.c_values:
+        raise CatapultError("empty c grid")
+    if cfg.steps < 1:
+        raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
+    if cfg.batch_size is not None and cfg.batch_size < 1:
+        raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
+    if cfg.sharpness not in SHARPNESS:
+        raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
+    cfg.optimizer_config()
+    check_sweep_memory(cfg)
+
+
+class _Start(NamedTuple):
+    """The shared initialisation of every run: parameters, inputs, ``lambda_0``, ``L_0``."""
+
+    params0: Any
+    eig0: Any
+    loss0: float
+
+
+def _initial(net: Any, data: Any, cfg: SweepConfig, dtype: Any) -> _Start:
+    """Initialise once (seeded) and measure ``lambda_0`` and ``L_0`` on the training set."""
+    import jax
+    import jax.numpy as jnp
+
+    from catapultlab.validate._ntk import top_ntk_eigenvalue
+    from catapultlab.validate._train import mse_loss
+
+    check_memory_budget(net, *data.x_train.shape, dtype)
+    params0 = net.init(jax.random.PRNGKey(cfg.seed), dtype)
+    x = jnp.asarray(data.x_train, dtype)
+    eig0 = top_ntk_eigenvalue(net.apply, params0, x)
+    _check_lambda0(eig0.value, cfg)
+    loss0 = float(mse_loss(net.apply(params0, x), jnp.asarray(data.y_train, dtype)))
+    return _Start(params0, eig0, loss0)
+
+
+class _Runner:
+    """Trains one run per ``c`` from the shared start; keeps every run's trajectory and summary."""
+
+    def __init__(self, net: Any, data: Any, cfg: SweepConfig, start: _Start, bar: Any) -> None:
+        self.net, self.data, self.cfg, self.start, self.bar = net, data, cfg, start, bar
+        self.trajectories: dict[float, TrainResult] = {}
+        self.runs: dict[float, RunSummary] = {}
+
+    def __call__(self, c: float) -> RunSummary:
+        from catapultlab.validate._train import train
+
+        cfg, start = self.cfg, self.start
+        self.bar.set_postfix_str(f"c={c:.4g}")
+        res = train(
+            self.net,
+            start.params0,
+            self.data,
+            eta=c / start.eig0.value,
+            steps=cfg.steps,
+            batch_size=cfg.batch_size,
+            seed=cfg.seed,
+            diverge_loss=cfg.diverge_factor * start.loss0,
+            measure_count=cfg.measure_count,
+            late_count=cfg.late_count,
+            optimizer=cfg.optimizer_config(),
+            sharpness=cfg.sharpness,
+            ntk_block=start.eig0.block,
+        )
+        self.trajectories[c] = res
+        self.runs[c] = _summarise(c, res, start.eig0.value, start.loss0, cfg)
+        self.bar.update(1)
+        return self.runs[c]
+
+
+def _boundary(b: tuple[float, float] | str, lower: bool) -> Boundary:
+    """A boundary from its final bracket (or the side of the grid it lies beyond)."""
+    if isinstance(b, str):
+        return Boundary(None, None, b)
+    return Boundary(b[0] if lower else b[1], b[1] - b[0], lower=lower)
 
 
 def _progress_bar(total: int, show: bool | None) -> Any:

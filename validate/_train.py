@@ -182,6 +182,34 @@ class _Sharpness:
         return s, self._hess(params, "pre", scale=d)
 
 
+class _Batches:
+    """SGD minibatch indices: epochs of a seeded permutation of the samples, in order."""
+
+    def __init__(self, m: int, size: int, seed: int) -> None:
+        self.m, self.size = m, size
+        self.rng = np.random.RandomState(seed)
+        self.order = np.empty(0, dtype=int)
+
+    def next(self) -> np.ndarray:
+        """The next minibatch (a new permutation is appended when the queue runs short)."""
+        if self.order.size < self.size:
+            self.order = np.concatenate([self.order, self.rng.permutation(self.m)])
+        idx, self.order = self.order[: self.size], self.order[self.size :]
+        return idx
+
+
+def _measure(
+    rec: dict[str, list], t: int, probe: Any, params: Any, state: Any, test_acc: float
+) -> None:
+    """Record ``lambda_t`` (with its residual), the sharpness and the test accuracy at step t."""
+    lam, res = probe.ntk(params)
+    s, pre = probe.hess(params, state)
+    for k, v in zip(("t", "lam", "res", "s", "pre"), (t, lam, res, s, pre), strict=True):
+        if v is not None:
+            rec[k].append(v)
+    rec["acc"].append(test_acc)
+
+
 def train(
     net: Network,
     params: Any,
@@ -236,51 +264,61 @@ def train(
     stats, step, init = _fns(net.apply, opt)
     state = init(params)
     eta_j = jnp.asarray(eta, dtype)
-    rng = np.random.RandomState(seed)
+    batches = _Batches(m, batch_size or m, seed)
     measure = set(measure_steps(steps, measure_count, late_count).tolist())
     probe = _Sharpness(net, x, y, opt, sharpness == "hessian", block_size)
     probe.blocks["ntk"] = ntk_block
-    losses, accs = [], []
-    rec: dict[str, list] = {k: [] for k in ("t", "lam", "res", "acc", "s", "pre")}
-    diverged_at = None
-    order = np.empty(0, dtype=int)
+    record = _Record()
     for t in range(steps + 1):
         if full and t < steps:
             new, new_state, loss, acc = step(params, state, x, y, eta_j)
         else:
             loss, acc = stats(params, x, y)
-        loss_f = float(loss)
-        losses.append(loss_f)
-        accs.append(float(acc))
-        if not np.isfinite(loss_f) or loss_f > diverge_loss:
-            diverged_at = t
+        if not record.add(t, float(loss), float(acc), diverge_loss):
             break
         if t in measure:
-            lam, res = probe.ntk(params)
-            s, pre = probe.hess(params, state)
-            for k, v in zip(("t", "lam", "res", "s", "pre"), (t, lam, res, s, pre), strict=True):
-                if v is not None:
-                    rec[k].append(v)
-            rec["acc"].append(float(stats(params, xt, yt)[1]))
+            _measure(record.measured, t, probe, params, state, float(stats(params, xt, yt)[1]))
         if t == steps:
             break
         if full:
             params, state = new, new_state
         else:
-            if order.size < batch_size:
-                order = np.concatenate([order, rng.permutation(m)])
-            idx, order = order[:batch_size], order[batch_size:]
+            idx = batches.next()
             params, state = step(params, state, x[idx], y[idx], eta_j)[:2]
-    return TrainResult(
-        eta=float(eta),
-        loss=np.asarray(losses),
-        train_acc=np.asarray(accs),
-        measure_steps=np.asarray(rec["t"], dtype=int),
-        lam=np.asarray(rec["lam"]),
-        lam_residual=np.asarray(rec["res"]),
-        test_acc=np.asarray(rec["acc"]),
-        diverged_at=diverged_at,
-        params=params if keep_params else None,
-        sharpness=np.asarray(rec["s"], dtype=float),
-        precond_sharpness=np.asarray(rec["pre"], dtype=float),
-    )
+    return record.result(eta, params if keep_params else None)
+
+
+class _Record:
+    """What a run records: the loss and accuracy every step, measurements at some steps."""
+
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+        self.accs: list[float] = []
+        self.measured: dict[str, list] = {k: [] for k in ("t", "lam", "res", "acc", "s", "pre")}
+        self.diverged_at: int | None = None
+
+    def add(self, t: int, loss: float, acc: float, diverge_loss: float) -> bool:
+        """Record step ``t``; ``False`` once the run diverged (non-finite or too large)."""
+        self.losses.append(loss)
+        self.accs.append(acc)
+        if not np.isfinite(loss) or loss > diverge_loss:
+            self.diverged_at = t
+            return False
+        return True
+
+    def result(self, eta: float, params: Any) -> TrainResult:
+        """The recorded trajectory."""
+        rec = self.measured
+        return TrainResult(
+            eta=float(eta),
+            loss=np.asarray(self.losses),
+            train_acc=np.asarray(self.accs),
+            measure_steps=np.asarray(rec["t"], dtype=int),
+            lam=np.asarray(rec["lam"]),
+            lam_residual=np.asarray(rec["res"]),
+            test_acc=np.asarray(rec["acc"]),
+            diverged_at=self.diverged_at,
+            params=params,
+            sharpness=np.asarray(rec["s"], dtype=float),
+            precond_sharpness=np.asarray(rec["pre"], dtype=float),
+        )
