@@ -74,6 +74,7 @@ QUANTITIES: dict[str, str] = {
     "ci_low": "lower end of the 95% interval",
     "ci_high": "upper end of the 95% interval",
     "predicted": "predicted value",
+    "tolerance": "allowed deviation of an exact prediction (round-off)",
     "agrees": "prediction agrees (-1 not compared, 0 no, 1 yes)",
     "quantity": "quantity",
 }

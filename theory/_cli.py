@@ -39,6 +39,7 @@ def derive(
     """
     import json
 
+    from catapultlab.io import dumps
     from catapultlab.theory._builtins import builtin_model, check_builtin
     from catapultlab.theory._cache import derive as derive_model
     from catapultlab.theory._model_cli import resolve_model
@@ -60,7 +61,7 @@ def derive(
     if fmt == "json":
         doc = json.loads(to_json(derived))
         doc["edges"] = {"values": values, "c": edges}
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(dumps(doc, indent=2))
         return
     click.echo({"text": to_text, "latex": to_latex}[fmt](derived))
     if fmt == "text":

@@ -10,7 +10,6 @@ through the residual, and a "where" block. Every expression parses back
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sympy as sp
@@ -109,7 +108,9 @@ def _jsonable(value: Any) -> Any:
 
 def to_json(model: Model) -> str:
     """One JSON object; every expression is a SymPy-parsable string (:func:`parse_expr`)."""
-    return json.dumps(_jsonable(report(model)), indent=2, ensure_ascii=False)
+    from catapultlab.io import dumps
+
+    return dumps(_jsonable(report(model)), indent=2, ensure_ascii=False)
 
 
 def _section_text(sec: Section) -> list[str]:

@@ -118,9 +118,6 @@ def _stepped(steps: dict[str, tuple[tuple[sp.Symbol, tuple[str, ...]], ...]]) ->
     return out
 
 
-_CACHE: dict[int, tuple[Model, ReadableDerivation]] = {}
-
-
 def readable_derivation(model: Model) -> ReadableDerivation:
     """The derivation of ``model`` in residuals, gradient coefficients and inner products.
 
@@ -140,12 +137,10 @@ def readable_derivation(model: Model) -> ReadableDerivation:
         >>> d.residuals, d.coefficients
         ({r: f - y}, {g: r/sqrt(n)})
     """
-    hit = _CACHE.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    out = _readable(model)
-    _CACHE[id(model)] = (model, out)
-    return out
+    known = model.__dict__.get("_readable")  # kept with the model (not pickled)
+    if known is None:
+        known = model.__dict__["_readable"] = _readable(model)
+    return known
 
 
 def _readable(model: Model) -> ReadableDerivation:

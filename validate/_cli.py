@@ -7,7 +7,6 @@ line with exit status 2.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -196,7 +195,9 @@ def validate_cmd(
 
         plot_sweep(res, figure)
     if as_json:
-        click.echo(json.dumps(sweep_to_dict(res)))
+        from catapultlab.io import dumps
+
+        click.echo(dumps(sweep_to_dict(res)))
         return
     click.echo(
         f"{res.network} on {cfg.dataset}: lambda0 = {res.lam0:.6g} "
@@ -289,7 +290,9 @@ def scan_cmd(
             for d, row in zip(ds, res.cells, strict=True)
             for w, r in zip(ws, row, strict=True)
         ]
-        click.echo(json.dumps({"cells": cells, "fits": fits}))
+        from catapultlab.io import dumps
+
+        click.echo(dumps({"cells": cells, "fits": fits}))
         return
     click.echo(
         f"{'depth':>5} {'width':>5} {'lambda0':>9}  c_loss / c_sharp / c_max (+- bracket width)"
@@ -298,7 +301,9 @@ def scan_cmd(
         for w, r in zip(ws, row, strict=True):
             parts = [getattr(r, n).describe(cfg.c_values) for n in ("c_loss", "c_sharp", "c_max")]
             click.echo(f"{d:5d} {w:5d} {r.lam0:9.4g}  " + " | ".join(parts))
-    click.echo(f"c_max fits: {json.dumps(fits)}")
+    from catapultlab.io import dumps
+
+    click.echo(f"c_max fits: {dumps(fits)}")
 
 
 def _cell_echo(total: int) -> Callable[[str], None]:
