@@ -19,6 +19,11 @@ LAYERS = {
     "validate": "catapultlab.validate",
     "reproduce": "catapultlab.reproduce",
     "testing": "catapultlab.testing",
+    "phases": "catapultlab.phases",
+    "stats": "catapultlab.stats",
+    "io": "catapultlab.io",
+    "checks": "catapultlab.checks",
+    "cache": "catapultlab.cache",
 }
 
 INTRO = {
@@ -35,6 +40,14 @@ INTRO = {
     "validate": "Train real networks in JAX, measure their NTK and compare the measured phase "
     "boundaries and a linear network's steps with the theory.",
     "reproduce": "The whole study in one cached run (`catapultlab reproduce`).",
+    "phases": "The one phase rule (lazy, catapult, divergent, unresolved) and the stopping "
+    "thresholds, shared by the kernel, the pure path, exact GD and the network sweeps.",
+    "stats": "Merges, quantiles, bootstrap boundaries, fits, and the one comparison record "
+    "with its agreement rule.",
+    "io": "Every file the package writes: the atomic writer, the netCDF writer with CF "
+    "attributes, the JSON encoder, sealed files.",
+    "checks": "The validators every command and API entry runs before any compute.",
+    "cache": "The one on-disk cache (models, numeric models, compiled kernels).",
 }
 
 # task titles, in page order; modules not listed follow, titled by their docstring
@@ -48,12 +61,15 @@ TASKS = {
     "_algebra": "Declare a model",
     "_derive": "Derive the exact Gram-state map",
     "_model": "Derived models",
+    "_numeric": "Numeric models (what sim and validate run)",
+    "_numeric_cache": "Numeric models (what sim and validate run)",
+    "_builtins": "Declare a model",
+    "_predictions": "Predictions beside measurements",
+    "_model_cli": "Command-line model selection",
     "_project": "Project onto observables and prove closure",
     "_boundaries": "Phase boundaries of a scalar map",
     "_render": "Render a derivation (text, LaTeX, JSON)",
     "_render_steps": "Render a derivation (text, LaTeX, JSON)",
-    "_phases": "Phases (shared by every layer)",
-    "_stop": "Phases (shared by every layer)",
     "_setup": "Set up a model for simulation",
     "_init": "Initial states",
     "_codegen": "Kernels",
@@ -62,6 +78,10 @@ TASKS = {
     "_pure": "Reference paths (NumPy map, exact parameter-space GD)",
     "_exact": "Reference paths (NumPy map, exact parameter-space GD)",
     "_sweep": "Sweeps over (c, n)",
+    "_sweep_config": "Sweeps over (c, n)",
+    "_sweep_json": "Sweeps over (c, n)",
+    "_grid": "Sweeps over (c, n)",
+    "_runners": "Sweeps over (c, n)",
     "_ysweep": "Sweeps over (c, n)",
     "_trajectory": "Single trajectories",
     "_nets": "Networks",
@@ -92,8 +112,9 @@ def _groups(package: str) -> list[tuple[str, list[str]]]:
     pkg = importlib.import_module(package)
     public = list(pkg.__all__)
     where = getattr(pkg, "_WHERE", None)
-    if not hasattr(pkg, "__path__"):  # a single public module (catapultlab.testing)
-        return [("Check a model", sorted(public, key=str.lower))]
+    if not hasattr(pkg, "__path__"):  # a single public module (catapultlab.testing, .io, ...)
+        title = "Check a model" if package == "catapultlab.testing" else "Contents"
+        return [(title, sorted(public, key=str.lower))]
     if where is None:  # an eager package: find the submodule that defines each name
         where = {}
         for name in public:
@@ -111,7 +132,7 @@ def _groups(package: str) -> list[tuple[str, list[str]]]:
 
 
 def _page(layer: str, package: str) -> str:
-    lines = [f"# {package.replace('._reproduce', ' reproduce')}", "", INTRO[layer], ""]
+    lines = [f"# {package}", "", INTRO[layer], ""]
     for title, names in _groups(package):
         lines += [f"## {title}", ""]
         for name in names:
