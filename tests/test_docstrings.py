@@ -10,7 +10,13 @@ import pytest
 
 import catapultlab
 
-PACKAGES = ("catapultlab", "catapultlab.theory", "catapultlab.sim", "catapultlab.validate")
+PACKAGES = (
+    "catapultlab",
+    "catapultlab.theory",
+    "catapultlab.sim",
+    "catapultlab.validate",
+    "catapultlab.reproduce",
+)
 
 
 def _modules() -> list[str]:

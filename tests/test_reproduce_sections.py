@@ -2,7 +2,9 @@
 
 Training is replaced by planted sweep results, so the test checks the plumbing fast:
 numbers sit beside the derived edges of ``predicted_edges``, verdicts follow the
-relation, a non-conclusive section prints no verdict, and figures and data exist.
+relation, a non-conclusive section prints no verdict, and figures and data exist. The
+network rows are validate's comparison table re-keyed: ``c_loss`` beside the loss-rises
+edge (not the lazy one).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import numpy as np
 import pytest
 
 from catapultlab.reproduce import _validate_breadth as sections
-from catapultlab.reproduce._config import preset
+from catapultlab.reproduce._config import preset, run_config
+from catapultlab.reproduce._validate_nets import network_rows
 from catapultlab.validate import Boundary, RunSummary, SweepResult, predicted_edges
 
 
@@ -36,7 +39,7 @@ def _result(cfg, runs, c_loss, c_max) -> SweepResult:
 
 @pytest.fixture
 def cfg():
-    c = copy.deepcopy(preset("default"))
+    c = run_config(copy.deepcopy(preset("default")))
     c["validate"]["eos"].update(steps=100)
     return c
 
@@ -52,6 +55,9 @@ def test_momentum_numbers_beside_derived_edges(cfg, tmp_path, monkeypatch):
     monkeypatch.setattr("catapultlab.validate.run_sweep", fake)
     numbers, figures = sections.momentum_section(cfg, tmp_path)
     by = {n.key: n for n in numbers}
+    assert [n.key for n in numbers] == [
+        f"validate.momentum_{b:g}.{k}" for b in planted for k in ("c_loss", "c_max")
+    ]
     for beta, (c_loss, c_max) in planted.items():
         edges = predicted_edges("momentum", beta)
         loss, top = (
@@ -98,3 +104,47 @@ def test_quick_preset_leaves_the_sections_out():
     v = preset("quick")["validate"]
     assert not {"eos", "momentum", "scan"} & set(v)
     assert {"eos", "momentum", "scan"} <= set(preset("default")["validate"])
+
+
+def test_network_rows_are_validates_comparison_rekeyed(cfg, monkeypatch):
+    """c_loss is compared with the loss-rises edge, as validate does (here apart from the lazy one)."""
+    import catapultlab.theory
+    from catapultlab.validate import SweepConfig, comparison_table
+
+    real = catapultlab.theory.uv_model
+
+    class Apart:
+        def __init__(self, model):
+            self._model = model
+
+        def __getattr__(self, name):
+            return getattr(self._model, name)
+
+        def edges(self, **hyper):
+            return {**self._model.edges(**hyper), "loss_rises": 2.75}
+
+        def predict(self, quantity, **hyper):
+            p = self._model.predict(quantity, **hyper)
+            return p._replace(value=self.edges(**hyper)[p.edge])
+
+    monkeypatch.setattr(catapultlab.theory, "uv_model", lambda *step: Apart(real(*step)))
+    sc = SweepConfig(c_values=(1.0, 3.0, 4.0))
+    runs = [_run(1.0, 0.01), _run(3.0, 0.01), _run(4.0, 0.01)]
+    res = _result(sc, runs, Boundary(3.0, 0.5), Boundary(4.0, 0.5, lower=True))
+    rows = {r.key: r for r in network_rows(res, "relu", "ReLU MLP")}
+    table = {r.key: r for r in comparison_table(res)}
+    loss = rows["validate.relu.c_loss"]
+    assert loss.predicted == 2.75 and loss.relation == "=" and loss.agrees is True
+    assert (loss.ci_low, loss.ci_high) == (2.5, 3.0)
+    assert rows["validate.relu.c_max"].predicted == table["validate.c_max"].predicted
+    assert rows["validate.relu.c_best_test_acc"].relation == ">"
+    assert set(rows) == {
+        f"validate.relu.{k}"
+        for k in ("lam0", "c_loss", "c_max", "max_eta_lam_final_catapult", "c_best_test_acc")
+        + ("best_test_acc",)
+    }
+
+    untrained = _result(sc, [_run(1.0, 0.6), *runs[1:]], res.c_loss, res.c_max)
+    rows = network_rows(untrained, "relu", "ReLU MLP")
+    assert all(r.agrees is None and r.relation == "" for r in rows)
+    assert rows[1].source.startswith("not conclusive") and rows[1].predicted == 2.75

@@ -1,31 +1,41 @@
-"""Shared helpers of the reproduce pipeline: numbers, figures, netCDF.
+"""Shared pieces of the reproduce pipeline: sections, figures, netCDF, number formatting.
 
-Statistics (boundaries, bootstrap CIs, fits) live in :mod:`catapultlab.stats`.
+Every reported number is a :class:`catapultlab.stats.Comparison` (one record and one
+agreement rule for every layer); statistics (boundaries, bootstrap CIs, fits) live in
+:mod:`catapultlab.stats`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from catapultlab.io import atomic_write
+from catapultlab.stats import Comparison
 
 __all__ = [
-    "Number",
     "Figure",
+    "Section",
+    "fmt",
     "new_figure",
     "save_figure",
+    "stage_result",
     "write_nc",
-    "fmt",
 ]
 
 
 def fmt(value: Any) -> str:
-    """How every number appears in report.md / report.html (``numbers.json`` keeps full precision)."""
+    """How every number appears in report.md / report.html (``numbers.json`` keeps full precision).
+
+    Example:
+        >>> fmt(2.0), fmt(None), fmt(True), fmt(0.123456)
+        ('2', 'n/a', 'yes', '0.1235')
+    """
     if value is None:
         return "n/a"
     if isinstance(value, bool):
@@ -41,68 +51,6 @@ def fmt(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Number:
-    """One reported number: a measurement beside its prediction.
-
-    Attributes:
-        key: unique id (``stage.name``); report tables show it.
-        quantity: what it is, in words.
-        measured: the value measured in this run.
-        uncertainty: one standard error (bootstrap or bracket width), or None.
-        ci_low: lower end of the 95% interval, or None.
-        ci_high: upper end of the 95% interval, or None.
-        predicted: the prediction (derived in this run), or None.
-        relation: how to compare: ``"="`` (within 2 s.e.), ``"<="``, ``">"`` or ``""``.
-        agrees: the comparison's outcome, or None when there is nothing to compare.
-        source: where the prediction comes from.
-    """
-
-    key: str
-    quantity: str
-    measured: float | None
-    uncertainty: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    predicted: float | None = None
-    relation: str = ""
-    agrees: bool | None = None
-    source: str = ""
-
-    @classmethod
-    def make(cls, key: str, quantity: str, measured: Any, **kw: Any) -> Number:
-        """Build a number, cleaning NaN to None and computing ``agrees``."""
-
-        def clean(v: Any) -> float | None:
-            if v is None:
-                return None
-            v = float(v)
-            return None if not math.isfinite(v) else v
-
-        measured = clean(measured)
-        for k in ("uncertainty", "ci_low", "ci_high", "predicted"):
-            kw[k] = clean(kw.get(k))
-        rel, pred, unc = kw.get("relation", ""), kw["predicted"], kw["uncertainty"] or 0.0
-        agrees = None
-        if measured is not None and pred is not None and rel:
-            lo, hi = kw["ci_low"], kw["ci_high"]
-            if rel == "=":
-                if lo is not None and hi is not None:
-                    agrees = lo <= pred <= hi or abs(measured - pred) <= 2 * unc
-                else:
-                    agrees = abs(measured - pred) <= 2 * unc
-            elif rel == "<=":
-                agrees = measured <= pred + 2 * unc
-            elif rel == ">":
-                agrees = measured > pred
-        kw["agrees"] = agrees
-        return cls(key=key, quantity=quantity, measured=measured, **kw)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class Figure:
     """A figure the report shows (``figures/<name>.png`` and ``.pdf``), with its data file."""
 
@@ -111,8 +59,32 @@ class Figure:
     data: str
 
 
+class Section(NamedTuple):
+    """What one report section hands back: its numbers and its figures."""
+
+    numbers: list[Comparison]
+    figures: list[Figure]
+
+
+def stage_result(sections: Iterable[Section], **extra: Any) -> dict[str, Any]:
+    """A stage's JSON-ready result from its sections, in order, plus ``extra`` entries.
+
+    Returns:
+        ``{"files": [...], "figures": [...], "numbers": [...], **extra}``: the data file of
+        every figure, the figures and the numbers (``Comparison.to_dict`` rows).
+    """
+    numbers = [n for s in sections for n in s.numbers]
+    figures = [f for s in sections for f in s.figures]
+    return {
+        "files": sorted({f.data for f in figures}),
+        "figures": [asdict(f) for f in figures],
+        "numbers": [n.to_dict() for n in numbers],
+        **extra,
+    }
+
+
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> Any:
-    """An Agg figure (no pyplot state) and its axes."""
+    """An Agg figure (no pyplot state) and its axes (a 2-d array, ``[row, column]``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 

@@ -1,9 +1,16 @@
 """The embedded configurations of ``catapultlab reproduce`` (quick, default, full).
 
 Every value the pipeline uses is here; ``config.json`` in the output directory
-records the exact dictionary (plus package versions), and each stage's cache
+records the exact dictionary (plus package versions, and ``run_config``: the same with
+every learning rate resolved), and each stage's cache
 marker stores a hash of its own section and of the package source, so that editing
 one section reruns only that stage and any code change reruns them all.
+
+Learning rates are written in units of the derived edges
+(:mod:`catapultlab.reproduce._edge_units`): ``times(LAZY, 0.75)`` is three quarters of
+the lazy/catapult edge, ``spaced(DIVERGENT, 0.75, 1.25, 41)`` a grid across the
+catapult/divergent edge. :func:`run_config` resolves them from the derived model when a
+run starts (with the uv edges 2 and 4 they are the grids the study has always used).
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["PRESETS", "preset", "stage_hash"]
+from catapultlab.reproduce._edge_units import resolved, spaced, times
+from catapultlab.reproduce._predictions import DIVERGENT, LAZY, edges
+
+__all__ = ["PRESETS", "preset", "run_config", "stage_hash"]
 
 _QUICK: dict[str, Any] = {
     "preset": "quick",
@@ -21,7 +31,7 @@ _QUICK: dict[str, Any] = {
     "theory": {"full_inputs": 2, "full_samples": 2},
     "sim": {
         # uv phase diagram, label y = 0
-        "diagram_c": [0.25, 5.0, 39],  # linspace(start, stop, count)
+        "diagram_c": spaced(DIVERGENT, 0.0625, 1.25, 39),
         "diagram_n": [16, 64, 256, 1024, 4096],
         "diagram_y": 0.0,
         "ensemble": 64,
@@ -29,30 +39,36 @@ _QUICK: dict[str, Any] = {
         "bootstrap": 200,
         # one trajectory per phase
         "single_n": 1024,
-        # lazy at c = 1.5 (|1 - c| = 0.5: decays over ~30 steps; c = 1 would converge in
-        # one step), a catapult whose spike is visible, a divergent run (clipped in the plot)
-        "single_c": {"lazy": 1.5, "catapult": 3.0, "divergent": 4.5},
+        # lazy at 3/4 of the lazy edge (|1 - c| = 0.5 at edge 2: decays over ~30 steps;
+        # half the edge would converge in one step), a catapult whose spike is visible, a
+        # divergent run (clipped in the plot)
+        "single_c": {
+            "lazy": times(LAZY, 0.75),
+            "catapult": times(DIVERGENT, 0.75),
+            "divergent": times(DIVERGENT, 1.125),
+        },
         "single_steps": 60,
         # finite-width divergent boundary for y != 0
         "finite_y": 1.0,
-        "finite_c": [3.0, 5.0, 41],
+        "finite_c": spaced(DIVERGENT, 0.75, 1.25, 41),
         "finite_n": [4, 8, 16, 64, 256, 1024],
         "finite_ensemble": 64,
         # label collapse: c_divergent at fixed y / sqrt(n) (y = ytilde sqrt(n) per width)
         "collapse_ytilde": 0.125,
         "collapse_n": [64, 256, 1024, 4096],
         # peak loss and t_peak vs n at fixed catapult c
-        "scaling_c": 3.0,
+        "scaling_c": times(DIVERGENT, 0.75),
         "scaling_n": [100, 316, 1000, 3162, 10000, 31623, 100000],
         "scaling_ensemble": 64,
-        "lazy_c": 1.0,
+        "lazy_c": times(LAZY, 0.5),
     },
     "validate": {
         "dataset": "digits",
+        # network grids: multiples of the lazy edge (c / c_lazy = eta / eta_critical)
         "relu": {
             "depth": 1,
             "width": 64,
-            "c_values": [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0],
+            "c_values": times(LAZY, [0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]),
             "steps": 40,
             "train_size": 128,
             "test_size": 256,
@@ -62,28 +78,34 @@ _QUICK: dict[str, Any] = {
         "linear": {
             "depth": 1,
             "width": 64,
-            "c_values": [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
+            "c_values": times(LAZY, [0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0]),
             "steps": 40,
             "train_size": 128,
             "test_size": 256,
             "bisect": 1,
             "measure_count": 8,
         },
-        "linear_map": {"width": 64, "samples": 2, "inputs": 2, "c": [1.0, 3.0], "steps": 30},
+        "linear_map": {
+            "width": 64,
+            "samples": 2,
+            "inputs": 2,
+            "c": [times(LAZY, 0.5), times(DIVERGENT, 0.75)],
+            "steps": 30,
+        },
     },
 }
 
 _DEFAULT: dict[str, Any] = copy.deepcopy(_QUICK)
 _DEFAULT["preset"] = "default"
 _DEFAULT["sim"].update(
-    diagram_c=[0.1, 5.0, 99],
+    diagram_c=spaced(DIVERGENT, 0.025, 1.25, 99),
     diagram_n=[16, 64, 256, 1024, 4096, 16384, 65536],
     ensemble=256,
     steps=4000,
     bootstrap=500,
     single_n=4096,
     single_steps=80,
-    finite_c=[3.0, 5.0, 101],
+    finite_c=spaced(DIVERGENT, 0.75, 1.25, 101),
     finite_n=[4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384],
     finite_ensemble=256,
     collapse_n=[64, 256, 1024, 4096, 16384, 65536],
@@ -93,7 +115,7 @@ _DEFAULT["sim"].update(
 _DEFAULT["validate"]["relu"].update(
     depth=2,
     width=256,
-    c_values=[0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0],
+    c_values=times(LAZY, [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0]),
     steps=120,
     train_size=256,
     test_size=360,
@@ -102,14 +124,16 @@ _DEFAULT["validate"]["relu"].update(
 )
 _DEFAULT["validate"]["linear"].update(
     width=256,
-    c_values=[0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0],
+    c_values=times(LAZY, [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0]),
     steps=120,
     train_size=256,
     test_size=360,
     bisect=3,
     measure_count=16,
 )
-_DEFAULT["validate"]["linear_map"].update(width=256, c=[1.0, 3.0, 3.8], steps=60)
+_DEFAULT["validate"]["linear_map"].update(
+    width=256, c=[times(LAZY, 0.5), times(DIVERGENT, 0.75), times(DIVERGENT, 0.95)], steps=60
+)
 # sections the quick preset leaves out (its nets are too small for them, and it must stay
 # fast); a section with "conclusive": False would print its numbers without verdicts
 _DEFAULT["validate"]["eos"] = {  # docs/eos.md's configuration, 800 instead of 3000 steps
@@ -118,7 +142,7 @@ _DEFAULT["validate"]["eos"] = {  # docs/eos.md's configuration, 800 instead of 3
     "act": "tanh",
     "depth": 2,
     "width": 128,
-    "c_values": [1.0, 1.9],
+    "c_values": times(LAZY, [0.5, 0.95]),
     "steps": 800,
     "train_size": 512,
     "test_size": 360,
@@ -132,7 +156,7 @@ _DEFAULT["validate"]["momentum"] = {
     "act": "relu",
     "depth": 2,
     "width": 128,
-    "c_values": [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0],
+    "c_values": times(LAZY, [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0]),
     "steps": 100,
     "train_size": 256,
     "test_size": 360,
@@ -143,7 +167,7 @@ _DEFAULT["validate"]["scan"] = {
     "conclusive": True,
     "depths": [1, 2],
     "widths": [64, 128],
-    "c_values": [1.0, 5.0, 9.0, 13.0, 17.0, 21.0, 25.0, 33.0],
+    "c_values": times(LAZY, [0.5, 2.5, 4.5, 6.5, 8.5, 10.5, 12.5, 16.5]),
     "steps": 60,
     "train_size": 256,
     "test_size": 360,
@@ -155,19 +179,21 @@ _FULL: dict[str, Any] = copy.deepcopy(_DEFAULT)
 _FULL["preset"] = "full"
 _FULL["theory"].update(full_inputs=3, full_samples=3)
 _FULL["sim"].update(
-    diagram_c=[0.05, 5.0, 199],
+    diagram_c=spaced(DIVERGENT, 0.0125, 1.25, 199),
     diagram_n=[16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
     ensemble=2048,
     steps=20000,
     bootstrap=1000,
-    finite_c=[3.0, 5.0, 201],
+    finite_c=spaced(DIVERGENT, 0.75, 1.25, 201),
     finite_ensemble=2048,
     scaling_ensemble=2048,
 )
 _FULL["validate"]["relu"].update(
     depth=3,
     width=2048,
-    c_values=[0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 24.0, 32.0],
+    c_values=times(
+        LAZY, [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 12.0, 16.0]
+    ),
     steps=500,
     train_size=None,
     test_size=None,
@@ -186,6 +212,15 @@ PRESETS: dict[str, dict[str, Any]] = {"quick": _QUICK, "default": _DEFAULT, "ful
 def preset(name: str) -> dict[str, Any]:
     """A deep copy of the named configuration (``quick``, ``default`` or ``full``)."""
     return copy.deepcopy(PRESETS[name])
+
+
+def run_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration a run uses: every learning rate in ``c``, from the derived edges.
+
+    The stage hash is of the declared configuration (:func:`stage_hash`); the edges come
+    from the code, which the hash covers too.
+    """
+    return resolved(config, edges())
 
 
 def stage_hash(config: dict[str, Any], stage: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -12,7 +13,7 @@ from typing import Any
 from catapultlab import CatapultError
 from catapultlab.checks import check_output_dir
 from catapultlab.io import atomic_write_text
-from catapultlab.reproduce._config import PRESETS, preset, stage_hash
+from catapultlab.reproduce._config import PRESETS, preset, run_config, stage_hash
 
 __all__ = ["STAGES", "reproduce", "package_versions"]
 
@@ -79,6 +80,32 @@ def _cached(out: Path, stage: str, h: str) -> dict[str, Any] | None:
     return result
 
 
+def _run_or_reuse(
+    stage: str,
+    label: str,
+    cfg: dict[str, Any],
+    run_cfg: Callable[[], dict[str, Any]],
+    out: Path,
+    force: bool,
+    echo: Callable[[str], None],
+) -> tuple[dict[str, Any], float | None]:
+    """One stage's result: reused from its cache marker, or run; and its run time."""
+    h = stage_hash(cfg, stage)
+    hit = None if force else _cached(out, stage, h)
+    if hit is not None:
+        echo(f"{label}: cached (config hash {h}), skipped")
+        return hit, None
+    echo(f"{label}: running ...")
+    t0 = time.perf_counter()
+    result = _runner(stage)(run_cfg(), out, echo)
+    seconds = time.perf_counter() - t0
+    result["seconds"] = seconds
+    marker = out / ".stages" / f"{stage}.json"
+    atomic_write_text(marker, json.dumps({"hash": h, "result": result}, indent=1))
+    echo(f"{label}: done in {seconds:.1f} s")
+    return result, seconds
+
+
 def reproduce(
     out: str | os.PathLike[str],
     *,
@@ -105,37 +132,25 @@ def reproduce(
     out.mkdir(parents=True, exist_ok=True)
     (out / ".stages").mkdir(exist_ok=True)
     cfg = preset(preset_name)
+    run_cfg = functools.cache(lambda: run_config(cfg))  # c values from the derived edges
     results: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
-    cached: list[str] = []
     t_all = time.perf_counter()
     for i, stage in enumerate(STAGES):
-        h = stage_hash(cfg, stage)
         label = f"[{i + 1}/{len(STAGES) + 1}] {stage}"
-        hit = None if force else _cached(out, stage, h)
-        if hit is not None:
-            echo(f"{label}: cached (config hash {h}), skipped")
-            results[stage] = hit
-            cached.append(stage)
-            continue
-        echo(f"{label}: running ...")
-        t0 = time.perf_counter()
-        result = _runner(stage)(cfg, out, echo)
-        timings[stage] = time.perf_counter() - t0
-        result["seconds"] = timings[stage]
-        marker = out / ".stages" / f"{stage}.json"
-        atomic_write_text(marker, json.dumps({"hash": h, "result": result}, indent=1))
-        results[stage] = result
-        echo(f"{label}: done in {timings[stage]:.1f} s")
+        results[stage], seconds = _run_or_reuse(stage, label, cfg, run_cfg, out, force, echo)
+        if seconds is not None:
+            timings[stage] = seconds
     echo(f"[{len(STAGES) + 1}/{len(STAGES) + 1}] report: writing ...")
     config = {
         "config": cfg,
+        "run_config": run_cfg(),
         "stage_hashes": {s: stage_hash(cfg, s) for s in STAGES},
         "versions": package_versions(),
     }
     atomic_write_text(out / "config.json", json.dumps(config, indent=2) + "\n")
     summary = write_report(out, cfg, results, config)
-    echo(
-        f"report: {out / 'report.md'} and {out / 'report.html'} ({time.perf_counter() - t_all:.1f} s)"
-    )
+    elapsed = time.perf_counter() - t_all
+    echo(f"report: {out / 'report.md'} and {out / 'report.html'} ({elapsed:.1f} s)")
+    cached = [s for s in STAGES if s not in timings]
     return summary | {"timings": timings, "cached": cached}

@@ -34,12 +34,17 @@ TABLE_COLUMNS = (
 
 
 def number_cells(n: dict[str, Any]) -> list[str]:
-    """The table cells of one number, in :data:`TABLE_COLUMNS` order."""
+    """The table cells of one number (a ``Comparison.to_dict`` row), in :data:`TABLE_COLUMNS` order.
+
+    The test cell names a stated tolerance (``= within 1e-08``).
+    """
     ci = (
         ""
         if n["ci_low"] is None or n["ci_high"] is None
         else f"[{fmt(n['ci_low'])}, {fmt(n['ci_high'])}]"
     )
+    tolerance = n.get("tolerance")
+    test = n["relation"] + (f" within {fmt(tolerance)}" if n["relation"] and tolerance else "")
     return [
         n["key"],
         n["quantity"],
@@ -47,7 +52,7 @@ def number_cells(n: dict[str, Any]) -> list[str]:
         "" if n["uncertainty"] is None else fmt(n["uncertainty"]),
         ci,
         "" if n["predicted"] is None else fmt(n["predicted"]),
-        n["relation"],
+        test,
         "" if n["agrees"] is None else fmt(n["agrees"]),
         n["source"],
     ]
@@ -84,12 +89,12 @@ def _numbers_nc(numbers: list[dict[str, Any]], out: Path) -> None:
     import xarray as xr
 
     def arr(k: str) -> np.ndarray:
-        return np.array([np.nan if n[k] is None else float(n[k]) for n in numbers])
+        return np.array([np.nan if n.get(k) is None else float(n[k]) for n in numbers])
 
     ds = xr.Dataset(
         {
             k: (("key",), arr(k))
-            for k in ("measured", "uncertainty", "ci_low", "ci_high", "predicted")
+            for k in ("measured", "uncertainty", "ci_low", "ci_high", "predicted", "tolerance")
         }
         | {
             "agrees": (
@@ -120,7 +125,7 @@ def _blocks(
     b.append(
         (
             "p",
-            f"{CONVENTION} The standard error is the bootstrap one over ensemble members combined with the grid resolution dc / sqrt(12) for the uv model, the bootstrap over trajectories for the t_peak fit, and bracket width / sqrt(12) for the network sweeps. Test '=' agrees when the prediction lies in the interval or within 2 s.e.; '<=' and '>' compare directly.",
+            f"{CONVENTION} The standard error is the bootstrap one over ensemble members combined with the grid resolution dc / sqrt(12) for the uv model, the bootstrap over trajectories for the t_peak fit, and bracket width / sqrt(12) for the network sweeps. Test '=' agrees when the prediction lies in the interval, within 2 s.e. or within a stated tolerance (an exact prediction checked to round-off); '<=' allows 2 s.e. (or the tolerance) and '>' compares directly.",
         )
     )
     b.append(("table", list(TABLE_COLUMNS), [number_cells(n) for n in numbers]))

@@ -1,97 +1,64 @@
-"""Stage a: derive the uv model and a small full model; write LaTeX, JSON and text."""
+"""Stage a: derive the uv model and a small full model; write LaTeX, JSON and text.
+
+The stage's numbers are what the derived uv model predicts (its edges in ``c``, the
+peak-loss exponent and the NTK's drift exponent), read off the one model every other
+stage compares with (:mod:`catapultlab.reproduce._predictions`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import sympy as sp
-
 from catapultlab.io import atomic_write_text
-from catapultlab.reproduce._common import Number
+from catapultlab.reproduce._common import Section, stage_result
+from catapultlab.reproduce._predictions import DIVERGENT, LAZY, edges, theory_model
+from catapultlab.stats import Comparison
 
-__all__ = ["run_theory", "derived_predictions"]
+__all__ = ["run_theory", "derived_numbers"]
 
-
-def derived_predictions() -> dict[str, float]:
-    """Numbers the theory layer predicts, computed from the derived uv model.
-
-    Keys: ``c_lazy_catapult`` and ``c_catapult_divergent`` (boundaries times
-    ``lambda_0``), ``peak_loss_exponent`` (``2 a`` for the width scaling ``f = n^a g``),
-    ``lazy_dlam_exponent`` (largest power of ``n`` in ``lambda' - lambda`` at fixed
-    ``f``), and ``tpeak_slope(c)`` is returned by :func:`tpeak_slope`.
-    """
-    from catapultlab.theory import LAM, LAM0, WIDTH, uv_model
-
-    m = uv_model()
-    b = {k: float(sp.simplify(v * LAM0)) for k, v in m.boundaries.items()}
-    a = m.scaling.output_exponent
-    dlam = sp.expand(m.maps[LAM] - LAM)
-    exps = {sp.powsimp(t, force=True).as_coeff_exponent(WIDTH)[1] for t in sp.Add.make_args(dlam)}
-    return {
-        "c_lazy_catapult": b["lazy_catapult"],
-        "c_catapult_divergent": b["catapult_divergent"],
-        "peak_loss_exponent": float(2 * a),
-        "lazy_dlam_exponent": float(max(exps)),
-    }
+SOURCE = "derived by catapultlab.theory (uv model)"
 
 
-def tpeak_slope(c: float) -> float:
-    """``d t_catapult / d ln n`` at ``c``, from the derived leading-order catapult time."""
-    from catapultlab.theory import WIDTH, C, uv_model
+def derived_numbers() -> list[Comparison]:
+    """The uv model's derived edges and exponents, as report rows without a measurement."""
+    model, edge = theory_model(), edges()
+    rows = (
+        ("c_lazy_catapult", "derived lazy/catapult boundary c", edge[LAZY]),
+        ("c_catapult_divergent", "derived catapult/divergent boundary c", edge[DIVERGENT]),
+        ("peak_loss_exponent", "derived exponent of n in the peak loss", model.peak_loss_exponent),
+        (
+            "lazy_dlam_exponent",
+            "derived exponent of n in lambda' - lambda",
+            model.ntk_drift_exponent,
+        ),
+    )
+    return [Comparison.make(f"theory.{k}", words, v, source=SOURCE) for k, words, v in rows]
 
-    t = uv_model().catapult_time
-    return float(sp.diff(t, WIDTH).subs(C, c) * WIDTH)
+
+def _render(name: str, model: Any, directory: Path) -> list[str]:
+    """Write ``<name>.tex|json|txt`` of a derived model; their paths below the output."""
+    from catapultlab.theory import to_json, to_latex, to_text
+
+    files = []
+    for ext, render in (("tex", to_latex), ("json", to_json), ("txt", to_text)):
+        atomic_write_text(directory / f"{name}.{ext}", render(model) + "\n")
+        files.append(f"theory/{name}.{ext}")
+    return files
 
 
 def run_theory(cfg: dict[str, Any], out: Path, echo: Any) -> dict[str, Any]:
     """Derive, write ``theory/*.tex|json|txt`` and return the stage result."""
-    from catapultlab.theory import full_model, to_json, to_latex, to_text, uv_model
+    from catapultlab.theory import full_model
 
     d = out / "theory"
     d.mkdir(parents=True, exist_ok=True)
     sec = cfg["theory"]
-    models = [("uv", lambda: uv_model())]
     dm = (sec["full_inputs"], sec["full_samples"])
-    models.append((f"full_d{dm[0]}_m{dm[1]}", lambda: full_model(*dm)))
+    models = {"uv": theory_model, f"full_d{dm[0]}_m{dm[1]}": lambda: full_model(*dm)}
     files = []
-    for name, make in models:
+    for name, make in models.items():
         echo(f"  deriving {name} ...")
-        m = make()
-        for ext, render in (("tex", to_latex), ("json", to_json), ("txt", to_text)):
-            atomic_write_text(d / f"{name}.{ext}", render(m) + "\n")
-            files.append(f"theory/{name}.{ext}")
-    p = derived_predictions()
-    src = "derived by catapultlab.theory (uv model)"
-    numbers = [
-        Number.make(
-            "theory.c_lazy_catapult",
-            "derived lazy/catapult boundary c",
-            p["c_lazy_catapult"],
-            source=src,
-        ),
-        Number.make(
-            "theory.c_catapult_divergent",
-            "derived catapult/divergent boundary c",
-            p["c_catapult_divergent"],
-            source=src,
-        ),
-        Number.make(
-            "theory.peak_loss_exponent",
-            "derived exponent of n in the peak loss",
-            p["peak_loss_exponent"],
-            source=src,
-        ),
-        Number.make(
-            "theory.lazy_dlam_exponent",
-            "derived exponent of n in lambda' - lambda",
-            p["lazy_dlam_exponent"],
-            source=src,
-        ),
-    ]
-    return {
-        "files": files,
-        "figures": [],
-        "numbers": [x.to_dict() for x in numbers],
-        "latex": {name: f"theory/{name}.tex" for name, _ in models},
-    }
+        files += _render(name, make(), d)
+    result = stage_result([Section(derived_numbers(), [])])
+    return result | {"files": files, "latex": {name: f"theory/{name}.tex" for name in models}}
