@@ -8,20 +8,18 @@
 * :func:`write_sealed` / :func:`read_sealed`: files behind a content hash (cache entries,
   resume parts): a damaged one is reported on one line and rebuilt, never read as data.
 
+Names load on first use, so importing this module costs only what a caller uses.
+
 Example:
+    >>> import numpy as np
+    >>> from catapultlab.io import dumps
     >>> dumps({"c": np.float64(2.5), "edge": float("nan")})
     '{"c": 2.5, "edge": null}'
 """
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401 - the docstring example uses it
-
-from catapultlab._atomic import atomic_path, atomic_write, atomic_write_bytes, atomic_write_text
-from catapultlab._cf import QUANTITIES, cf_attributes, describe
-from catapultlab._jsonio import dumps, jsonable
-from catapultlab._netcdf import PlainDataset, Variable, write_netcdf
-from catapultlab._sealed import read_sealed, seal, unseal, write_sealed
+from catapultlab.lazy import attach
 
 __all__ = [
     "QUANTITIES",
@@ -41,3 +39,12 @@ __all__ = [
     "write_netcdf",
     "write_sealed",
 ]
+
+_WHERE = {
+    "_atomic": ("atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text"),
+    "_cf": ("QUANTITIES", "cf_attributes", "describe"),
+    "_jsonio": ("dumps", "jsonable"),
+    "_netcdf": ("PlainDataset", "Variable", "write_netcdf"),
+    "_sealed": ("read_sealed", "seal", "unseal", "write_sealed"),
+}
+__getattr__, __dir__ = attach(__name__, _WHERE, base="catapultlab")

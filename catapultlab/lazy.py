@@ -15,13 +15,15 @@ __all__ = ["attach"]
 
 
 def attach(
-    package: str, where: Mapping[str, Sequence[str]]
+    package: str, where: Mapping[str, Sequence[str]], *, base: str | None = None
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Module-level ``__getattr__`` and ``__dir__`` for ``package``.
 
     Args:
-        package: the package's ``__name__``.
+        package: the package's (or public module's) ``__name__``.
         where: private submodule name (``"_model"``) -> the public names it defines.
+        base: the package those submodules live in (default ``package`` itself; a public
+            module such as ``catapultlab.io`` names its parent package).
 
     Returns:
         ``(__getattr__, __dir__)`` to assign in the package's ``__init__``.
@@ -31,7 +33,7 @@ def attach(
     def getattr_(name: str) -> Any:
         if name not in module_of:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module_of[name]}"), name)
+        value = getattr(importlib.import_module(f"{base or package}.{module_of[name]}"), name)
         setattr(sys.modules[package], name, value)
         return value
 

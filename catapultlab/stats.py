@@ -12,7 +12,11 @@
 * :class:`Comparison`, :func:`agrees`: a measurement beside its prediction, judged by one
   rule (validate's tables and the reproduce report alike).
 
+Names load on first use, so importing this module costs only what a caller uses.
+
 Example:
+    >>> import numpy as np
+    >>> from catapultlab.stats import Histogram, quantile
     >>> h = Histogram.of(np.array([3, 1, 2, 2, 7]), log=False)
     >>> quantile(h, 0.5)
     (2.0, 0.0)
@@ -20,29 +24,7 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401 - the docstring example uses it
-
-from catapultlab._bootstrap_fit import MedianFit, median_line_bootstrap
-from catapultlab._compare import RELATIONS, Comparison, agrees
-from catapultlab._histogram import (
-    MANTISSA_BITS,
-    QUANTILE_RTOL,
-    Histogram,
-    key_midpoints,
-    log_keys,
-    quantile,
-)
-from catapultlab._patterns import HitPatterns
-from catapultlab._stats import (
-    Boundary,
-    Fit,
-    boundary,
-    boundary_from_patterns,
-    boundary_with_ci,
-    fit_line,
-    half_crossing,
-)
-from catapultlab._uncertainty import CONVENTION, PLUS_MINUS, bracket_se
+from catapultlab.lazy import attach
 
 __all__ = [
     "CONVENTION",
@@ -68,3 +50,28 @@ __all__ = [
     "median_line_bootstrap",
     "quantile",
 ]
+
+_WHERE = {
+    "_bootstrap_fit": ("MedianFit", "median_line_bootstrap"),
+    "_compare": ("RELATIONS", "Comparison", "agrees"),
+    "_histogram": (
+        "MANTISSA_BITS",
+        "QUANTILE_RTOL",
+        "Histogram",
+        "key_midpoints",
+        "log_keys",
+        "quantile",
+    ),
+    "_patterns": ("HitPatterns",),
+    "_stats": (
+        "Boundary",
+        "Fit",
+        "boundary",
+        "boundary_from_patterns",
+        "boundary_with_ci",
+        "fit_line",
+        "half_crossing",
+    ),
+    "_uncertainty": ("CONVENTION", "PLUS_MINUS", "bracket_se"),
+}
+__getattr__, __dir__ = attach(__name__, _WHERE, base="catapultlab")

@@ -21,6 +21,7 @@ the modules and their Numba cache files together exceed :data:`MAX_BYTES`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -156,16 +157,18 @@ def compiled_module(tag: str, source: Callable[[], str]) -> CompiledModule:
         return _MODULES[tag]
 
 
-def _sampler_source() -> str:
+@functools.cache
+def _sampler_source() -> tuple[str, str]:
+    """The sampler's source and its module tag (a hash of the source)."""
     spec = importlib.util.find_spec("catapultlab.sim._rng")
     assert spec is not None and spec.origin is not None
-    return Path(spec.origin).read_text()
+    text = Path(spec.origin).read_text()
+    return text, "rng_" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def sampler() -> CompiledModule:
     """The Gram sampler (:mod:`catapultlab.sim._rng`) compiled from its copy in the cache."""
-    text = _sampler_source()
-    tag = "rng_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+    text, tag = _sampler_source()
     return compiled_module(tag, lambda: text)
 
 

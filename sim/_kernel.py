@@ -103,14 +103,15 @@ def kernel_module(numeric: NumericModel, dtype: str = "float64") -> CompiledModu
     (the ensemble kernel) and ``run_map(state0, eta, shared, steps, lanes, out_state)``
     (the bare map: the bench's ceiling).
     """
-    from catapultlab.sim._codegen import kernel_source
-
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    return compiled_module(
-        kernel_tag(numeric, dtype),
-        lambda: kernel_source(numeric.kernel, dtype, unroll=_unroll(numeric), contract=CONTRACT),
-    )
+
+    def source() -> str:
+        from catapultlab.sim._codegen import kernel_source
+
+        return kernel_source(numeric.kernel, dtype, unroll=_unroll(numeric), contract=CONTRACT)
+
+    return compiled_module(kernel_tag(numeric, dtype), source)
 
 
 def run_map(

@@ -40,3 +40,37 @@ def test_result_writes_what_xarray_writes(tmp_path, c, n):
     assert {k: type(v) for k, v in fa._attributes.items()} == {
         k: type(v) for k, v in fb._attributes.items()
     }
+
+
+@pytest.mark.parametrize(
+    ("c", "n"), [((1.0, 3.0, 5.0), (64, 256)), ((3.0, 3.5), (64, 128, 256))], ids=["no-fit", "fits"]
+)
+def test_own_netcdf3_encoder_writes_scipys_bytes(c, n, tmp_path):
+    """The package's encoder gives byte for byte what SciPy's netcdf_file(version=2) writes."""
+    from scipy.io import netcdf_file
+
+    from catapultlab._netcdf import _attr, encode_netcdf3
+    from catapultlab.io import cf_attributes
+
+    result = cf_attributes(
+        sweep_result(SweepConfig(make_setup("uv", y=1.0), c, n, ensemble=300, steps=300)).copy()
+    )
+    sizes = {}
+    for var in result.variables.values():
+        sizes.update(zip(var.dims, var.values.shape, strict=True))
+    path = tmp_path / "scipy.nc"
+    with netcdf_file(path, "w", version=2) as f:
+        for dim, size in sizes.items():
+            f.createDimension(dim, size)
+        for name, var in result.variables.items():
+            values = var.values.astype(np.int32) if var.values.dtype == np.int64 else var.values
+            out = f.createVariable(name, values.dtype, var.dims)
+            for key, value in var.attrs.items():
+                setattr(out, key, _attr(value))
+            if values.dtype.kind == "f":
+                out._FillValue = np.float64(np.nan).astype(values.dtype)
+            if values.size:
+                out[...] = values
+        for key, value in result.attrs.items():
+            setattr(f, key, _attr(value))
+    assert encode_netcdf3(result) == path.read_bytes()

@@ -108,8 +108,8 @@ class Model:
     @cached_property
     def _functions(self) -> dict[str, Any]:
         """The printed NumPy functions of :meth:`numeric`, without its kernel (no codegen)."""
+        from catapultlab.theory._numeric import compile_functions
         from catapultlab.theory._numeric_build import printed_functions
-        from catapultlab.theory._printer import compile_functions
 
         source, imports, _ = printed_functions(self)
         return compile_functions(source, imports, f"model {self.key}")

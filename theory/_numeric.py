@@ -13,7 +13,9 @@ content hash :attr:`NumericModel.key`.
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -23,7 +25,10 @@ import numpy as np
 from catapultlab.theory._edges_numeric import EdgeFunctions, edges_c
 from catapultlab.theory._stepkind import StepKind
 
-__all__ = ["KernelSpec", "NumericModel"]
+__all__ = ["ALLOWED_MODULES", "KernelSpec", "NumericModel", "compile_functions"]
+
+ALLOWED_MODULES = ("numpy", "functools", "math")
+"""Modules printed code may take names from."""
 
 FUNCTIONS = (
     "gram_to_state",
@@ -157,14 +162,10 @@ class NumericModel:
     @cached_property
     def functions(self) -> dict[str, Any]:
         """The printed functions, compiled once per record."""
-        from catapultlab.theory._printer import compile_functions
-
         return compile_functions(self.source, self.imports, f"numeric model {self.key}")
 
     def functions_on(self, array_module: str) -> dict[str, Any]:
         """The printed functions compiled against another array module (``"jax.numpy"``)."""
-        from catapultlab.theory._printer import compile_functions
-
         return compile_functions(
             self.source, self.imports, f"numeric model {self.key}", array_module=array_module
         )
@@ -277,3 +278,26 @@ class NumericModel:
             doc[name] = tuple(tuple(p) for p in doc[name])
         doc["kernel"] = KernelSpec.from_json(doc["kernel"])
         return NumericModel(**doc)
+
+
+def compile_functions(
+    source: str, imports: Sequence[Sequence[str]], label: str, *, array_module: str = "numpy"
+) -> dict[str, Any]:
+    """Compile printed functions: ``{name: function}`` of every ``def`` in ``source``.
+
+    Args:
+        source: the functions' source (from :func:`function_source`).
+        imports: ``(name, module)`` pairs the bodies use (modules in :data:`ALLOWED_MODULES`).
+        label: a name for tracebacks.
+        array_module: the module NumPy's names are taken from (``"jax.numpy"`` gives the
+            same functions on JAX arrays, traceable by ``jax.jit``).
+    """
+    namespace: dict[str, Any] = {}
+    for name, module in imports:
+        if module not in ALLOWED_MODULES:
+            raise ValueError(f"printed code may not use {module!r}")
+        source_module = array_module if module == "numpy" else module
+        namespace[name] = getattr(importlib.import_module(source_module), name)
+    before = set(namespace)
+    exec(compile(source, f"<catapultlab {label}>", "exec"), namespace)  # noqa: S102
+    return {k: v for k, v in namespace.items() if k not in before and callable(v)}

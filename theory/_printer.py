@@ -4,23 +4,22 @@
 (SymPy's public :class:`~sympy.printing.numpy.NumPyPrinter`, the same settings, optional
 common sub-expression elimination), so the printed function computes exactly what the
 lambdified one does, operation for operation. The source is kept as text in the
-:class:`~catapultlab.theory.NumericModel` and compiled with :func:`compile_functions`;
-nothing is read back from a live function object.
+:class:`~catapultlab.theory.NumericModel` and compiled (without SymPy) by
+:func:`catapultlab.theory._numeric.compile_functions`; nothing is read back from a live
+function object.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-__all__ = ["ALLOWED_MODULES", "PrintedFunction", "function_source", "compile_functions"]
+from catapultlab.theory._numeric import ALLOWED_MODULES
 
-ALLOWED_MODULES = ("numpy", "functools", "math")
-"""Modules printed code may take names from."""
+__all__ = ["PrintedFunction", "function_source"]
 
 
 class PrintedFunction:
@@ -78,26 +77,3 @@ def function_source(
             raise ValueError(f"printed code would need {module!r}")
         imports += [(n, module) for n in sorted(names)]
     return PrintedFunction("\n".join(lines), tuple(imports))
-
-
-def compile_functions(
-    source: str, imports: Sequence[Sequence[str]], label: str, *, array_module: str = "numpy"
-) -> dict[str, Any]:
-    """Compile printed functions: ``{name: function}`` of every ``def`` in ``source``.
-
-    Args:
-        source: the functions' source (from :func:`function_source`).
-        imports: ``(name, module)`` pairs the bodies use (modules in :data:`ALLOWED_MODULES`).
-        label: a name for tracebacks.
-        array_module: the module NumPy's names are taken from (``"jax.numpy"`` gives the
-            same functions on JAX arrays, traceable by ``jax.jit``).
-    """
-    namespace: dict[str, Any] = {}
-    for name, module in imports:
-        if module not in ALLOWED_MODULES:
-            raise ValueError(f"printed code may not use {module!r}")
-        source_module = array_module if module == "numpy" else module
-        namespace[name] = getattr(importlib.import_module(source_module), name)
-    before = set(namespace)
-    exec(compile(source, f"<catapultlab {label}>", "exec"), namespace)  # noqa: S102
-    return {k: v for k, v in namespace.items() if k not in before and callable(v)}
