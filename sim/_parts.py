@@ -5,9 +5,9 @@ hash>-<code hash>/``: the config hash covers everything that determines the
 numbers (:meth:`SweepConfig.key`), the code hash every source file of the
 installed package (:func:`catapultlab.cache.code_version`), so a
 resume never mixes parts of two configurations or two versions of the code.
-Each part is written to a temporary file and renamed into place, and starts with
-a magic line and the SHA-256 of its payload: a truncated or edited part fails
-the check, is reported in one line and recomputed, never read as data.
+Each part is a sealed file (:func:`catapultlab.io.write_sealed`: the SHA-256 of its
+payload on its first line, written atomically): a truncated or edited part fails the
+check, is reported in one line, removed and recomputed, never read as data.
 Temporary files a crash left behind are removed by the next run, which holds an
 exclusive lock (``X.parts/.lock``, :func:`fcntl.flock`: released by the kernel
 if the process dies) so that a second sweep to the same ``--out`` is refused.
@@ -15,7 +15,6 @@ if the process dies) so that a second sweep to the same ``--out`` is refused.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import sys
 from collections.abc import Iterator
@@ -27,10 +26,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 
-__all__ = ["MAGIC", "code_version", "write_part", "read_part", "sweep_lock", "clean_tmp"]
-
-MAGIC = b"catapultlab-part-1\n"
-"""First bytes of every part file (then 32 bytes of SHA-256, then the npz payload)."""
+__all__ = ["code_version", "write_part", "read_part", "sweep_lock", "clean_tmp"]
 
 TMP_PREFIX = ".tmp_"
 
@@ -43,38 +39,36 @@ def code_version() -> str:
 
 
 def write_part(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` with a checksum, through the one atomic writer.
+    """Write ``arrays`` to ``path`` as a sealed file (:func:`catapultlab.io.write_sealed`).
 
     Raises:
         CatapultError: the file cannot be written (a full disk, no permission); neither
             the temporary file nor anything at ``path`` is left.
     """
-    from catapultlab.io import atomic_write_bytes
+    from catapultlab.io import write_sealed
 
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    payload = buf.getvalue()
-    atomic_write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
+    write_sealed(path, buf.getvalue())
 
 
 def read_part(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays of a part, or None (with one line on stderr) if it fails its checksum.
+    """The arrays of a part, or None (one line on stderr) if it fails its seal.
 
-    A part that fails is deleted so that it is recomputed.
+    A part that fails is removed so that it is recomputed.
     """
-    data = path.read_bytes()
-    head = len(MAGIC) + 32
-    payload = data[head:]
-    ok = data[: len(MAGIC)] == MAGIC and data[len(MAGIC) : head] == hashlib.sha256(payload).digest()
-    if ok:
-        try:
-            with np.load(io.BytesIO(payload)) as z:
-                return {k: z[k] for k in z.files}
-        except (OSError, ValueError, KeyError):  # a writer bug, not a torn file
-            ok = False
-    print(f"catapultlab: part {path.name} fails its checksum: recomputing it", file=sys.stderr)
-    path.unlink(missing_ok=True)
-    return None
+    from catapultlab.io import read_sealed
+
+    payload = read_sealed(path, what="part")
+    if payload is None:
+        return None
+    try:
+        with np.load(io.BytesIO(payload)) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, KeyError):  # a writer bug, not a torn file
+        print(f"catapultlab: part {path.name} is unreadable; removed and rebuilt", file=sys.stderr)
+        path.unlink(missing_ok=True)
+        return None
 
 
 def clean_tmp(folder: Path) -> int:

@@ -57,7 +57,7 @@ def test_damaged_part_is_recomputed_never_read(cfg, fresh, tmp_path, capsys, fau
     runner = Counting()
     again = run_sweep(cfg, parts_dir=parts, chunk=1024, runner=runner)
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"catapultlab: part {victim.name} fails its checksum: recomputing it"]
+    assert err == [f"catapultlab: part {victim.name} failed its content check; removed and rebuilt"]
     assert runner.calls == [1]
     xr.testing.assert_identical(fresh, again)
 
@@ -70,7 +70,7 @@ def test_damaged_saved_reduction_is_rebuilt_from_parts(cfg, fresh, tmp_path, cap
     capsys.readouterr()
     runner = Counting()
     again = run_sweep(cfg, parts_dir=parts, chunk=1024, runner=runner)
-    assert "reduced.part fails its checksum" in capsys.readouterr().err
+    assert "reduced.part failed its content check" in capsys.readouterr().err
     assert runner.calls == [0]  # every chunk part was still good
     xr.testing.assert_identical(fresh, again)
 
