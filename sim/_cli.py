@@ -461,4 +461,6 @@ def bench(
             click.echo("\n" + format_sweep_table(sweep))
 
 
-COMMANDS = (sweep, simulate, bench)
+from catapultlab.sim._cli_dynamics import bifurcation_cmd  # noqa: E402 - after the helpers it uses
+
+COMMANDS = (sweep, simulate, bench, bifurcation_cmd)

@@ -14,7 +14,13 @@ import numpy as np
 
 from catapultlab.io import atomic_write
 
-__all__ = ["phase_diagram", "trajectory_figure", "scaling_figure", "theory_c_boundaries"]
+__all__ = [
+    "bifurcation_figure",
+    "phase_diagram",
+    "trajectory_figure",
+    "scaling_figure",
+    "theory_c_boundaries",
+]
 
 
 def _subplots(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
@@ -173,3 +179,44 @@ def scaling_figure(ds: Any, path: str | Path) -> None:
     a1.legend(fontsize=6)
     fig.tight_layout()
     atomic_write(path, fig.savefig)
+
+
+def bifurcation_figure(result: Any, path: Paths) -> Any:
+    """Late-time ``eta * lambda`` against ``eta``, onsets marked, edge of stability drawn.
+
+    Returns:
+        The figure.
+    """
+    fig, ax = _subplots(figsize=(6.4, 4.2))
+    for a in result.attractors:
+        if a.period is None:
+            continue
+        values = np.asarray(a.eta_lam)
+        ax.plot(np.full(values.size, a.eta), values, ",", color="k", alpha=0.6)
+    for o in result.onsets:
+        ax.axvline(o.eta, color="tab:blue", lw=0.6, ls=":")
+        ax.text(
+            o.eta,
+            1.0,
+            f" {o.period}",
+            transform=ax.get_xaxis_transform(),
+            fontsize=7,
+            va="top",
+            color="tab:blue",
+        )
+    if result.edge is not None:
+        ax.axhline(
+            result.edge,
+            color="tab:red",
+            lw=0.8,
+            ls="--",
+            label=rf"edge of stability $\eta\lambda = {result.edge:g}$",
+        )
+        ax.legend(fontsize=7, loc="upper left")
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(r"late-time $\eta\lambda$")
+    y = ", ".join(f"{v:g}" for v in result.labels)
+    ax.set_title(f"{result.model} ({result.step_rule}), n = {result.n:g}, y = {y}", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig

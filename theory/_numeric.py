@@ -35,6 +35,7 @@ FUNCTIONS = (
     "observables",
     "step",
     "loss",
+    "jacobian",
     "mu2",
     "edges_closed",
     "recursion_matrix",
@@ -179,6 +180,11 @@ class NumericModel:
     def loss(self) -> Any:
         """``loss(*state, *params)``."""
         return self.functions["loss"]
+
+    @property
+    def jacobian(self) -> Any:
+        """``jacobian(*state, *params)``: ``d map_i / d state_j`` as nested lists."""
+        return self.functions["jacobian"]
 
     @property
     def mu2(self) -> Any:

@@ -64,6 +64,11 @@ def _edges(model: Any) -> tuple[list[PrintedFunction], tuple[tuple[str, str], ..
     return printed, tuple(kinds)
 
 
+def _jacobian(model: Any) -> list[list[sp.Expr]]:
+    """``d map_i / d state_j``: the tangent map (periodic orbits, multipliers, Lyapunov)."""
+    return [[sp.diff(model.maps[a], b) for b in model.state] for a in model.state]
+
+
 def printed_functions(model: Any) -> tuple[str, tuple[tuple[str, str], ...], tuple]:
     """The printed NumPy functions of a derived model: ``(source, imports, edge kinds)``.
 
@@ -77,6 +82,7 @@ def printed_functions(model: Any) -> tuple[str, tuple[tuple[str, str], ...], tup
         function_source("observables", args, (list(model.outputs), model.ntk.tolist())),
         function_source("step", args, [model.maps[s] for s in model.state], cse=True),
         function_source("loss", args, model.loss, cse=True),
+        function_source("jacobian", args, _jacobian(model), cse=True),
     ]
     if mu is not None:
         printed.append(function_source("mu2", args, mu**2))

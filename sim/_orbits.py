@@ -1,0 +1,173 @@
+"""Late-time attractors of a model's map: fixed point, period-k orbit, chaos, or divergence.
+
+Every learning rate of a scan is iterated at once (the printed NumPy map works on arrays),
+from the same initial state: a transient, then a window of states in which the period is
+read off the returns (``|x_{t+k} - x_t|`` below a relative tolerance over the whole
+window), and the largest Lyapunov exponent is the mean log growth of a tangent vector
+under the printed Jacobian. An orbit whose loss leaves the divergence threshold is
+divergent; one with no period up to :data:`MAX_PERIOD` is aperiodic (chaos, or an orbit
+still drifting: its Lyapunov exponent tells them apart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from catapultlab.phases import StopRule
+from catapultlab.sim._setup import Setup
+
+__all__ = ["MAX_PERIOD", "Attractor", "late_attractors", "iterate_orbits"]
+
+MAX_PERIOD = 64
+"""Longest period read off a late-time window; beyond it an orbit counts as aperiodic."""
+
+
+@dataclass(frozen=True)
+class Attractor:
+    """The late-time behaviour of one learning rate.
+
+    Attributes:
+        eta: the learning rate.
+        period: 1 (a fixed point), 2, 4, ... (a periodic orbit), 0 (aperiodic) or ``None``
+            (divergent).
+        eta_lam: ``eta`` times the top NTK eigenvalue at the points of the orbit (one
+            period, sorted; every sampled point for an aperiodic orbit).
+        lyapunov: the largest Lyapunov exponent per step (``None`` if divergent).
+        state: a point of the orbit (the last state of the window).
+    """
+
+    eta: float
+    period: int | None
+    eta_lam: tuple[float, ...]
+    lyapunov: float | None
+    state: tuple[float, ...]
+
+
+def iterate_orbits(
+    setup: Setup, state0: np.ndarray, eta: np.ndarray, n: float, steps: int, bound: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Iterate the map ``steps`` times for every learning rate at once.
+
+    Args:
+        setup: model and data.
+        state0: ``(S,)`` or ``(S, B)`` initial state(s).
+        eta: ``(B,)`` learning rates.
+        n: width.
+        steps: number of steps.
+        bound: a run whose loss exceeds this (or is not finite) is marked divergent and
+            frozen.
+
+    Returns:
+        ``(state (S, B), diverged (B,))``.
+    """
+    numeric = setup.numeric
+    shared = setup.shared(n)
+    eta = np.asarray(eta, dtype=float)
+    state = np.broadcast_to(
+        np.asarray(state0, dtype=float).reshape(-1, 1), (len(numeric.state), eta.size)
+    ).copy()
+    dead = np.zeros(eta.size, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(int(steps)):
+            new = np.array(numeric.map(*state, eta, *shared), dtype=float).reshape(state.shape)
+            loss = np.asarray(numeric.loss(*new, eta, *shared), dtype=float) * np.ones(eta.size)
+            dead |= ~(loss <= bound)
+            state = np.where(dead, state, new)
+    return state, dead
+
+
+def _window(setup: Setup, state: np.ndarray, eta: np.ndarray, n: float, length: int) -> np.ndarray:
+    """``length`` consecutive states ``(length, S, B)`` from ``state``."""
+    numeric, shared = setup.numeric, setup.shared(n)
+    out = np.empty((length, *state.shape))
+    with np.errstate(all="ignore"):
+        for t in range(length):
+            out[t] = state
+            state = np.array(numeric.map(*state, eta, *shared), dtype=float).reshape(state.shape)
+    return out
+
+
+def _periods(window: np.ndarray, rtol: float) -> np.ndarray:
+    """Smallest return time ``k <= MAX_PERIOD`` of each orbit in the window (0: none)."""
+    scale = np.abs(window).max(axis=(0, 1)) + 1e-300
+    period = np.zeros(window.shape[2], dtype=int)
+    for k in range(1, MAX_PERIOD + 1):
+        err = np.abs(window[k:] - window[:-k]).max(axis=(0, 1)) / scale
+        found = (period == 0) & (err <= rtol)
+        period[found] = k
+    return period
+
+
+def _lyapunov(setup: Setup, window: np.ndarray, eta: np.ndarray, n: float) -> np.ndarray:
+    """Mean log growth per step of a tangent vector along each orbit of the window."""
+    numeric, shared = setup.numeric, setup.shared(n)
+    S, B = window.shape[1:]
+    v = np.ones((S, B)) / np.sqrt(S)
+    total = np.zeros(B)
+    with np.errstate(all="ignore"):
+        for x in window:
+            J = np.array(
+                [
+                    [np.broadcast_to(np.asarray(e, float), (B,)) for e in row]
+                    for row in numeric.jacobian(*x, eta, *shared)
+                ]
+            )
+            v = np.einsum("ijb,jb->ib", J, v)
+            norm = np.sqrt((v**2).sum(axis=0)) + 1e-300
+            total += np.log(norm)
+            v = v / norm
+    return total / window.shape[0]
+
+
+def late_attractors(
+    setup: Setup,
+    eta: np.ndarray,
+    *,
+    n: float,
+    state0: np.ndarray,
+    transient: int = 20_000,
+    window: int = 512,
+    rtol: float = 1e-9,
+    stop: StopRule | None = None,
+) -> list[Attractor]:
+    """The late-time attractor reached from ``state0`` at each learning rate.
+
+    Args:
+        setup: model and data.
+        eta: learning rates.
+        n: width.
+        state0: ``(S,)`` initial state.
+        transient: steps before the window (the orbit settles).
+        window: states read for the period, the ``eta lambda`` values and the Lyapunov
+            exponent (at least ``2 * MAX_PERIOD``).
+        rtol: relative tolerance of a return (``|x_{t+k} - x_t| / max |x|``).
+        stop: divergence threshold (``diverge_ratio * n``).
+
+    Returns:
+        One :class:`Attractor` per learning rate, in order.
+    """
+    stop = stop or StopRule()
+    eta = np.asarray(eta, dtype=float)
+    state, dead = iterate_orbits(setup, state0, eta, n, transient, stop.diverge_loss(n))
+    win = _window(setup, state, eta, n, max(window, 2 * MAX_PERIOD))
+    dead |= ~np.isfinite(win).all(axis=(0, 1))
+    period = _periods(np.where(dead, 0.0, win), rtol)
+    lyap = _lyapunov(setup, np.where(dead, 0.0, win), eta, n)
+    shared = setup.shared(n)
+    out = []
+    for b, e in enumerate(eta):
+        if dead[b]:
+            out.append(Attractor(float(e), None, (), None, tuple(state[:, b])))
+            continue
+        k = int(period[b])
+        points = win[-k:, :, b] if k else win[:, :, b]
+        lam = setup.numeric.top_ntk(points.T, shared)
+        values = np.unique(np.round(e * lam, 12)) if k else e * lam
+        out.append(
+            Attractor(
+                float(e), k, tuple(float(v) for v in values), float(lyap[b]), tuple(win[-1, :, b])
+            )
+        )
+    return out
