@@ -32,6 +32,8 @@ QUANTITIES: dict[str, str] = {
     "p_catapult": "fraction of trajectories in the catapult phase",
     "p_divergent": "fraction of trajectories in the divergent phase",
     "p_unresolved": "fraction of trajectories unresolved within the step budget",
+    "p_oscillating": "fraction of trajectories settled on a periodic or aperiodic orbit",
+    "p_collapsed": "fraction of trajectories whose top NTK eigenvalue collapsed",
     "p_rise": "fraction of trajectories whose loss rose above its initial value",
     "eta_lam_final": "eta * lambda at the end of converged trajectories",
     "peak_loss_over_n": "peak loss / n of converged trajectories",

@@ -14,7 +14,21 @@ parameter-space GD, ``simulate`` or a real network in validate/):
     (relative to ``lam_0``);
   * **lazy** otherwise;
 
-* **unresolved**: neither diverged nor converged within the step budget.
+* otherwise the run's late-time behaviour decides (:func:`late_phase`, read off a window
+  of its states after the step budget; the simulator iterates that window, validate reads
+  its last measured steps):
+
+  * **collapsed**: the top NTK eigenvalue fell to at most ``collapse_ratio * lam_0``
+    (default 1e-3): the network stopped moving its outputs (a dead ReLU net; a model
+    whose NTK decays with a power-law loss). Checked for every run that did not
+    diverge, converged or not;
+  * a fixed point with a loss that does not vanish (weight decay, labels the model
+    cannot fit): the run *converged* after all (judged on the state: it returns to
+    itself within ``return_rtol``), and is lazy or catapult as above;
+  * **oscillating**: the run settled on a periodic orbit (period 2, 4, ... or 3, ...)
+    or an aperiodic one (its step sizes stop shrinking): the edge of stability and the
+    period-doubling route to chaos;
+  * **unresolved**: still converging (its steps shrink) when the budget ran out.
 
 Why the NTK test: under plain GD the loss can only rise when the linearised
 dynamics are unstable (``eta lam > 2``), and then a converging run *must* have
@@ -46,6 +60,8 @@ __all__ = [
     "PHASE_NAMES",
     "StopRule",
     "classify_losses",
+    "is_collapsed",
+    "late_phase",
     "catapult_needs_drop",
     "phase_code_source",
     "refine_catapult",
@@ -60,10 +76,13 @@ class Phase(IntEnum):
     CATAPULT = 1
     DIVERGENT = 2
     UNRESOLVED = 3
+    OSCILLATING = 4
+    COLLAPSED = 5
 
 
 PHASE_NAMES: tuple[str, ...] = tuple(p.name.lower() for p in Phase)
-"""Phase names in code order (``lazy, catapult, divergent, unresolved``)."""
+"""Phase names in code order (``lazy, catapult, divergent, unresolved, oscillating,
+collapsed``)."""
 
 
 @dataclass(frozen=True)
@@ -76,16 +95,66 @@ class StopRule:
         rise_tol: relative slack for "the loss rose above its initial value".
         lam_drop: relative fall of the top NTK eigenvalue a catapult needs under step
             rules with a velocity (momentum, Nesterov).
+        collapse_ratio: a run whose final top NTK eigenvalue is at most this times the
+            initial one has collapsed.
+        settle_window: late-time steps read to tell a fixed point, an orbit and a run still
+            converging apart (:func:`late_phase`).
+        return_rtol: relative tolerance of a return ``|x_{t+k} - x_t| / max |x|``.
     """
 
     converge_loss: float = 1e-8
     diverge_ratio: float = 1e6
     rise_tol: float = 0.0
     lam_drop: float = 0.01
+    collapse_ratio: float = 1e-3
+    settle_window: int = 256
+    return_rtol: float = 1e-9
 
     def diverge_loss(self, n: float) -> float:
         """The absolute divergence threshold at width ``n``."""
         return float(self.diverge_ratio) * float(n)
+
+
+def is_collapsed(lam0: np.ndarray, lam_final: np.ndarray, ratio: float) -> np.ndarray:
+    """Has the top NTK eigenvalue collapsed (``lam_final <= ratio * lam0``)?
+
+    Example:
+        >>> is_collapsed(np.array([2.0, 2.0]), np.array([1e-4, 0.5]), 1e-3).tolist()
+        [True, False]
+    """
+    return np.asarray(lam_final) <= ratio * np.asarray(lam0)
+
+
+def late_phase(
+    period: np.ndarray,
+    shrinking: np.ndarray,
+    rose: np.ndarray,
+    lam_fell: np.ndarray,
+    collapsed: np.ndarray,
+) -> np.ndarray:
+    """The phase of runs neither diverged nor converged by the loss test, from their late window.
+
+    Args:
+        period: the window's smallest return time (1: a fixed point; 0: none).
+        shrinking: the run's step sizes shrink over the window (it is still converging).
+        rose: its loss rose above the initial loss at some step.
+        lam_fell: its NTK fell as the step rule's catapult needs (see the module docstring).
+        collapsed: its NTK collapsed (:func:`is_collapsed`).
+
+    Returns:
+        :class:`Phase` codes (int8): collapsed, else lazy/catapult at a fixed point, else
+        oscillating on an orbit (or aperiodic and not shrinking), else unresolved.
+
+    Example:
+        >>> late_phase(np.array([1, 2, 0, 0]), np.array([0, 0, 0, 1]), np.ones(4, bool),
+        ...            np.ones(4, bool), np.zeros(4, bool)).tolist()
+        [1, 4, 4, 3]
+    """
+    period = np.asarray(period)
+    fixed = np.where(np.asarray(rose) & np.asarray(lam_fell), Phase.CATAPULT, Phase.LAZY)
+    orbit = (period >= 2) | ((period == 0) & ~np.asarray(shrinking, dtype=bool))
+    out = np.where(period == 1, fixed, np.where(orbit, Phase.OSCILLATING, Phase.UNRESOLVED))
+    return np.where(np.asarray(collapsed, dtype=bool), Phase.COLLAPSED, out).astype(np.int8)
 
 
 def catapult_needs_drop(step_rule: object) -> bool:
@@ -170,7 +239,9 @@ def phase_code_source(diverged: str, converged: str, rose: str) -> str:
         >>> phase_code_source("dv", "cv", "rs")
         '2 * dv + (1 - dv) * (cv * (0 + (1 - 0) * rs) + 3 * (1 - cv))'
     """
-    lazy, cat, div, unres = (int(p) for p in Phase)
+    lazy, cat, div, unres = (
+        int(p) for p in (Phase.LAZY, Phase.CATAPULT, Phase.DIVERGENT, Phase.UNRESOLVED)
+    )
     return (
         f"{div} * {diverged} + (1 - {diverged}) * ({converged} * ({lazy} + ({cat} - {lazy}) "
         f"* {rose}) + {unres} * (1 - {converged}))"

@@ -102,7 +102,7 @@ def reduce_chunk(outcomes: object, n: int) -> CellStats:
         >>> out = run_ensemble(make_setup("uv", y=1.0), c=3.0, n=256, ensemble=8, steps=500)
         >>> s = reduce_chunk(out, 256)
         >>> s.phases.tolist(), s.hists["catapult/t_peak"].total
-        ([0, 8, 0, 0], 8)
+        ([0, 8, 0, 0, 0, 0], 8)
     """
     phase = np.asarray(outcomes.phase)  # type: ignore[attr-defined]
     hists: dict[str, Histogram] = {}

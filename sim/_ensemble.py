@@ -22,6 +22,7 @@ from catapultlab.phases import Phase, StopRule, catapult_needs_drop, refine_cata
 from catapultlab.sim._init import initial_state, top_ntk
 from catapultlab.sim._kernel import run_kernel
 from catapultlab.sim._pure import run_pure
+from catapultlab.sim._settle import settle
 from catapultlab.sim._setup import Setup
 
 __all__ = [
@@ -207,6 +208,17 @@ def run_chunk(task: ChunkTask) -> Outcomes:
     rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)
     if catapult_needs_drop(setup.numeric.step):
         phase = refine_catapult(phase, lam0, lam_final, task.stop.lam_drop)
+    phase = settle(
+        setup,
+        phase,
+        state=final,
+        eta=eta,
+        lam0=lam0,
+        lam_final=lam_final,
+        rose=rose,
+        n=task.n,
+        stop=task.stop,
+    )
     peak = raw.peak.astype(np.float64, copy=False)
     return Outcomes(
         phase=phase,

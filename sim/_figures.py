@@ -34,6 +34,17 @@ def _subplots(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
     return fig, fig.subplots(nrows, ncols, **kw)
 
 
+PHASE_COLORS = {
+    "lazy": (0.30, 0.55, 0.85),
+    "catapult": (0.95, 0.65, 0.20),
+    "divergent": (0.80, 0.20, 0.20),
+    "unresolved": (0.6, 0.6, 0.6),
+    "oscillating": (0.55, 0.35, 0.75),
+    "collapsed": (0.45, 0.30, 0.20),
+}
+"""The colour of each phase in a phase diagram (a cell mixes them by its fractions)."""
+
+
 def theory_c_boundaries(model: Any, hyper: dict[str, float] | None = None) -> dict[str, float]:
     """The model's derived boundaries as values of c = eta lam0 (at the step-rule values).
 
@@ -87,13 +98,9 @@ def phase_diagram(
     """
     c = ds["c"].values
     r = ds[row].values
-    probs = np.stack(
-        [
-            ds[f"p_{k}"].transpose("c", row).values
-            for k in ("lazy", "catapult", "divergent", "unresolved")
-        ]
-    )
-    rgb = np.array([[0.30, 0.55, 0.85], [0.95, 0.65, 0.20], [0.80, 0.20, 0.20], [0.6, 0.6, 0.6]])
+    names = [k for k in PHASE_COLORS if f"p_{k}" in ds]
+    probs = np.stack([ds[f"p_{k}"].transpose("c", row).values for k in names])
+    rgb = np.array([PHASE_COLORS[k] for k in names])
     img = np.einsum("pcn,pk->nck", probs, rgb)
     fig, ax = _subplots(figsize=(7, 4))
     y = np.arange(len(r))

@@ -258,9 +258,7 @@ def make_setup(
         The setup.
 
     Raises:
-        CatapultError: unknown model, bad sizes, missing or extra step-rule values, or a
-            weight-decay model (its loss does not vanish at the fixed point, so the
-            simulator's convergence rule does not apply).
+        CatapultError: unknown model, bad sizes, or missing or extra step-rule values.
 
     Example:
         >>> from catapultlab.theory import StepKind
@@ -269,11 +267,6 @@ def make_setup(
         ('momentum', 0.5, 10)
     """
     numeric, derived = _resolve(model, inputs, samples, step)
-    if numeric.step.weight_decay:
-        raise CatapultError(
-            "the simulator needs a zero-loss fixed point; with weight decay the loss does not "
-            "vanish there: derive the model, or run the exact parameter-space simulator"
-        )
     given = dict(hyper)
     _check_hyper(numeric, given)
     data, d = _data(numeric, y, x, data_seed, given)

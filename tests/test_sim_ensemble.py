@@ -198,7 +198,18 @@ def test_reachable_invariant_preserved(g, lam, c, y, logn):
 
 
 def test_phase_codes_match_shared_definitions():
-    assert [int(p) for p in Phase] == [0, 1, 2, 3]
+    """The kernel writes codes 0-3 branch-free; the late-time outcomes follow them."""
+    from catapultlab.phases import PHASE_NAMES, phase_code_source
+
+    assert [p.name.lower() for p in sorted(Phase)] == list(PHASE_NAMES)
+    code = phase_code_source("dv", "cv", "rs")
+    for dv, cv, rs, expected in [
+        (1, 0, 0, "divergent"),
+        (0, 1, 1, "catapult"),
+        (0, 1, 0, "lazy"),
+        (0, 0, 1, "unresolved"),
+    ]:
+        assert PHASE_NAMES[eval(code, {"dv": dv, "cv": cv, "rs": rs})] == expected
 
 
 def test_divergent_boundary_depends_on_label_only_through_y_over_sqrt_n():

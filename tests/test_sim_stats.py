@@ -86,7 +86,7 @@ def test_cell_stats_merge_equals_whole_ensemble():
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
-    np.testing.assert_array_equal(whole.phases, np.bincount(out.phase, minlength=4))
+    np.testing.assert_array_equal(whole.phases, np.bincount(out.phase, minlength=len(Phase)))
     cat = out.phase == Phase.CATAPULT
     assert quantile(whole.hists["catapult/t_peak"], 0.5)[0] == np.median(out.t_peak[cat])
     assert whole.max_eta_lam_final["catapult"] == out.eta_lam_final[cat].max()

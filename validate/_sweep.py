@@ -49,7 +49,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 from catapultlab.checks import range_count
-from catapultlab.phases import PHASE_NAMES, Phase, classify_losses
+from catapultlab.phases import PHASE_NAMES, Phase, classify_losses, is_collapsed
 from catapultlab.validate._budget import (
     check_memory_budget,
     check_sweep_config,
@@ -68,8 +68,8 @@ __all__ = [
     "c_grid",
 ]
 
-OUTCOMES: tuple[str, ...] = (*PHASE_NAMES, "collapsed")
-"""Run outcomes in code order: the shared phases, then ``collapsed`` (dead network)."""
+OUTCOMES: tuple[str, ...] = PHASE_NAMES
+"""Run outcomes in code order: the shared phases (``collapsed`` among them: a dead network)."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,7 @@ def _summarise(
     lam_final = float(lam_ok[-1]) if done and lam_ok.size else None
     early = res.lam[(res.measure_steps <= cfg.sharp_window) & np.isfinite(res.lam)]
     series = _eta_series(res, done)
-    collapsed = lam_final is not None and lam_final <= cfg.collapse_tol * lam0
+    collapsed = lam_final is not None and bool(is_collapsed(lam0, lam_final, cfg.collapse_tol))
     return RunSummary(
         c=c,
         eta=res.eta,
