@@ -46,15 +46,58 @@ _DATA_SEED = click.option(
 )
 
 
-def _setup(choice: tuple[Any, Any, Any], y: float, inputs: int, samples: int, seed: int) -> Any:
+def _setup(
+    choice: tuple[Any, Any, Any],
+    y: float,
+    inputs: int,
+    samples: int,
+    seed: int,
+    schedule: Any = None,
+) -> Any:
     from catapultlab.sim._setup import make_setup
 
     source, step, hyper = choice
     if source == "full":
         check_full_model_size(inputs, samples)
     return make_setup(
-        source, y=y, inputs=inputs, samples=samples, data_seed=seed, step=step, hyper=hyper
+        source,
+        y=y,
+        inputs=inputs,
+        samples=samples,
+        data_seed=seed,
+        step=step,
+        hyper=hyper,
+        schedule=schedule,
     )
+
+
+def _schedule_options(func: Any) -> Any:
+    """Add ``--warmup T`` and ``--schedule KIND:T`` (one learning-rate schedule)."""
+    func = click.option(
+        "--schedule",
+        "schedule_text",
+        default=None,
+        help="learning-rate schedule KIND:T (warmup:100, cosine:500); c is the target eta.",
+    )(func)
+    return click.option(
+        "--warmup",
+        type=int,
+        default=None,
+        help="linear warmup over T steps: eta_t = eta min(1, (t+1)/T).",
+    )(func)
+
+
+def _check_schedule(warmup: int | None, text: str | None, steps: int) -> Any:
+    """The schedule of the flags; refused when it is longer than the step budget."""
+    from catapultlab.theory import Schedule
+
+    schedule = Schedule.parse(warmup=warmup, schedule=text)
+    if schedule.length > steps:
+        raise CatapultError(
+            f"the {schedule.kind} schedule lasts {schedule.length} steps, longer than "
+            f"--steps {steps}: the target learning rate would never be reached"
+        )
+    return schedule
 
 
 def _check_outputs(out: str | None, figure: str | None, *, netcdf: bool) -> None:
@@ -148,6 +191,7 @@ def _resumable(out: str | None) -> Iterator[None]:
 @_INPUTS
 @_SAMPLES
 @_DATA_SEED
+@_schedule_options
 def sweep(
     model: str | None,
     spec_ref: str | None,
@@ -171,6 +215,8 @@ def sweep(
     inputs: int,
     samples: int,
     data_seed: int,
+    warmup: int | None,
+    schedule_text: str | None,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
     from catapultlab.io import dumps
@@ -182,8 +228,9 @@ def sweep(
     if scheduler is not None and workers is not None:
         raise CatapultError("give --scheduler or --workers, not both")
     _check_outputs(out, figure, netcdf=True)
+    schedule = _check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setups = [_setup(choice, y, inputs, samples, data_seed) for y in ys]
+    setups = [_setup(choice, y, inputs, samples, data_seed, schedule) for y in ys]
     cfgs = [
         SweepConfig(setup, c, n, ensemble, steps, seed=seed, dtype=dtype, backend=backend)
         for setup in setups
@@ -339,6 +386,7 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int) -> None:
 @_INPUTS
 @_SAMPLES
 @_DATA_SEED
+@_schedule_options
 def simulate(
     model: str | None,
     spec_ref: str | None,
@@ -361,6 +409,8 @@ def simulate(
     inputs: int,
     samples: int,
     data_seed: int,
+    warmup: int | None,
+    schedule_text: str | None,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
     from catapultlab.io import dumps
@@ -371,8 +421,9 @@ def simulate(
         c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
     )
     _check_outputs(out, figure, netcdf=False)
+    schedule = _check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setup = _setup(choice, y, inputs, samples, data_seed)
+    setup = _setup(choice, y, inputs, samples, data_seed, schedule)
     trajectory = simulate_trajectories(
         setup,
         c=c,

@@ -12,7 +12,7 @@ operations, so results are bit-identical whatever lane, block or thread a
 trajectory lands on). ``error_model="numpy"`` drops Python's zero-division checks
 from the loops (the maps only divide by shared parameters, hoisted out of the loops,
 so no result changes). A lane whose run is over is *frozen* (its state stops
-changing, so it never wanders into subnormal numbers) and, every ``check_every``
+changing, so it never wanders into subnormal numbers) and, after every block of unrolled
 steps, frozen lanes are listed (branch-free), written out with a branch-free phase
 code and refilled from the block's queue of pending trajectories; once the queue
 is empty, live lanes are compacted to the front so the vector loop never computes
@@ -24,7 +24,7 @@ from __future__ import annotations
 from catapultlab.phases import phase_code_source
 from catapultlab.theory import KernelSpec
 
-__all__ = ["kernel_source", "GENERATOR_VERSION"]
+__all__ = ["GENERATOR_VERSION", "SCHEDULE_LINES", "kernel_source"]
 
 GENERATOR_VERSION = "11"
 """Bump when the template changes: it is part of the cache key."""
@@ -45,7 +45,7 @@ DT = np.{dtype}
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, boundscheck=False, error_model="numpy"{fastmath})
-def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, unused,
+def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, sched_len,
         block_size, out_state, out_peak, out_tpeak, out_steps, out_phase):
     \"\"\"Run every trajectory to its stop; see catapultlab.sim._codegen.\"\"\"
     B = eta.shape[0]
@@ -57,6 +57,7 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
     divL = DT(div_loss)
     rtol = DT(rise_tol)
     Tmax = DT(max_steps)
+    TS = DT(sched_len)
     one = DT(1.0)
     zero = DT(0.0)
     nblocks = (B + block_size - 1) // block_size
@@ -84,6 +85,7 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
             for i in range(nact):
 {read_lane}
                 et = et_a[i]
+                ea = et
                 t = tt_a[i]
                 pk = pk_a[i]
                 tp = tp_a[i]
@@ -106,6 +108,8 @@ def run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps, lanes, un
                 i = dl[q]
 {read_lane_scan}
                 et = et_a[i]
+                ea = et
+                t = tt_a[i]
 {loss_scan}
                 j = idx[i]
 {store_out}
@@ -170,6 +174,16 @@ def run_map(state0, eta, shared, steps, lanes, out_state):
 """
 
 
+SCHEDULE_LINES: dict[str, list[str]] = {
+    "constant": [],
+    "warmup": ["et = ea * min(one, (t + one) / TS)"],
+    "cosine": ["et = ea * (DT(0.5) * (one + np.cos(DT(np.pi) * min(t, TS) / TS)))"],
+}
+"""Per kind of learning-rate schedule, the lines that set this step's ``et`` from the target
+``ea`` and the step count ``t`` (:class:`catapultlab.theory.Schedule`; nothing for a
+constant rate, so that kernel is the one without schedules)."""
+
+
 def _loss_lines(spec: KernelSpec) -> list[str]:
     lines = [f"{n} = {c}" for n, c in spec.loss_body] + [f"loss = {spec.loss}"]
     lines += [f"{n} = {c}" for n, c in spec.stable_body] + [f"mu2 = {spec.stable}"]
@@ -185,8 +199,8 @@ def _check_lines() -> list[str]:
     ]
 
 
-def _step_lines(spec: KernelSpec) -> list[str]:
-    lines = _loss_lines(spec) + _check_lines()
+def _step_lines(spec: KernelSpec, schedule: list[str]) -> list[str]:
+    lines = schedule + _loss_lines(spec) + _check_lines()
     lines += [f"{n} = {c}" for n, c in spec.body]
     lines += [f"n{q} = {code}" for q, code in enumerate(spec.new_state)]
     lines += [f"{s} = n{q} if live else {s}" for q, s in enumerate(spec.state)]
@@ -194,10 +208,11 @@ def _step_lines(spec: KernelSpec) -> list[str]:
     return lines
 
 
-def _load_lane(spec: KernelSpec, k: int) -> str:
+def _load_lane(spec: KernelSpec, k: int, schedule: list[str]) -> str:
     lines = [f"{s}_a[i] = DT(state0[{q}, j])" for q, s in enumerate(spec.state)]
     lines += [f"{s} = {s}_a[i]" for s in spec.state]
     lines += ["et_a[i] = DT(eta[j])", "et = et_a[i]"]
+    lines += ["ea = et", "t = zero", *schedule] if schedule else []
     lines += _loss_lines(spec)
     lines += [
         "pk_a[i] = loss",
@@ -210,7 +225,14 @@ def _load_lane(spec: KernelSpec, k: int) -> str:
     return _indent(lines, k)
 
 
-def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bool = False) -> str:
+def kernel_source(
+    spec: KernelSpec,
+    dtype: str,
+    *,
+    unroll: int = 8,
+    contract: bool = False,
+    schedule: str = "constant",
+) -> str:
     """Python source of the kernel module for ``dtype`` (``"float64"`` or ``"float32"``).
 
     The module defines ``run`` (the ensemble kernel) and ``run_map`` (the bare map with
@@ -221,7 +243,10 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
         dtype: ``"float64"`` or ``"float32"``.
         unroll: steps done per lane between loads and stores (state stays in registers).
         contract: allow fused multiply-add (changes results at the rounding level).
+        schedule: the kind of learning-rate schedule (:data:`SCHEDULE_LINES`); its length
+            is the kernel's ``sched_len`` argument.
     """
+    sched = SCHEDULE_LINES[schedule]
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
     unpack = []
@@ -239,8 +264,8 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
     move = [f"{s}_a[k] = {s}_a[i]" for s in spec.state]
     steps = []
     for _ in range(unroll):
-        steps += _step_lines(spec)
-    steps += _loss_lines(spec) + _check_lines()
+        steps += _step_lines(spec, sched)
+    steps += sched + _loss_lines(spec) + _check_lines()
     map_only = _MAP_TEMPLATE.format(
         fastmath=", fastmath={'contract'}" if contract else "",
         unpack_shared=_indent(unpack, 4) if unpack else "    pass",
@@ -264,14 +289,14 @@ def kernel_source(spec: KernelSpec, dtype: str, *, unroll: int = 8, contract: bo
         unpack_shared=_indent(unpack, 4) if unpack else "    pass",
         hoisted=_indent(hoisted, 4) if hoisted else "    pass",
         alloc=_indent(alloc, 8),
-        load_lane=_load_lane(spec, 12),
+        load_lane=_load_lane(spec, 12, sched),
         read_lane=_indent(read, 16),
         steps=_indent(steps, 16),
         write_lane=_indent(write, 16),
         read_lane_scan=_indent(read, 16),
-        loss_scan=_indent(_loss_lines(spec), 16),
+        loss_scan=_indent(sched + _loss_lines(spec), 16),
         store_out=_indent(store, 16),
-        load_lane_scan=_load_lane(spec, 16),
+        load_lane_scan=_load_lane(spec, 16, sched),
         phase_code=phase_code_source("dv", "cv", "rs"),
         move_last=_indent(move, 24),
     )

@@ -181,6 +181,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
             rise_tol=task.stop.rise_tol,
             max_steps=task.steps,
             dtype=task.dtype,
+            schedule=setup.schedule,
         )
     elif task.backend == "numpy":
         raw = run_pure(
@@ -192,6 +193,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
             stop=task.stop,
             max_steps=task.steps,
             dtype=task.dtype,
+            schedule=setup.schedule,
         ).run
     else:
         raise CatapultError(f"unknown backend {task.backend!r}")
@@ -212,7 +214,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         setup,
         phase,
         state=final,
-        eta=eta,
+        eta=eta * setup.schedule.factor(raw.steps),
         lam0=lam0,
         lam_final=lam_final,
         rose=rose,

@@ -164,6 +164,7 @@ def run_exact_spec(
     beta: float = 0.0,
     kappa: float = 0.0,
     observe: tuple[sp.Symbol, ...] = (),
+    schedule: Any = None,
 ) -> SpecRun:
     """Run the declared step rule on explicit arrays (float64).
 
@@ -177,6 +178,8 @@ def run_exact_spec(
         beta: momentum value.
         kappa: weight-decay value.
         observe: inner-product symbols (velocities ``vel_<name>`` allowed) to record.
+        schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`): the
+            step from ``t`` uses ``eta * schedule.factor(t)``.
 
     Returns:
         Losses, outputs, top NTK eigenvalue and the observed inner products per step.
@@ -216,8 +219,9 @@ def run_exact_spec(
             for c, s in zip(coef, syms, strict=True):
                 for k, g in inner_gradient(s, P).items():
                     grad[k] += c * g
+            eta_t = eta if schedule is None else eta * float(schedule.factor(t))
             for k in names:
-                P[k], trace[k] = rule.update(P[k], trace[k], grad[k], eta, beta=beta, kappa=kappa)
+                P[k], trace[k] = rule.update(P[k], trace[k], grad[k], eta_t, beta=beta, kappa=kappa)
     return SpecRun(
         losses=np.array(losses),
         outputs=np.stack(outs),
@@ -308,6 +312,7 @@ def run_exact(setup: Setup, W: np.ndarray, *, eta: float, steps: int) -> ExactRu
         beta=hyper.get("beta", 0.0),
         kappa=hyper.get("kappa", 0.0),
         observe=tuple(model.gram.state),
+        schedule=setup.schedule,
     )
     n = float(W.shape[1])
     states = np.stack([model.state_from_inner(row, n) for row in run.observed])

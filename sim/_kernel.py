@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab.sim._compiled import CompiledModule, compiled_module, kernel_dir
-from catapultlab.theory import NumericModel
+from catapultlab.theory import NumericModel, Schedule
 
 __all__ = [
     "CALL_LOCK",
@@ -89,17 +89,21 @@ def _unroll(numeric: NumericModel) -> int:
     return UNROLL if numeric.kernel.ops <= 200 else 1
 
 
-def kernel_tag(numeric: NumericModel, dtype: str) -> str:
-    """The cache name of a model's kernel module for ``dtype``."""
+def kernel_tag(numeric: NumericModel, dtype: str, schedule: str = "constant") -> str:
+    """The cache name of a model's kernel module for ``dtype`` (and a schedule kind)."""
     text = f"{numeric.kernel.key}:{_generator_hash()}:{dtype}:{_unroll(numeric)}:{CONTRACT}"
+    if schedule != "constant":
+        text += f":{schedule}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def kernel_module(numeric: NumericModel, dtype: str = "float64") -> CompiledModule:
+def kernel_module(
+    numeric: NumericModel, dtype: str = "float64", schedule: str = "constant"
+) -> CompiledModule:
     """The compiled kernel module of a numeric model for ``dtype`` (written and imported once).
 
     Its functions: ``run(state0, eta, shared, conv_loss, div_loss, rise_tol, max_steps,
-    lanes, check_every, block_size, out_state, out_peak, out_tpeak, out_steps, out_phase)``
+    lanes, sched_len, block_size, out_state, out_peak, out_tpeak, out_steps, out_phase)``
     (the ensemble kernel) and ``run_map(state0, eta, shared, steps, lanes, out_state)``
     (the bare map: the bench's ceiling).
     """
@@ -109,9 +113,12 @@ def kernel_module(numeric: NumericModel, dtype: str = "float64") -> CompiledModu
     def source() -> str:
         from catapultlab.sim._codegen import kernel_source
 
-        return kernel_source(numeric.kernel, dtype, unroll=_unroll(numeric), contract=CONTRACT)
+        unroll = _unroll(numeric)
+        return kernel_source(
+            numeric.kernel, dtype, unroll=unroll, contract=CONTRACT, schedule=schedule
+        )
 
-    return compiled_module(kernel_tag(numeric, dtype), source)
+    return compiled_module(kernel_tag(numeric, dtype, schedule), source)
 
 
 def run_map(
@@ -183,8 +190,8 @@ def run_kernel(
     max_steps: int,
     dtype: str = "float64",
     lanes: int = 128,
-    check_every: int = 8,
     block_size: int | None = None,
+    schedule: Schedule | None = None,
 ) -> KernelRun:
     """Run the generated kernel on a batch of trajectories.
 
@@ -199,15 +206,16 @@ def run_kernel(
         max_steps: step budget.
         dtype: kernel precision.
         lanes: trajectories stepped together in the vector loop.
-        check_every: steps between refills of finished lanes.
         block_size: trajectories per parallel block (default: about 8 blocks per thread).
+        schedule: the learning-rate schedule (``eta`` is the target; constant by default).
 
     Returns:
-        Raw results; they do not depend on ``lanes``, ``check_every`` or ``block_size``.
+        Raw results; they do not depend on ``lanes`` or ``block_size``.
     """
     import numba
 
-    module = kernel_module(numeric, dtype)
+    schedule = schedule or Schedule()
+    module = kernel_module(numeric, dtype, schedule.kind)
     dt = np.dtype(dtype)
     state0 = np.ascontiguousarray(state0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64)
@@ -233,7 +241,7 @@ def run_kernel(
             float(rise_tol),
             int(max_steps),
             int(lanes),
-            int(check_every),
+            float(schedule.length),
             int(block_size),
             out_state,
             out_peak,

@@ -13,7 +13,7 @@ import numpy as np
 
 from catapultlab.phases import Phase, StopRule
 from catapultlab.sim._kernel import KernelRun
-from catapultlab.theory import NumericModel
+from catapultlab.theory import NumericModel, Schedule
 
 __all__ = ["run_pure", "PureRun"]
 
@@ -44,6 +44,7 @@ def run_pure(
     max_steps: int,
     dtype: str = "float64",
     record: bool = False,
+    schedule: Schedule | None = None,
 ) -> PureRun:
     """Iterate the printed map of ``numeric`` on a batch with the kernel's stopping rules.
 
@@ -57,6 +58,7 @@ def run_pure(
         max_steps: step budget.
         dtype: ``"float64"`` or ``"float32"``.
         record: keep every state and loss.
+        schedule: the learning-rate schedule (``eta`` is the target; constant by default).
 
     Returns:
         The results (and trajectories if recorded).
@@ -68,12 +70,19 @@ def run_pure(
     conv = dt(stop.converge_loss)
     div = dt(stop.diverge_loss(n))
     fmap, floss, fmu2 = numeric.map, numeric.loss, numeric.mu2
+    schedule = schedule or Schedule()
+
+    def eta_at(t: np.ndarray) -> np.ndarray:
+        """This step's learning rate of every run (the target under a constant schedule)."""
+        if schedule.kind == "constant":
+            return et
+        return et * schedule.factor(t, dtype)
 
     def unstable(st: list[np.ndarray]) -> np.ndarray:
         """Where the residual multiplier is not contracting (mu^2 >= 1)."""
         if fmu2 is None:
             return np.zeros(B, dtype=bool)
-        return np.asarray(fmu2(*st, et, *par), dtype=dt) * np.ones(B, dtype=dt) >= dt(1)
+        return np.asarray(fmu2(*st, eta_at(t), *par), dtype=dt) * np.ones(B, dtype=dt) >= dt(1)
 
     B = et.shape[0]
     t = np.zeros(B, dtype=np.int64)
@@ -91,7 +100,7 @@ def run_pure(
             tp = np.where(up, t, tp)
             if not live.any():
                 break
-            new = fmap(*st, et, *par)
+            new = fmap(*st, eta_at(t), *par)
             st = [np.where(live, np.asarray(v, dtype=dt), s) for v, s in zip(new, st, strict=True)]
             t = t + live
             loss = np.asarray(floss(*st, et, *par), dtype=dt) * np.ones(B, dtype=dt)

@@ -14,13 +14,13 @@ content hash, never its name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from catapultlab import CatapultError
-from catapultlab.theory import BUILTIN, NumericModel, StepKind, builtin_numeric
+from catapultlab.theory import BUILTIN, NumericModel, Schedule, StepKind, builtin_numeric
 
 __all__ = ["Data", "Setup", "make_setup", "default_inputs", "MODELS"]
 
@@ -36,11 +36,13 @@ class Data:
         y: one label per training sample.
         x: inputs, ``m`` rows of ``d`` numbers (empty for models without data).
         hyper: step-rule values, e.g. ``(("beta", 0.9),)``, sorted by name.
+        schedule: the learning-rate schedule (``c = eta lam0`` is always the target).
     """
 
     y: tuple[float, ...]
     x: tuple[tuple[float, ...], ...] = ()
     hyper: tuple[tuple[str, float], ...] = ()
+    schedule: Schedule = field(default_factory=Schedule)
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,18 @@ class Setup:
             )
         return model
 
+    @property
+    def schedule(self) -> Schedule:
+        """The learning-rate schedule."""
+        return self.data.schedule
+
     def to_config(self) -> dict[str, Any]:
-        """A JSON-able description (result attributes, config hashes, resumes)."""
-        return {
+        """A JSON-able description (result attributes, config hashes, resumes).
+
+        A schedule other than a constant rate adds a ``"schedule"`` key (``warmup:T``).
+        """
+        extra = {} if self.schedule.kind == "constant" else {"schedule": self.schedule.label}
+        return extra | {
             "model": self.name,
             "key": self.numeric.key,
             "step_rule": self.numeric.step.label,
@@ -148,6 +159,7 @@ class Setup:
             y=tuple(float(v) for v in config["y"]),
             x=tuple(tuple(float(v) for v in row) for row in config["x"]),
             hyper=tuple((k, float(v)) for k, v in sorted(dict(config["hyper"]).items())),
+            schedule=Schedule.parse(schedule=config.get("schedule")),
         )
         return Setup(numeric, data, name=str(config["model"]), inputs=int(config["inputs"]))
 
@@ -238,6 +250,7 @@ def make_setup(
     data_seed: int = 0,
     step: StepKind | None = None,
     hyper: tuple[tuple[str, float], ...] = (),
+    schedule: Schedule | None = None,
 ) -> Setup:
     """Build a :class:`Setup` from a Model, a ModelSpec or a built-in name.
 
@@ -253,6 +266,7 @@ def make_setup(
         step: a step rule overriding the declaration's
             (:func:`catapultlab.theory.step_from_flags`).
         hyper: values of the step rule's symbols, e.g. ``(("beta", 0.9),)``.
+        schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`).
 
     Returns:
         The setup.
@@ -270,5 +284,7 @@ def make_setup(
     given = dict(hyper)
     _check_hyper(numeric, given)
     data, d = _data(numeric, y, x, data_seed, given)
+    if schedule is not None:
+        data = replace(data, schedule=schedule)
     name = model if isinstance(model, str) else numeric.name
     return Setup(numeric, data, name=name, inputs=d, model=derived)

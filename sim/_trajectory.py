@@ -28,6 +28,7 @@ from catapultlab.sim._init import (
 )
 from catapultlab.sim._pure import run_pure
 from catapultlab.sim._requests import check_simulate_request
+from catapultlab.sim._settle import settle
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._summary import ensemble_stats
 
@@ -258,14 +259,27 @@ def _map_run(
         max_steps=steps,
         dtype=dtype,
         record=True,
+        schedule=setup.schedule,
     )
     T = int(rec.run.steps[0])
     states = rec.states[: T + 1, :, 0].astype(float)  # type: ignore[index]
     losses = rec.losses[: T + 1, 0].astype(float)  # type: ignore[index]
     phases = rec.run.phase
+    final = rec.run.state.astype(float)
+    lam_end = top_ntk(setup, np.nan_to_num(final), n)
     if catapult_needs_drop(setup.numeric.step):
-        final = np.nan_to_num(rec.run.state.astype(float))
-        phases = refine_catapult(phases, init.lam0, top_ntk(setup, final, n), stop.lam_drop)
+        phases = refine_catapult(phases, init.lam0, lam_end, stop.lam_drop)
+    phases = settle(
+        setup,
+        phases,
+        state=final,
+        eta=etas * setup.schedule.factor(rec.run.steps),
+        lam0=init.lam0,
+        lam_final=lam_end,
+        rose=rec.run.t_peak > 0,
+        n=n,
+        stop=stop,
+    )
     counts = np.zeros(len(PHASE_NAMES), dtype=int)
     if ensemble > 1:
         counts = ensemble_stats(
@@ -338,6 +352,17 @@ def _exact_runs(
             rise_tol=stop.rise_tol,
             stable_end=not unstable[cut],
             lam_fell=not needs_drop or lam_end < l0 * (1 - stop.lam_drop),
+        )
+        (phase,) = settle(
+            setup,
+            np.array([phase], dtype=np.int8),
+            state=ex.states[cut][:, None],
+            eta=np.array([c / l0 * setup.schedule.factor(cut)]),
+            lam0=np.array([l0]),
+            lam_final=np.array([lam_end]),
+            rose=np.array([np.any(ex.losses[1 : cut + 1] > ex.losses[0])]),
+            n=n,
+            stop=stop,
         )
         phases.append(int(phase))
         if first is None:

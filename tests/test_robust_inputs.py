@@ -149,6 +149,10 @@ def _cases(tmp_path):
         ([*sim, "--exact", "--dtype", "float32"], "conflicts"),
         ([*nc, "--workers", "2", "--scheduler", "tcp://localhost:1"], "not both"),
         ([*nc, "--workers", "0"], ">= 1"),
+        ([*nc, "--steps", "100", "--warmup", "500"], "longer than"),
+        ([*sim, "--schedule", "cosine"], "KIND:T"),
+        ([*nc, "--schedule", "step:10"], "unknown schedule"),
+        ([*nc, "--warmup", "10", "--schedule", "cosine:10"], "not both"),
         (["bench", "--trajectories", "10", "--baseline-trajectories", "20"], "exceeds"),
         # sizes that hang or blow up
         (["derive", "full", "--inputs", "50", "--samples", "50"], "too large"),
