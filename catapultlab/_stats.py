@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "half_crossing",
+    "level_intervals",
     "Boundary",
     "boundary",
     "boundary_from_patterns",
@@ -49,6 +50,42 @@ def half_crossing(c: np.ndarray, p: np.ndarray, level: float = 0.5) -> float:
         return float("-inf")
     p0, p1 = p[i - 1], p[i]
     return float(c[i - 1] + (level - p0) / (p1 - p0) * (c[i] - c[i - 1]))
+
+
+def level_intervals(c: np.ndarray, p: np.ndarray, level: float = 0.5) -> list[list[float | None]]:
+    """Every interval of ``c`` where ``p`` is at least ``level``: all crossings, not the first.
+
+    Each end is interpolated linearly as in :func:`half_crossing`; an interval that runs off
+    the grid has ``None`` at that end.
+
+    Example:
+        >>> c = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+        >>> level_intervals(c, np.array([0.0, 1.0, 0.0, 0.5, 1.0]))
+        [[1.5, 2.5], [4.0, None]]
+    """
+    c, p = np.asarray(c, dtype=float), np.asarray(p, dtype=float)
+    above = p >= level
+    out: list[list[float | None]] = []
+    i = 0
+    while i < c.size:
+        if not above[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < c.size and above[j + 1]:
+            j += 1
+        lo = None if i == 0 else _interpolate(c, p, i - 1, i, level)
+        hi = None if j == c.size - 1 else _interpolate(c, p, j, j + 1, level)
+        out.append([lo, hi])
+        i = j + 1
+    return out
+
+
+def _interpolate(c: np.ndarray, p: np.ndarray, i: int, j: int, level: float) -> float:
+    """Where the segment from ``(c[i], p[i])`` to ``(c[j], p[j])`` meets ``level``."""
+    if p[j] == p[i]:
+        return float(c[j])
+    return float(c[i] + (level - p[i]) / (p[j] - p[i]) * (c[j] - c[i]))
 
 
 @dataclass(frozen=True)

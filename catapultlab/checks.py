@@ -99,8 +99,15 @@ def check_int(
     return k
 
 
-def check_width(value: object, name: str = "width n") -> int:
-    """A width: an integer ``1 <= n < 2**53``."""
+def check_width(value: object, name: str = "width n", *, infinite: bool = False) -> float:
+    """A width: an integer ``1 <= n < 2**53`` (or ``inf`` where ``infinite``: the limit).
+
+    Example:
+        >>> check_width(1e6), check_width(float("inf"), infinite=True)
+        (1000000, inf)
+    """
+    if infinite and isinstance(value, float) and value == float("inf"):
+        return value
     return check_int(name, value, lo=1, hi=MAX_WIDTH, limit="2^53 (exact integers in float64)")
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "fit_line",
     "half_crossing",
     "key_midpoints",
+    "level_intervals",
     "log_keys",
     "median_line_bootstrap",
     "quantile",
@@ -71,6 +72,7 @@ _WHERE = {
         "boundary_with_ci",
         "fit_line",
         "half_crossing",
+        "level_intervals",
     ),
     "_uncertainty": ("CONVENTION", "PLUS_MINUS", "bracket_se"),
 }

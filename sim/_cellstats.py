@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab.phases import Phase
+from catapultlab.sim._limit import loss_width
 from catapultlab.stats import Histogram
 
 __all__ = ["GROUPS", "CellStats", "reduce_chunk"]
@@ -110,7 +111,7 @@ def reduce_chunk(outcomes: object, n: int) -> CellStats:
     for g in GROUPS:
         sel = phase == Phase[g.upper()]
         eta_lam = np.asarray(outcomes.eta_lam_final)[sel]  # type: ignore[attr-defined]
-        peak = np.asarray(outcomes.peak_loss)[sel] / n  # type: ignore[attr-defined]
+        peak = np.asarray(outcomes.peak_loss)[sel] / loss_width(n)  # type: ignore[attr-defined]
         hists[f"{g}/eta_lam_final"] = Histogram.of(eta_lam, log=True)
         hists[f"{g}/peak_loss_over_n"] = Histogram.of(peak, log=True)
         for name in INTEGER:

@@ -53,6 +53,7 @@ def _setup(
     samples: int,
     seed: int,
     schedule: Any = None,
+    labels_scaled: bool = False,
 ) -> Any:
     from catapultlab.sim._setup import make_setup
 
@@ -68,7 +69,17 @@ def _setup(
         step=step,
         hyper=hyper,
         schedule=schedule,
+        labels_scaled=labels_scaled,
     )
+
+
+_Y_SCALED = click.option(
+    "--y-scaled",
+    is_flag=True,
+    help="--y is the label on the outputs' nonlinear scale, y~ = y / n^(b_f) (for uv: "
+    "y / sqrt(n)); it stays fixed as n grows (--n inf included). Without it y is fixed "
+    "and y~ -> 0.",
+)
 
 
 def _schedule_options(func: Any) -> Any:
@@ -146,7 +157,13 @@ def _resumable(out: str | None) -> Iterator[None]:
 @click.command()
 @model_options
 @click.option("--c", "c_range", required=True, help="control parameters c = eta lam0: A:B:STEP.")
-@click.option("--n", "widths", required=True, help="widths N1,N2,...")
+@click.option(
+    "--n",
+    "widths",
+    required=True,
+    help="widths N1,N2,...; inf for the infinite-width limit (the model's limit map and "
+    "the limit law of its init).",
+)
 @click.option(
     "--y",
     "labels",
@@ -192,6 +209,7 @@ def _resumable(out: str | None) -> Iterator[None]:
 @_SAMPLES
 @_DATA_SEED
 @_schedule_options
+@_Y_SCALED
 def sweep(
     model: str | None,
     spec_ref: str | None,
@@ -217,6 +235,7 @@ def sweep(
     data_seed: int,
     warmup: int | None,
     schedule_text: str | None,
+    y_scaled: bool,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
     from catapultlab.io import dumps
@@ -230,7 +249,12 @@ def sweep(
     _check_outputs(out, figure, netcdf=True)
     schedule = _check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setups = [_setup(choice, y, inputs, samples, data_seed, schedule) for y in ys]
+    setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled) for y in ys]
+    if float("inf") in n:
+        from catapultlab.sim._limit import check_limit
+
+        for setup in setups:
+            check_limit(setup)
     cfgs = [
         SweepConfig(setup, c, n, ensemble, steps, seed=seed, dtype=dtype, backend=backend)
         for setup in setups
@@ -239,6 +263,7 @@ def sweep(
     with _resumable(out):
         results = _run_sweeps(cfgs, chunk, out, progress, workers, scheduler)
         ds, doc = _sweep_outputs(results, ys, out)
+    _describe_limit(doc, setups, ys)
     if figure:
         _sweep_figure(ds, ys, figure, setups[0].numeric)
     _note_unresolved(doc["cells"], steps)
@@ -328,6 +353,18 @@ def _sweep_outputs(results: list[Any], ys: tuple[float, ...], out: str | None) -
     return ds, doc
 
 
+def _describe_limit(doc: dict[str, Any], setups: list[Any], ys: tuple[float, ...]) -> None:
+    """Each ``n = inf`` cell's JSON says what its law is (:func:`catapultlab.sim.limit_law`)."""
+    cells = [cell for cell in doc["cells"] if cell["n"] == "inf"]
+    if not cells:
+        return
+    from catapultlab.sim._limit import limit_law
+
+    by_y = dict(zip(ys, setups, strict=True))
+    for cell in cells:
+        cell["limit"] = limit_law(by_y[cell.get("y", ys[0])], cell["c"])
+
+
 def _sweep_figure(ds: Any, ys: tuple[float, ...], figure: str, numeric: Any) -> None:
     """The phase diagram over (c, n), or over (c, y) for several labels."""
     if len(ys) == 1:
@@ -354,7 +391,11 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int) -> None:
     worst = max(cells, key=lambda r: r["p_unresolved"], default=None)
     if worst is None or not worst["p_unresolved"] > UNRESOLVED_NOTE:
         return
-    where = ", ".join(f"{k} = {worst[k]:g}" for k in ("y", "c", "n") if k in worst)
+    where = ", ".join(
+        f"{k} = {worst[k] if isinstance(worst[k], str) else format(worst[k], 'g')}"
+        for k in ("y", "c", "n")
+        if k in worst
+    )
     click.echo(
         f"catapultlab: note: up to {100 * worst['p_unresolved']:.1f}% of a cell's trajectories "
         f"are unresolved after {steps} steps ({where}); the quartiles cover the converged "

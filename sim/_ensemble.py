@@ -12,7 +12,8 @@ then monotone in ``c`` whenever each trajectory's outcome is).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from catapultlab.checks import check_int, check_positive, check_seed, check_step
 from catapultlab.phases import Phase, StopRule, catapult_needs_drop, refine_catapult
 from catapultlab.sim._init import initial_state, top_ntk
 from catapultlab.sim._kernel import run_kernel
+from catapultlab.sim._limit import limit_start
 from catapultlab.sim._pure import run_pure
 from catapultlab.sim._settle import settle
 from catapultlab.sim._setup import Setup
@@ -56,7 +58,7 @@ def validate_common(
     if c is not None:
         check_positive("c", c)
     if n is not None:
-        check_width(n)
+        check_width(n, infinite=True)
     if steps is not None:
         check_steps(steps, dtype)
     if ensemble is not None:
@@ -155,9 +157,30 @@ class Outcomes:
         return out
 
 
-def run_chunk(task: ChunkTask) -> Outcomes:
-    """Run one chunk (a pure function of ``task``)."""
+class _Start(NamedTuple):
+    state0: np.ndarray
+    lam0: np.ndarray
+    eta: np.ndarray
+    shared: np.ndarray
+    converge_loss: float
+    diverge_loss: float
+
+
+def _start(task: ChunkTask) -> _Start:
+    """Initial states, rates and thresholds of a chunk (at ``n = inf``: its limit orbits)."""
     setup = task.setup
+    if np.isinf(task.n):
+        s = limit_start(
+            setup,
+            task.c,
+            seed=task.seed,
+            first_block=task.first_block,
+            sizes=task.sizes,
+            block=SEED_BLOCK,
+            stop=task.stop,
+        )
+        shared = setup.shared(task.n)
+        return _Start(s.state, s.lam0, s.eta, shared, s.converge_loss, s.diverge_loss)
     init = initial_state(
         setup,
         task.n,
@@ -167,17 +190,28 @@ def run_chunk(task: ChunkTask) -> Outcomes:
         seed=None if task.f0 is not None else task.seed,
         first=task.first_block * SEED_BLOCK,
     )
-    state0, lam0 = init.state, init.lam0
-    eta = task.c / lam0
-    shared = setup.shared(task.n)
+    return _Start(
+        init.state,
+        init.lam0,
+        task.c / init.lam0,
+        setup.shared(task.n),
+        task.stop.converge_loss,
+        task.stop.diverge_loss(task.n),
+    )
+
+
+def run_chunk(task: ChunkTask) -> Outcomes:
+    """Run one chunk (a pure function of ``task``)."""
+    setup = task.setup
+    state0, lam0, eta, shared, converge_loss, diverge_loss = _start(task)
     if task.backend == "kernel":
         raw = run_kernel(
             setup.numeric,
             state0,
             eta,
             shared,
-            converge_loss=task.stop.converge_loss,
-            diverge_loss=task.stop.diverge_loss(task.n),
+            converge_loss=converge_loss,
+            diverge_loss=diverge_loss,
             rise_tol=task.stop.rise_tol,
             max_steps=task.steps,
             dtype=task.dtype,
@@ -189,8 +223,8 @@ def run_chunk(task: ChunkTask) -> Outcomes:
             state0,
             eta,
             shared,
-            n=task.n,
-            stop=task.stop,
+            n=1.0 if np.isinf(task.n) else task.n,  # thresholds on the rescaled scale
+            stop=replace(task.stop, converge_loss=converge_loss),
             max_steps=task.steps,
             dtype=task.dtype,
             schedule=setup.schedule,
@@ -260,7 +294,7 @@ def chunk_tasks(
         ChunkTask(
             setup=setup,
             c=float(c),
-            n=int(n),
+            n=float(n) if np.isinf(n) else int(n),
             seed=int(seed),
             first_block=b,
             sizes=tuple(sizes[b : b + per]),

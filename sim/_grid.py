@@ -40,17 +40,27 @@ def parse_c_range(text: str) -> tuple[float, ...]:
     return tuple(nums)
 
 
-def parse_widths(text: str) -> tuple[int, ...]:
-    """Parse ``N1,N2,...`` (``1e6`` accepted) into widths (each below 2**53)."""
-    out = []
+def parse_widths(text: str) -> tuple[float, ...]:
+    """Parse ``N1,N2,...`` (``1e6`` accepted; ``inf`` for the infinite-width limit).
+
+    Each finite width is an integer below 2**53; ``inf`` sorts last.
+
+    Example:
+        >>> parse_widths("inf,1e4,100")
+        (100, 10000, inf)
+    """
+    out: list[float] = []
     for part in text.split(","):
         part = part.strip()
         if not part:
             continue
+        if part.lower() in ("inf", "infinity"):
+            out.append(float("inf"))
+            continue
         try:
             v = float(part)
         except ValueError as exc:
-            raise CatapultError(f"width must be an integer >= 1, got {part!r}") from exc
+            raise CatapultError(f"width must be an integer >= 1 or inf, got {part!r}") from exc
         out.append(check_width(v))
     if not out:
         raise CatapultError("--n needs at least one width")

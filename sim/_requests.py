@@ -72,7 +72,7 @@ def check_sweep_request(
     for v in c:
         check_positive("c", v)
     for w in n:
-        check_width(w)
+        check_width(w, infinite=True)
     k = check_int("ensemble size", ensemble, lo=1)
     check_steps(steps, dt)
     check_seed(seed)

@@ -37,12 +37,17 @@ class Data:
         x: inputs, ``m`` rows of ``d`` numbers (empty for models without data).
         hyper: step-rule values, e.g. ``(("beta", 0.9),)``, sorted by name.
         schedule: the learning-rate schedule (``c = eta lam0`` is always the target).
+        labels_scaled: the labels are given on the outputs' nonlinear scale,
+            ``y~ = y / n^(b_f)`` (``--y-scaled``): at width ``n`` the label is
+            ``y~ n^(b_f)``, and ``y~`` stays fixed as ``n -> oo``. Otherwise ``y`` is fixed
+            and ``y~ -> 0`` (for ``b_f > 0``).
     """
 
     y: tuple[float, ...]
     x: tuple[tuple[float, ...], ...] = ()
     hyper: tuple[tuple[str, float], ...] = ()
     schedule: Schedule = field(default_factory=Schedule)
+    labels_scaled: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,12 +99,32 @@ class Setup:
         return float(dict(self.data.hyper).get("beta", 0.0))
 
     def shared(self, n: float) -> np.ndarray:
-        """The shared parameter vector ``numeric.params[1:]`` at width ``n`` (float64)."""
-        values = {"n": float(n)} | dict(self.data.hyper)
-        values |= dict(zip(self.numeric.labels, self.data.y, strict=True))
+        """The shared parameter vector ``numeric.params[1:]`` at width ``n`` (float64).
+
+        At ``n = inf`` these are the parameters of the limit map (the map at ``n = 1`` in
+        the rescaled variables, :class:`~catapultlab.theory.WidthLimit`), with the limit
+        of the labels (:attr:`Data.labels_scaled`); :func:`catapultlab.sim.check_limit`
+        says whether there is one.
+        """
+        values = {"n": 1.0 if np.isinf(n) else float(n)} | dict(self.data.hyper)
+        values |= dict(zip(self.numeric.labels, self.labels_at(n), strict=True))
         flat = [v for row in self.data.x for v in row]
         values |= dict(zip(self.numeric.data, flat, strict=True))
         return np.array([values[p] for p in self.numeric.params[1:]], dtype=np.float64)
+
+    def labels_at(self, n: float) -> tuple[float, ...]:
+        """The labels at width ``n`` (their rescaled limit at ``n = inf``).
+
+        With :attr:`Data.labels_scaled` the label at width ``n`` is ``y~ n^(b_f)``; without
+        it ``y`` is fixed, so at ``n = inf`` the rescaled label ``y n^(-b_f)`` is 0 (for
+        ``b_f > 0``) or ``y`` (for ``b_f = 0``).
+        """
+        b_f = self.numeric.limit.label_exponent
+        if np.isinf(n):
+            return self.data.y if self.data.labels_scaled or b_f == 0 else (0.0,) * self.samples
+        if self.data.labels_scaled:
+            return tuple(v * float(n) ** b_f for v in self.data.y)
+        return self.data.y
 
     def derived(self) -> Any:
         """The SymPy :class:`~catapultlab.theory.Model` (the one given, else derived again)."""
@@ -127,9 +152,11 @@ class Setup:
     def to_config(self) -> dict[str, Any]:
         """A JSON-able description (result attributes, config hashes, resumes).
 
-        A schedule other than a constant rate adds a ``"schedule"`` key (``warmup:T``).
+        A schedule other than a constant rate adds a ``"schedule"`` key (``warmup:T``),
+        labels on the nonlinear scale ``"labels": "scaled"``.
         """
         extra = {} if self.schedule.kind == "constant" else {"schedule": self.schedule.label}
+        extra |= {"labels": "scaled"} if self.data.labels_scaled else {}
         return extra | {
             "model": self.name,
             "key": self.numeric.key,
@@ -160,6 +187,7 @@ class Setup:
             x=tuple(tuple(float(v) for v in row) for row in config["x"]),
             hyper=tuple((k, float(v)) for k, v in sorted(dict(config["hyper"]).items())),
             schedule=Schedule.parse(schedule=config.get("schedule")),
+            labels_scaled=config.get("labels") == "scaled",
         )
         return Setup(numeric, data, name=str(config["model"]), inputs=int(config["inputs"]))
 
@@ -251,6 +279,7 @@ def make_setup(
     step: StepKind | None = None,
     hyper: tuple[tuple[str, float], ...] = (),
     schedule: Schedule | None = None,
+    labels_scaled: bool = False,
 ) -> Setup:
     """Build a :class:`Setup` from a Model, a ModelSpec or a built-in name.
 
@@ -267,6 +296,7 @@ def make_setup(
             (:func:`catapultlab.theory.step_from_flags`).
         hyper: values of the step rule's symbols, e.g. ``(("beta", 0.9),)``.
         schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`).
+        labels_scaled: ``y`` is the label on the nonlinear scale, ``y~`` (see :class:`Data`).
 
     Returns:
         The setup.
@@ -286,5 +316,12 @@ def make_setup(
     data, d = _data(numeric, y, x, data_seed, given)
     if schedule is not None:
         data = replace(data, schedule=schedule)
+    if labels_scaled:
+        if not numeric.limit.exists:
+            raise CatapultError(
+                f"--y-scaled needs the outputs' nonlinear scale, and {numeric.name!r} has no "
+                f"width limit: {numeric.limit.reason}"
+            )
+        data = replace(data, labels_scaled=True)
     name = model if isinstance(model, str) else numeric.name
     return Setup(numeric, data, name=name, inputs=d, model=derived)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab.phases import PHASE_NAMES
+from catapultlab.sim._limit import width_label
 from catapultlab.sim._sweep_reduce import QUANTILE_ERRORS, QUANTILES
 
 __all__ = ["boundary_table", "sweep_to_json"]
@@ -56,7 +57,7 @@ def boundary_table(
         head,
     ]
     for b in boundaries:
-        row = f"{b.get('y', label):>6g} {b['n']:>8}"
+        row = f"{b.get('y', label):>6g} {b['n']!s:>8}"
         for name in names:
             value, se, ci = _cell(b, name, c_grid)
             row += f" {value:>12} {se:>8} {ci:>20}"
@@ -73,7 +74,7 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
             cells.append(
                 {
                     "c": float(c),
-                    "n": int(n),
+                    "n": width_label(n),
                     **{
                         f"p_{name}": float(ds[f"p_{name}"].values[i, j])
                         for name in (*PHASE_NAMES, "rise")
@@ -95,7 +96,7 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
             )
     bounds = []
     for j, n in enumerate(ds["n"].values):
-        b = {"n": int(n)}
+        b = {"n": width_label(n)}
         for name in ("c_divergent", "c_catapult"):
             b[name] = _num(ds[name].values[j])
             lo, hi = _num(ds[f"{name}_lo"].values[j]), _num(ds[f"{name}_hi"].values[j])
@@ -103,6 +104,10 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
             b[f"{name}_se"] = _num(ds[f"{name}_se"].values[j])
             for side in ("below", "above"):
                 b[f"{name}_{side}_grid"] = bool(ds[f"{name}_{side}_grid"].values[j])
+        # every 50% crossing, not only the first: re-entrant windows show up here
+        b["divergent_intervals"] = [
+            [_num(lo), _num(hi)] for lo, hi in ds["divergent_intervals"].values[j] if lo == lo
+        ]
         bounds.append(b)
     fits = {"peak_loss_vs_n": [], "t_peak_vs_log_n": []}
     for k, c in enumerate(ds["c_fit"].values):

@@ -17,12 +17,14 @@ import numpy as np
 from catapultlab.io import PlainDataset, Variable
 from catapultlab.phases import Phase
 from catapultlab.sim._cellstats import GROUPS
+from catapultlab.sim._limit import finite_widths
 from catapultlab.sim._summary import HITS, SweepStats
 from catapultlab.sim._sweep_config import SweepConfig
 from catapultlab.stats import (
     QUANTILE_RTOL,
     boundary_from_patterns,
     fit_line,
+    level_intervals,
     median_line_bootstrap,
     quantile,
 )
@@ -57,7 +59,10 @@ def _cell_arrays(cfg: SweepConfig, acc: SweepStats) -> dict[str, np.ndarray]:
         for name in ("eta_lam_final", "peak_loss_over_n", "t_peak"):
             a[name][ic, jn], a[f"{name}_rank_error"][ic, jn] = _quartiles(st.hist(GROUPS, name))
         peak, err = quantile(st.hist(("catapult",), "peak_loss_over_n"), 0.5)
-        a["catapult_median_peak_loss"][ic, jn] = peak * cfg.n[jn]
+        # at n = inf the peak loss is infinite: its rescaled value is peak_loss_over_n
+        a["catapult_median_peak_loss"][ic, jn] = (
+            peak * cfg.n[jn] if np.isfinite(cfg.n[jn]) else np.nan
+        )
         a["catapult_median_peak_loss_rank_error"][ic, jn] = err
         a["catapult_median_t_peak"][ic, jn] = quantile(st.hist(("catapult",), "t_peak"), 0.5)[0]
     return a
@@ -93,8 +98,9 @@ def reduce_sweep(cfg: SweepConfig, acc: SweepStats) -> Any:
             bounds[f"{name}_se"][jn] = b.se
             flags[f"{name}_below_grid"][jn] = b.below_grid
             flags[f"{name}_above_grid"][jn] = b.above_grid
-    logn = np.log(np.asarray(cfg.n, dtype=float))
-    fit_c = [ic for ic in range(C) if N >= 2 and np.all(p["catapult"][ic] >= 0.5)]
+    finite = finite_widths(cfg.n)  # fits in log n: the limit column has no log n
+    logn = np.log(np.asarray(cfg.n, dtype=float)[finite])
+    fit_c = [ic for ic in range(C) if len(finite) >= 2 and np.all(p["catapult"][ic][finite] >= 0.5)]
     fits: dict[str, list[float]] = {
         k: []
         for k in (
@@ -111,12 +117,12 @@ def reduce_sweep(cfg: SweepConfig, acc: SweepStats) -> Any:
         )
     }
     for ic in fit_c:
-        f1 = fit_line(logn, np.log(cat_peak[ic]))
-        f2 = fit_line(logn, cat_tpeak[ic])
+        f1 = fit_line(logn, np.log(cat_peak[ic][finite]))
+        f2 = fit_line(logn, cat_tpeak[ic][finite])
         # integer medians: the uncertainty is a bootstrap over the catapult trajectories
         members = [
             acc.cells[(ic, jn)].hist(("catapult",), "t_peak") if (ic, jn) in acc.cells else None
-            for jn in range(N)
+            for jn in finite
         ]
         members = [(h.values(), h.counts) if h is not None else np.empty(0) for h in members]
         bt = median_line_bootstrap(logn, members, resamples=cfg.bootstrap, seed=cfg.seed + ic)
@@ -130,7 +136,21 @@ def reduce_sweep(cfg: SweepConfig, acc: SweepStats) -> Any:
         fits["tpeak_slope_hi"].append(bt.high)
         fits["tpeak_slope_se"].append(bt.se)
         fits["tpeak_intercept"].append(f2.intercept)
-    return _result(cfg, cell, bounds, flags, fits, c, fit_c)
+    intervals = _divergent_intervals(c, p["divergent"])
+    return _result(cfg, cell, bounds, flags, fits, c, fit_c, intervals)
+
+
+def _divergent_intervals(c: np.ndarray, p_divergent: np.ndarray) -> np.ndarray:
+    """``(n, interval, end)``: every interval of c where at least half diverge, per width.
+
+    An end off the grid is infinite; rows past a width's last interval are NaN.
+    """
+    per_n = [level_intervals(c, p_divergent[:, j]) for j in range(p_divergent.shape[1])]
+    out = np.full((len(per_n), max(1, *(len(v) for v in per_n)), 2), np.nan)
+    for j, rows in enumerate(per_n):
+        for k, (lo, hi) in enumerate(rows):
+            out[j, k] = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
+    return out
 
 
 def _result(
@@ -141,8 +161,17 @@ def _result(
     fits: dict[str, list[float]],
     c: np.ndarray,
     fit_c: list[int],
+    intervals: np.ndarray,
 ) -> PlainDataset:
     data = {
+        "divergent_intervals": Variable(
+            ("n", "interval", "end"),
+            intervals,
+            {
+                "comment": "every crossing of p_divergent = 1/2; an end off the grid is infinite, "
+                "rows past a width's last interval are NaN"
+            },
+        ),
         **{
             k: Variable(("c", "n", "quantile")[: v.ndim], v, _error_attrs(k))
             for k, v in cell.items()

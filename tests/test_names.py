@@ -53,8 +53,12 @@ def test_sweep_json_and_netcdf_share_names(sweep) -> None:
         for k in keys:
             assert row[k] == float(ds[k].values[i, j]), k
     for b in doc["boundaries"]:
+        j = list(ds["n"].values).index(b["n"])
+        stored = [[lo, hi] for lo, hi in ds["divergent_intervals"].values[j] if lo == lo]
+        as_json = [[v if np.isfinite(v) else None for v in row] for row in stored]
+        assert b["divergent_intervals"] == as_json
         for k, v in b.items():
-            if k in ("n",) or k.endswith("_ci"):
+            if k in ("n", "divergent_intervals") or k.endswith("_ci"):
                 continue
             assert k in ds.variables, k
             j = list(ds["n"].values).index(b["n"])

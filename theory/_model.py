@@ -115,6 +115,18 @@ class Model:
         return compile_functions(source, imports, f"model {self.key}")
 
     @property
+    def width_limit(self) -> Any:
+        """The infinite-width limit (:class:`~catapultlab.theory.WidthLimit`), derived once.
+
+        Example:
+            >>> uv_model().width_limit.label_exponent
+            0.5
+        """
+        from catapultlab.theory._limit import width_limit_of
+
+        return width_limit_of(self)[0]
+
+    @property
     def spec(self) -> Any:
         """The declaration this model was derived from."""
         return self.gram.spec

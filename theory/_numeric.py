@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab.theory._edges_numeric import EdgeFunctions, edges_c
+from catapultlab.theory._limit_record import WidthLimit
 from catapultlab.theory._stepkind import StepKind
 
 __all__ = ["ALLOWED_MODULES", "KernelSpec", "NumericModel", "compile_functions"]
@@ -40,8 +41,11 @@ FUNCTIONS = (
     "edges_closed",
     "recursion_matrix",
     "stability_edge",
+    "limit_center",
+    "limit_fluctuation",
 )
-"""The printed NumPy functions of a numeric model (``mu2`` and the recursion may be absent)."""
+"""The printed NumPy functions of a numeric model (``mu2``, the recursion and the width
+limit's functions may be absent)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class NumericModel:
         edge_kinds: ``(boundary, kind)`` of each boundary
             (:data:`catapultlab.theory._edges_numeric.EDGE_KINDS`).
         kernel: the printed pieces of the generated kernel.
+        limit: the infinite-width limit (:class:`~catapultlab.theory.WidthLimit`).
     """
 
     key: str
@@ -144,6 +149,7 @@ class NumericModel:
     imports: tuple[tuple[str, str], ...]
     edge_kinds: tuple[tuple[str, str], ...]
     kernel: KernelSpec
+    limit: WidthLimit = WidthLimit(reason="not derived")
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the record, not its compiled functions (compiled again on demand)."""
@@ -270,6 +276,7 @@ class NumericModel:
         doc = {f.name: getattr(self, f.name) for f in fields(self)}
         doc["step"] = [self.step.kind, self.step.weight_decay]
         doc["kernel"] = self.kernel.to_json()
+        doc["limit"] = self.limit.to_json()
         return json.dumps(doc, sort_keys=True)
 
     @staticmethod
@@ -283,6 +290,7 @@ class NumericModel:
         for name in ("imports", "edge_kinds"):
             doc[name] = tuple(tuple(p) for p in doc[name])
         doc["kernel"] = KernelSpec.from_json(doc["kernel"])
+        doc["limit"] = WidthLimit.from_json(doc["limit"])
         return NumericModel(**doc)
 
 

@@ -15,6 +15,7 @@ import sympy as sp
 from catapultlab.theory._algebra import symbol_words
 from catapultlab.theory._boundaries import LAM0
 from catapultlab.theory._kernelspec import kernel_spec
+from catapultlab.theory._limit import width_limit_of
 from catapultlab.theory._numeric import NumericModel
 from catapultlab.theory._printer import PrintedFunction, function_source
 from catapultlab.theory._serialize import spec_to_json
@@ -88,6 +89,7 @@ def printed_functions(model: Any) -> tuple[str, tuple[tuple[str, str], ...], tup
         printed.append(function_source("mu2", args, mu**2))
     edge_functions, kinds = _edges(model)
     printed += edge_functions
+    printed += width_limit_of(model)[1]
     imports = tuple(sorted({pair for p in printed for pair in p.imports}))
     return "\n\n\n".join(p.source for p in printed) + "\n", imports, kinds
 
@@ -103,6 +105,7 @@ def build_numeric(model: Any, restriction: dict[str, Any] | None = None) -> Nume
         Its :class:`NumericModel`.
     """
     source, imports, kinds = printed_functions(model)
+    limit, _ = width_limit_of(model)
     mu = model.residual_multiplier
     step = model.step_rule
     return NumericModel(
@@ -129,4 +132,5 @@ def build_numeric(model: Any, restriction: dict[str, Any] | None = None) -> Nume
             model.loss,
             None if mu is None else sp.expand(mu**2),
         ),
+        limit=limit,
     )
