@@ -28,9 +28,9 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from catapultlab import reproduce, sim, theory, validate
+    from catapultlab import reproduce, sim, validate
 
-    for layer in (theory, sim, validate, reproduce):
+    for layer in (sim, validate, reproduce):
         for command in layer.COMMANDS:
             cli.add_command(command)
 

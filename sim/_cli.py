@@ -553,6 +553,7 @@ def bench(
             click.echo("\n" + format_sweep_table(sweep))
 
 
+from catapultlab.sim._cli_derive import derive  # noqa: E402
 from catapultlab.sim._cli_dynamics import bifurcation_cmd  # noqa: E402 - after the helpers it uses
 
-COMMANDS = (sweep, simulate, bench, bifurcation_cmd)
+COMMANDS = (derive, sweep, simulate, bench, bifurcation_cmd)

@@ -48,6 +48,7 @@ __all__ = [
     "LimitStart",
     "check_limit",
     "finite_widths",
+    "limit_entries",
     "limit_law",
     "limit_start",
     "loss_width",
@@ -169,34 +170,35 @@ def _jacobians(setup: Setup, state: np.ndarray, eta: np.ndarray, shared: np.ndar
     return J
 
 
-def _unstable_direction(J: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dominant multiplier ``(B,)``, its right eigenvector ``(S, B)`` and left one ``(S, B)``.
+def _dominant_projector(J: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Dominant multiplier ``(B,)`` and the spectral projector onto its eigenspace ``(B, S, S)``.
 
-    The right eigenvector has unit max-norm, the left one ``w . e = 1``.
+    The eigenspace holds every multiplier equal to the dominant one (a degenerate NTK,
+    such as orthogonal inputs of one norm, gives several): the linear phase amplifies the
+    fluctuation's projection onto it, so the orbit enters along that projection.
 
     Raises:
-        CatapultError: a complex dominant pair, or two dominant multipliers of one modulus.
+        CatapultError: a complex dominant pair, or dominant multipliers ``mu`` and ``-mu``.
     """
     values, vectors = np.linalg.eig(J)
-    order = np.argsort(-np.abs(values), axis=1)
-    top = np.take_along_axis(values, order[:, :1], axis=1)[:, 0]
-    second = np.abs(np.take_along_axis(values, order[:, 1:2], axis=1)[:, 0])
+    top = values[np.arange(len(values)), np.argmax(np.abs(values), axis=1)]
     unstable = np.abs(top) > 1 + 1e-9
     if np.any(unstable & (np.abs(top.imag) > 1e-9 * np.abs(top))):
         raise CatapultError(
             f"--n inf at c = {c:g}: the dominant multiplier is complex, so the entry into the "
             "nonlinear region has no phase law here"
         )
-    if np.any(unstable & (second > np.abs(top) * (1 - 1e-9)) & (J.shape[1] > 1)):
+    modulus = np.abs(values) >= np.abs(top)[:, None] * (1 - 1e-9)
+    same = np.abs(values - top[:, None]) <= 1e-9 * np.abs(top)[:, None]
+    if np.any(unstable & np.any(modulus & ~same, axis=1)):
         raise CatapultError(
-            f"--n inf at c = {c:g}: two dominant multipliers share a modulus, so no single "
-            "direction leads into the nonlinear region"
+            f"--n inf at c = {c:g}: dominant multipliers mu and -mu share a modulus, so the "
+            "entry direction alternates between steps"
         )
-    idx = order[:, 0]
-    right = np.take_along_axis(vectors, idx[:, None, None], axis=2)[:, :, 0].real
-    left = np.linalg.inv(vectors)[np.arange(len(idx)), idx].real
-    scale = np.abs(right).max(axis=1, keepdims=True)
-    return top.real, (right / scale).T, (left * scale).T
+    left = np.linalg.inv(vectors)
+    keep = same[:, :, None] * left  # rows of the dominant eigenvalues
+    projector = np.einsum("bsk,bkt->bst", vectors, keep).real
+    return top.real, projector
 
 
 def limit_start(
@@ -225,9 +227,51 @@ def limit_start(
     Returns:
         The start of every orbit.
     """
-    numeric, limit = setup.numeric, setup.numeric.limit
     draws = _draws(setup, seed, first_block, sizes, block)
-    z, phase = draws[:-1], draws[-1]
+    return limit_entries(setup, c, draws[:-1], draws[-1], stop=stop, amplitude=amplitude)
+
+
+def _entry_steps(
+    projector: np.ndarray,
+    mu: np.ndarray,
+    fluct: np.ndarray,
+    phase: np.ndarray,
+    sign: np.ndarray | None,
+) -> np.ndarray:
+    """``(S, B)`` unit steps from the center: ``|mu|^phase`` along the amplified fluctuation.
+
+    Past the edge (``|mu| > 1``) the step is the fluctuation's projection on the dominant
+    eigenspace (max-norm 1, its sign replaced by ``sign`` when given) times
+    ``|mu|^phase``; below it, the fluctuation itself (max-norm 1).
+    """
+    B = phase.size
+    P = np.broadcast_to(projector, (B, *projector.shape[1:]))
+    along = np.einsum("bst,tb->sb", P, fluct)
+    along /= np.maximum(np.abs(along).max(axis=0), 1e-300)
+    if sign is not None:
+        lead = along[np.abs(along).argmax(axis=0), np.arange(B)]
+        along *= sign * np.where(lead < 0, -1.0, 1.0)
+    grows = np.abs(mu) > 1 + 1e-9
+    below = fluct / np.maximum(np.abs(fluct).max(axis=0), 1e-300)
+    return np.where(grows, np.abs(mu) ** phase * along, below)
+
+
+def limit_entries(
+    setup: Setup,
+    c: float,
+    z: np.ndarray,
+    phase: np.ndarray,
+    *,
+    stop: StopRule,
+    sign: np.ndarray | None = None,
+    amplitude: float = ENTRY_AMPLITUDE,
+) -> LimitStart:
+    """Limit orbits' starts for given Gram fluctuations ``z`` ``(F, B)`` and phases ``(B,)``.
+
+    ``sign`` (``(B,)`` of +-1) replaces the sign of ``xi`` (a quadrature over the entry
+    law instead of a sample of it).
+    """
+    numeric, limit = setup.numeric, setup.numeric.limit
     B = phase.size
     center = _columns(numeric.functions["limit_center"](*z), B)
     fluct = _columns(numeric.functions["limit_fluctuation"](*z), B)
@@ -244,19 +288,11 @@ def limit_start(
         idx = np.flatnonzero(fixed)
         one = slice(0, 1) if not limit.random_center else slice(None)
         J = _jacobians(setup, center[:, idx][:, one], eta[idx][one], shared)
-        top, right, left = _unstable_direction(J, c)
-        top = np.broadcast_to(top, idx.shape)
-        right = np.broadcast_to(right, (center.shape[0], idx.size))
-        left = np.broadcast_to(left, (center.shape[0], idx.size))
-        xi = np.sum(left * fluct[:, idx], axis=0)
-        grows = np.abs(top) > 1 + 1e-9
-        size = amplitude * scale[idx]
-        step = np.where(grows, np.sign(xi) * np.abs(top) ** phase[idx], 0.0) * size * right
-        f = fluct[:, idx]
-        norm = np.maximum(np.abs(f).max(axis=0), 1e-300)
-        step = np.where(grows, step, size * f / norm)
-        state[:, idx] += step
+        top, projector = _dominant_projector(J, c)
         mu[idx] = top
+        signs = None if sign is None else sign[idx]
+        step = _entry_steps(projector, mu[idx], fluct[:, idx], phase[idx], signs)
+        state[:, idx] += amplitude * scale[idx] * step
     return LimitStart(
         state=state,
         lam0=lam0,

@@ -242,12 +242,12 @@ def test_api_refuses_the_same_inputs(tmp_path):
 
 
 def test_unexpected_error_is_one_line_and_debug_shows_traceback(monkeypatch, capsys):
-    import catapultlab.theory._builtins as builtins
+    import catapultlab.sim._cli_derive as derive_command
 
     def boom(*a, **k):
         raise ZeroDivisionError("injected defect")
 
-    monkeypatch.setattr(builtins, "builtin_model", boom)
+    monkeypatch.setattr(derive_command, "_boundary_sets", boom)
     assert main(["derive", "uv"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "internal error: ZeroDivisionError" in err[0] and "--debug" in err[0]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from catapultlab.lazy import attach
 
 __all__ = [
-    "COMMANDS",
     "BETA",
     "C",
     "ENGINE_VERSION",
@@ -33,6 +32,10 @@ __all__ = [
     "StepKind",
     "StepRule",
     "builtin_model",
+    "check_builtin",
+    "loss_rise_intervals",
+    "sharpness_drift",
+    "SharpnessDrift",
     "builtin_numeric",
     "builtin_spec",
     "load_spec",
@@ -83,7 +86,6 @@ __all__ = [
 
 # public names load lazily: the CLI imports this package without paying for sympy
 _WHERE = {
-    "_cli": ("COMMANDS",),
     "_algebra": (
         "dot",
         "inner_symbol",
@@ -101,14 +103,15 @@ _WHERE = {
     "_stepkind": ("StepKind", "step_from_flags"),
     "_numeric": ("KernelSpec", "NumericModel"),
     "_numeric_cache": ("builtin_numeric", "numeric_from_declaration"),
-    "_builtins": ("BUILTIN", "builtin_model", "builtin_spec"),
+    "_builtins": ("BUILTIN", "builtin_model", "builtin_spec", "check_builtin"),
+    "_drift": ("SharpnessDrift", "sharpness_drift"),
     "_predictions": ("COMPARED_WITH", "Prediction"),
     "_schedule": ("SCHEDULES", "Schedule"),
     "_limit_record": ("WidthLimit",),
     "_cycles": ("ETA_HAT", "ScalarDynamics", "TwoCycle", "scalar_dynamics"),
     "_model_cli": ("load_spec", "model_options", "resolve_model"),
     "_serialize": ("spec_from_json", "spec_to_json"),
-    "_edges_numeric": ("EdgeFunctions", "edges_c"),
+    "_edges_numeric": ("EdgeFunctions", "edges_c", "loss_rise_intervals"),
     "_steprule": (
         "BETA",
         "KAPPA",

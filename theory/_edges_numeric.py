@@ -16,7 +16,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["EDGE_KINDS", "EdgeFunctions", "residual_ratios", "loss_rise_edge", "edges_c"]
+__all__ = [
+    "EDGE_KINDS",
+    "EdgeFunctions",
+    "edges_c",
+    "loss_rise_edge",
+    "loss_rise_intervals",
+    "residual_ratios",
+]
 
 EDGE_KINDS = ("none", "closed", "loss_rise")
 """How a boundary is evaluated: absent, a closed form, or the recursion's first rise."""
@@ -122,6 +129,72 @@ def loss_rise_edge(
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if bool(rises(np.array(mid))) else (mid, hi)
     return hi
+
+
+def _rises(matrix: Callable[..., Any], beta: float, steps: int) -> Callable[..., np.ndarray]:
+    def rises(c: np.ndarray) -> np.ndarray:
+        r = np.abs(residual_ratios(matrix, c, beta, steps)[1:])
+        return np.any(r > 1.0 + 1e-13, axis=0)
+
+    return rises
+
+
+def _bisect(rises: Callable[..., np.ndarray], lo: float, hi: float, tol: float) -> float:
+    """The switch of ``rises`` between ``lo`` and ``hi`` (where it differs), to ``tol``."""
+    at_lo = bool(rises(np.array(lo)))
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if bool(rises(np.array(mid))) == at_lo else (lo, mid)
+    return hi
+
+
+def loss_rise_intervals(
+    functions: EdgeFunctions,
+    *,
+    beta: float = 0.0,
+    kappa: float = 0.0,
+    lam0: float = 1.0,
+    steps: int = 2000,
+    points: int = 4000,
+    tol: float = 1e-10,
+) -> list[list[float | None]]:
+    """Every interval of ``c`` where the loss rises above its initial value (linear phase).
+
+    The set need not be one interval: under heavy ball the loss rises for some ``c`` below
+    the stability edge, stops rising, and rises again. Each switch found on a scan of
+    ``points`` values up to the stability edge is refined by bisection to ``tol``; past
+    the edge the loss always rises (the last interval is open). A switch narrower than
+    the scan's spacing can be missed.
+
+    Example:
+        >>> from catapultlab.theory import uv_model
+        >>> loss_rise_intervals(uv_model().edge_functions)
+        [[2.0, None]]
+    """
+    kinds = dict(functions.kinds)
+    if kinds.get("loss_rises") != "loss_rise":
+        value = edges_c(functions, beta=beta, kappa=kappa, lam0=lam0).get("loss_rises")
+        return [] if value is None else [[value, None]]
+    assert functions.matrix is not None and functions.stability_edge is not None
+    edge = float(functions.stability_edge(beta))
+    rises = _rises(functions.matrix, beta, steps)
+    grid = np.linspace(0.0, edge, points + 1)[1:]
+    hit = rises(grid)
+    out: list[list[float | None]] = []
+    for i in range(len(grid)):
+        before = bool(hit[i - 1]) if i else False
+        if bool(hit[i]) == before:
+            continue
+        lo = float(grid[i - 1]) if i else 0.0
+        switch = _bisect(rises, lo, float(grid[i]), tol)
+        if hit[i]:
+            out.append([switch, None])
+        else:
+            out[-1][1] = switch
+    if not out or out[-1][1] is not None:
+        out.append([edge, None])
+    scale = 1.0 / (1.0 + kappa / lam0)  # l2: the curvature is lam (1 + kappa / lam0)
+    return [[lo * scale, None if hi is None else hi * scale] for lo, hi in out]
 
 
 def edges_c(

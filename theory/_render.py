@@ -16,11 +16,13 @@ import sympy as sp
 
 from catapultlab.theory._boundaries import C
 from catapultlab.theory._derive import inner_symbols_in
+from catapultlab.theory._drift import sharpness_drift
 from catapultlab.theory._model import Model
 from catapultlab.theory._render_format import LATEX_NAMES, bracket, grouped, parse_text, text
 from catapultlab.theory._render_sections import Section, provenance, sections
 from catapultlab.theory._render_steps import readable_or_reason
 from catapultlab.theory._spec import ETA
+from catapultlab.theory._validity import validity
 
 __all__ = ["report", "to_json", "to_text", "to_latex", "LATEX_NAMES", "parse_expr"]
 
@@ -89,11 +91,20 @@ def report(model: Model) -> dict[str, Any]:
         "derivation_unavailable": readable_or_reason(model)[1] or None,
         "inner_products": {s.name: bracket(s) for s in sorted(gram_symbols, key=str)},
         "provenance": provenance(model),
+        "validity": validity(model),
+        "sharpness_drift": _drift(model),
     }
     if model.name == "uv":
         out["gram_state"] = [s.name for s in model.gram.state]
         out["gram_maps"] = {s.name: e for s, e in model.gram.maps.items()}
     return out
+
+
+def _drift(model: Model) -> dict[str, Any]:
+    """The small-eta sharpness drift (:func:`~catapultlab.theory._drift.sharpness_drift`)."""
+    d = sharpness_drift(model)
+    value = d.factored if d.factored is not None else d.drift.tolist()
+    return {"eta_coefficient": value, "statement": d.statement}
 
 
 def _jsonable(value: Any) -> Any:
@@ -154,6 +165,9 @@ def to_text(model: Model) -> str:
         lines.append(f"  leading growth of lam' - lam as |f| -> oo: {growth} * f**2")
     else:
         lines.append("scalar (f, lam) analysis: none (no scalar map closes for this model)")
+    lines.append("range of validity:")
+    lines += [f"  {k}: {v}" for k, v in r["validity"].items()]
+    lines.append(f"small-eta sharpness drift: {r['sharpness_drift']['statement']}")
     lines.append("notes:")
     lines += [f"  - {note}" for note in r["notes"]]
     return "\n".join(lines)
