@@ -156,7 +156,14 @@ def _resumable(out: str | None) -> Iterator[None]:
 
 @click.command()
 @model_options
-@click.option("--c", "c_range", required=True, help="control parameters c = eta lam0: A:B:STEP.")
+@click.option("--c", "c_range", default=None, help="control parameters c = eta lam0: A:B:STEP.")
+@click.option(
+    "--eta",
+    "eta_range",
+    default=None,
+    help="fixed learning rates A:B:STEP instead of --c (for models whose lam0 stays random "
+    "at order one: c = eta lam0 would sort trajectories by their init).",
+)
 @click.option(
     "--n",
     "widths",
@@ -216,7 +223,8 @@ def sweep(
     momentum: float | None,
     nesterov: bool,
     weight_decay: float | None,
-    c_range: str,
+    c_range: str | None,
+    eta_range: str | None,
     widths: str,
     labels: str,
     ensemble: int,
@@ -243,11 +251,18 @@ def sweep(
     from catapultlab.sim._ysweep import parse_labels
 
     ys = parse_labels(labels)
-    c, n = _check_sweep(c_range, widths, ensemble, steps, seed, dtype, len(ys), chunk, workers)
+    grid, grid_text = _grid_choice(c_range, eta_range)
+    c, n = _check_sweep(
+        grid_text, widths, ensemble, steps, seed, dtype, len(ys), chunk, workers, grid
+    )
     if scheduler is not None and workers is not None:
         raise CatapultError("give --scheduler or --workers, not both")
     _check_outputs(out, figure, netcdf=True)
     schedule = _check_schedule(warmup, schedule_text, steps)
+    if float("inf") in n and schedule.kind != "constant":
+        from catapultlab.sim._limit import NO_SCHEDULE_AT_INFINITY
+
+        raise CatapultError(NO_SCHEDULE_AT_INFINITY)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled) for y in ys]
     if float("inf") in n:
@@ -255,8 +270,12 @@ def sweep(
 
         for setup in setups:
             check_limit(setup)
+    if grid == "c":
+        _warn_random_lam0(setups[0], n)
     cfgs = [
-        SweepConfig(setup, c, n, ensemble, steps, seed=seed, dtype=dtype, backend=backend)
+        SweepConfig(
+            setup, c, n, ensemble, steps, seed=seed, dtype=dtype, backend=backend, grid=grid
+        )
         for setup in setups
     ]
     progress = (not as_json) and sys.stderr.isatty()
@@ -266,15 +285,55 @@ def sweep(
     _describe_limit(doc, setups, ys)
     if figure:
         _sweep_figure(ds, ys, figure, setups[0].numeric)
-    _note_unresolved(doc["cells"], steps)
+    _note_unresolved(doc["cells"], steps, grid)
+    if grid == "eta":
+        doc["grid"] = "eta"  # the cells' and boundaries' c values are learning rates
     if as_json:
         click.echo(dumps(doc))
         return
     from catapultlab.sim._sweep_json import boundary_table
 
-    click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0]))
+    click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0], grid=grid))
     if out:
         click.echo(f"wrote {out}")
+
+
+def _grid_choice(c_range: str | None, eta_range: str | None) -> tuple[str, str]:
+    """``("c", text)`` or ``("eta", text)``: exactly one of ``--c`` and ``--eta``."""
+    if (c_range is None) == (eta_range is None):
+        raise CatapultError("give --c (c = eta lam0) or --eta (fixed learning rates), one of them")
+    return ("c", c_range) if c_range is not None else ("eta", eta_range)  # type: ignore[return-value]
+
+
+RANDOM_LAM0_SPREAD = 0.05
+"""``sweep --c`` warns when ``lam0``'s relative spread exceeds this and does not shrink with n."""
+
+
+def _warn_random_lam0(setup: Any, widths: tuple[float, ...]) -> None:
+    """One stderr line when ``lam0`` stays random at order one as n grows (use ``--eta``).
+
+    The spread of ``lam0`` over the init is measured at the largest finite width and at 100
+    times it (Bartlett draws: the cost does not depend on n); a model whose NTK
+    concentrates has its spread fall about tenfold.
+    """
+    import numpy as np
+
+    from catapultlab.sim._init import initial_state
+
+    finite = [w for w in widths if w != float("inf")]
+    if not finite:
+        return
+    spread = []
+    for n in (max(finite), 100 * max(finite)):
+        lam0 = initial_state(setup, int(n), 2000, seed=12345).lam0
+        spread.append(float(np.std(lam0) / np.mean(np.abs(lam0))))
+    if spread[0] > RANDOM_LAM0_SPREAD and spread[1] > 0.5 * spread[0]:
+        click.echo(
+            f"catapultlab: warning: lam0 of {setup.name!r} stays random as n grows (relative "
+            f"spread {spread[0]:.2f} at n = {max(finite):g}, {spread[1]:.2f} at 100x): c = eta "
+            "lam0 then sorts trajectories by their init; --eta sweeps a fixed learning rate",
+            err=True,
+        )
 
 
 def _check_sweep(
@@ -287,12 +346,13 @@ def _check_sweep(
     labels: int,
     chunk: int,
     workers: int | None,
+    grid: str = "c",
 ) -> tuple[tuple[float, ...], tuple[int, ...]]:
     """The c grid and widths of a sweep request, every number checked before any work."""
     from catapultlab.sim._grid import parse_c_range, parse_widths
     from catapultlab.sim._requests import check_sweep_request
 
-    c = parse_c_range(c_range)
+    c = parse_c_range(c_range, f"--{grid}")
     n = parse_widths(widths)
     check_sweep_request(
         c=c, n=n, ensemble=ensemble, steps=steps, seed=seed, dtype=dtype, labels=labels
@@ -381,7 +441,7 @@ UNRESOLVED_NOTE = 0.01
 """Above this unresolved fraction in some cell, ``sweep`` says so on stderr."""
 
 
-def _note_unresolved(cells: list[dict[str, Any]], steps: int) -> None:
+def _note_unresolved(cells: list[dict[str, Any]], steps: int, grid: str = "c") -> None:
     """One stderr line when some cell has many trajectories still running at ``--steps``.
 
     Their outcomes are unknown, so the cell's quartiles (of the converged runs) leave
@@ -392,7 +452,8 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int) -> None:
     if worst is None or not worst["p_unresolved"] > UNRESOLVED_NOTE:
         return
     where = ", ".join(
-        f"{k} = {worst[k] if isinstance(worst[k], str) else format(worst[k], 'g')}"
+        f"{grid if k == 'c' else k} = "
+        f"{worst[k] if isinstance(worst[k], str) else format(worst[k], 'g')}"
         for k in ("y", "c", "n")
         if k in worst
     )

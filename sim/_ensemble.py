@@ -85,11 +85,13 @@ class ChunkTask:
         f0: explicit uv f0 (with ``lam0``), else Gaussian init.
         lam0: explicit uv lam0.
         keep_state: return final states.
+        grid: what ``c`` holds: ``"c"`` (``eta lam0``, per trajectory ``eta = c / lam0``) or
+            ``"eta"`` (a fixed learning rate for every trajectory).
     """
 
     setup: Setup
     c: float
-    n: int
+    n: float
     seed: int
     first_block: int
     sizes: tuple[int, ...]
@@ -100,6 +102,7 @@ class ChunkTask:
     f0: float | None = None
     lam0: float | None = None
     keep_state: bool = False
+    grid: str = "c"
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ def _start(task: ChunkTask) -> _Start:
             stop=task.stop,
         )
         shared = setup.shared(task.n)
-        return _Start(s.state, s.lam0, s.eta, shared, s.converge_loss, s.diverge_loss)
+        eta = np.full_like(s.eta, task.c) if task.grid == "eta" else s.eta
+        return _Start(s.state, s.lam0, eta, shared, s.converge_loss, s.diverge_loss)
     init = initial_state(
         setup,
         task.n,
@@ -193,7 +197,7 @@ def _start(task: ChunkTask) -> _Start:
     return _Start(
         init.state,
         init.lam0,
-        task.c / init.lam0,
+        np.full_like(init.lam0, task.c) if task.grid == "eta" else task.c / init.lam0,
         setup.shared(task.n),
         task.stop.converge_loss,
         task.stop.diverge_loss(task.n),

@@ -11,8 +11,8 @@ from catapultlab.sim._ensemble import (
 __all__ = ["parse_c_range", "parse_widths"]
 
 
-def parse_c_range(text: str) -> tuple[float, ...]:
-    """Parse ``A:B:STEP`` (inclusive) or a comma list into c values.
+def parse_c_range(text: str, name: str = "--c") -> tuple[float, ...]:
+    """Parse ``A:B:STEP`` (inclusive) or a comma list into c values (or ``--eta`` values).
 
     Example:
         >>> parse_c_range("1:2:0.5")
@@ -22,21 +22,21 @@ def parse_c_range(text: str) -> tuple[float, ...]:
     try:
         nums = [float(v) for v in parts]
     except ValueError:
-        raise CatapultError(f"cannot parse --c {text!r}: expected A:B:STEP or a list") from None
+        raise CatapultError(f"cannot parse {name} {text!r}: expected A:B:STEP or a list") from None
     if ":" in text:
         if len(nums) != 3:
-            raise CatapultError(f"--c range {text!r} needs exactly A:B:STEP")
+            raise CatapultError(f"{name} range {text!r} needs exactly A:B:STEP")
         a, b, step = nums
-        k = range_count(a, b, step, "--c")
+        k = range_count(a, b, step, name)
         nums = [float(round(a + i * step, 12)) for i in range(k)]
     if not nums:
-        raise CatapultError(f"--c range {text!r} is empty")
+        raise CatapultError(f"{name} range {text!r} is empty")
     if len(nums) > MAX_GRID_POINTS:
-        raise CatapultError(f"--c lists {len(nums)} values; the limit is {MAX_GRID_POINTS}")
+        raise CatapultError(f"{name} lists {len(nums)} values; the limit is {MAX_GRID_POINTS}")
     for c in nums:
         validate_common(c=c)
     if nums != sorted(set(nums)):
-        raise CatapultError(f"--c values must be increasing, got {text!r}")
+        raise CatapultError(f"{name} values must be increasing, got {text!r}")
     return tuple(nums)
 
 

@@ -45,6 +45,7 @@ from catapultlab.sim._setup import Setup
 
 __all__ = [
     "ENTRY_AMPLITUDE",
+    "NO_SCHEDULE_AT_INFINITY",
     "LimitStart",
     "check_limit",
     "finite_widths",
@@ -61,6 +62,13 @@ ENTRY_AMPLITUDE = 1e-6
 orbit starts."""
 
 _STREAM_TAG = 0x696E66  # "inf": the limit draws' streams differ from the Gram draws'
+
+
+NO_SCHEDULE_AT_INFINITY = (
+    "--n inf: a schedule of finite length ends before the orbit reaches the nonlinear scale "
+    "at infinite width; use a finite --n"
+)
+"""Why a schedule is refused at ``n = inf``."""
 
 
 def loss_width(n: float) -> float:
@@ -126,10 +134,7 @@ def check_limit(setup: Setup) -> None:
             f"fixed weight decay has no limit"
         )
     if setup.schedule.kind != "constant":
-        raise CatapultError(
-            "--n inf: a schedule of finite length ends before the orbit reaches the "
-            "nonlinear scale at infinite width; use a finite --n"
-        )
+        raise CatapultError(NO_SCHEDULE_AT_INFINITY)
 
 
 def _draws(

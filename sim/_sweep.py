@@ -88,6 +88,7 @@ def _tasks(cfg: SweepConfig, chunk: int) -> tuple[list[ChunkTask], list[tuple[in
                 stop=cfg.stop,
                 dtype=cfg.dtype,
                 backend=cfg.backend,
+                grid=cfg.grid,
             )
             for c in cfg.c
         ]

@@ -29,6 +29,9 @@ class SweepConfig:
         stop: thresholds.
         backend: ``"kernel"`` or ``"numpy"``.
         bootstrap: bootstrap resamples for the boundary CIs.
+        grid: ``"c"`` (the grid holds ``c = eta lam0``) or ``"eta"`` (a fixed learning
+            rate: for models whose ``lam0`` stays random at order one, where ``c`` would
+            sort trajectories by their init).
     """
 
     setup: Setup
@@ -41,6 +44,7 @@ class SweepConfig:
     stop: StopRule = field(default_factory=StopRule)
     backend: str = "kernel"
     bootstrap: int = 200
+    grid: str = "c"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (the setup as :meth:`Setup.to_config`)."""
@@ -50,6 +54,8 @@ class SweepConfig:
         d["c"] = list(self.c)
         d["n"] = list(self.n)
         d["seed_block"] = SEED_BLOCK
+        if self.grid == "c":  # the default: absent, so configs of c sweeps keep their hash
+            del d["grid"]
         return d
 
     def key(self) -> str:

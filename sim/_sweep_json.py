@@ -33,7 +33,7 @@ def _cell(b: dict[str, Any], name: str, c_grid: tuple[float, ...]) -> list[str]:
 
 
 def boundary_table(
-    boundaries: list[dict[str, Any]], *, c_grid: tuple[float, ...], label: float
+    boundaries: list[dict[str, Any]], *, c_grid: tuple[float, ...], label: float, grid: str = "c"
 ) -> str:
     """The sweep's boundary table for people (the rows of :func:`sweep_to_json`).
 
@@ -41,6 +41,7 @@ def boundary_table(
         boundaries: ``sweep_to_json(ds)["boundaries"]`` (rows may carry a ``y``).
         c_grid: the swept ``c`` values (for out-of-grid boundaries).
         label: the label of rows without a ``y``.
+        grid: ``"c"`` or ``"eta"`` (a fixed-learning-rate sweep: the boundaries are rates).
 
     Returns:
         A header that states the ± convention, then one line per ``(y, n)``.
@@ -48,8 +49,9 @@ def boundary_table(
     from catapultlab.stats import CONVENTION, PLUS_MINUS
 
     names = ("c_divergent", "c_catapult")
+    shown = [name.replace("c_", f"{grid}_", 1) for name in names]
     head = f"{'y':>6} {'n':>8}" + "".join(
-        f" {name:>12} {PLUS_MINUS:>8} {'95% CI':>20}" for name in names
+        f" {name:>12} {PLUS_MINUS:>8} {'95% CI':>20}" for name in shown
     )
     lines = [
         f"{CONVENTION} s.e.: bootstrap over trajectories combined with the grid resolution "

@@ -174,3 +174,37 @@ def test_phase_law_bound_against_monte_carlo():
     density, _ = np.histogram(phase, bins=8, range=(0, 1), density=True)
     assert np.abs(density - 1).max() <= phase_law_bound(mu) + 5 * np.sqrt(8 / 2e6)
     assert np.abs(density - 1).max() > 0.25 * phase_law_bound(mu)  # the bound is not loose by 4x
+
+
+SQUARED = """
+import sympy as sp
+from catapultlab.theory import WIDTH, ModelSpec, dot
+
+
+def squared():
+    y = sp.Symbol("y", real=True)
+    return ModelSpec("sq", ("u", "v"), ((dot("u", "v") / sp.sqrt(WIDTH)) ** 2,), (y,))
+"""
+
+
+def test_fixed_eta_sweeps_and_the_random_lam0_warning(capsys, tmp_path):
+    import json
+
+    from catapultlab._cli import main
+
+    setup = make_setup("uv", y=0.0)
+    tasks = chunk_tasks(setup, c=1.7, n=100, ensemble=50, steps=100, seed=0, grid="eta")
+    out = run_chunk(tasks[0])
+    assert np.all(out.eta == 1.7) and np.std(out.lam0) > 0
+    args = ["sweep", "uv", "--y", "0", "--n", "1000", "--eta", "1,2.1", "--ensemble", "64"]
+    assert main([*args, "--steps", "300", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["grid"] == "eta" and "warning" not in captured.err
+    # (u.v / sqrt(n))^2: lam0 = 4 (u.v)^2 (|u|^2 + |v|^2) / n^3 stays random as n grows
+    spec = tmp_path / "sq.py"
+    spec.write_text(SQUARED)
+    sq = ["sweep", "--spec", f"{spec}:squared", "--y", "0", "--n", "1000", "--ensemble", "64"]
+    assert main([*sq, "--c", "1,2", "--steps", "100"]) == 0
+    assert "stays random" in capsys.readouterr().err
+    assert main([*sq, "--eta", "0.5,1", "--steps", "100"]) == 0
+    assert "stays random" not in capsys.readouterr().err
