@@ -35,7 +35,10 @@ __all__ = [
     "phase_law_bound",
     "ChunkTask",
     "Data",
+    "ExactPhases",
     "ExactRun",
+    "exact_phases",
+    "spec_params",
     "Init",
     "KernelRun",
     "Outcomes",
@@ -123,6 +126,7 @@ _WHERE = {
         "make_setup",
     ),
     "_grid": ("parse_c_range", "parse_widths"),
+    "_exact_phases": ("ExactPhases", "exact_phases", "spec_params"),
     "_limit": (
         "ENTRY_AMPLITUDE",
         "LimitStart",

@@ -20,7 +20,7 @@ from catapultlab.checks import check_full_model_size, check_int
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
-from catapultlab.theory import model_options, resolve_model
+from catapultlab.theory import NotClosedError, model_options, resolve_model
 
 _INPUTS = click.option(
     "--inputs", type=int, default=2, show_default=True, help="full model: input dimension d."
@@ -525,19 +525,30 @@ def simulate(
     _check_outputs(out, figure, netcdf=False)
     schedule = _check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setup = _setup(choice, y, inputs, samples, data_seed, schedule)
-    trajectory = simulate_trajectories(
-        setup,
-        c=c,
-        n=n,
-        steps=steps,
-        seed=seed,
-        f0=f0,
-        lam0=lam0,
-        exact=exact,
-        ensemble=ensemble,
-        dtype=dtype,
-    )
+    try:
+        setup = _setup(choice, y, inputs, samples, data_seed, schedule)
+    except NotClosedError as exc:
+        if not exact or schedule.kind != "constant":
+            raise CatapultError(f"{exc}; simulate --exact runs it in parameter space") from None
+        from catapultlab.sim._trajectory import exact_spec_trajectory
+
+        setup = None  # no closed map: the exact parameter-space simulator runs the spec
+        trajectory = exact_spec_trajectory(
+            choice, c=c, n=n, steps=steps, seed=seed, y=y, ensemble=ensemble
+        )
+    if setup is not None:
+        trajectory = simulate_trajectories(
+            setup,
+            c=c,
+            n=n,
+            steps=steps,
+            seed=seed,
+            f0=f0,
+            lam0=lam0,
+            exact=exact,
+            ensemble=ensemble,
+            dtype=dtype,
+        )
     doc = trajectory_to_json(trajectory)
     if figure:
         from catapultlab.sim._figures import trajectory_figure

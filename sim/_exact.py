@@ -165,6 +165,7 @@ def run_exact_spec(
     kappa: float = 0.0,
     observe: tuple[sp.Symbol, ...] = (),
     schedule: Any = None,
+    stop_at: tuple[float, float] | None = None,
 ) -> SpecRun:
     """Run the declared step rule on explicit arrays (float64).
 
@@ -180,9 +181,12 @@ def run_exact_spec(
         observe: inner-product symbols (velocities ``vel_<name>`` allowed) to record.
         schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`): the
             step from ``t`` uses ``eta * schedule.factor(t)``.
+        stop_at: ``(converge_loss, diverge_loss)``: stop once the loss is at most the first
+            or above the second (or not finite); ``None`` runs every step.
 
     Returns:
-        Losses, outputs, top NTK eigenvalue and the observed inner products per step.
+        Losses, outputs, top NTK eigenvalue and the observed inner products per step (up to
+        the step the run stopped at).
 
     Example:
         >>> from catapultlab.theory import deep_linear_spec
@@ -212,7 +216,7 @@ def run_exact_spec(
             lams.append(_top_ntk(spec, syms, dout(*ips, *extra), P))
             both = P | {f"vel_{k}": v for k, v in trace.items()}
             seen.append([inner_value(s, both) for s in observe])
-            if t == steps:
+            if t == steps or _stops(losses[-1], stop_at):
                 break
             coef = dloss(*ips, *extra)
             grad = {k: np.zeros_like(v) for k, v in P.items()}
@@ -227,8 +231,15 @@ def run_exact_spec(
         outputs=np.stack(outs),
         lam=np.array(lams),
         params=P,
-        observed=np.array(seen, dtype=float).reshape(steps + 1, len(observe)),
+        observed=np.array(seen, dtype=float).reshape(len(losses), len(observe)),
     )
+
+
+def _stops(loss: float, stop_at: tuple[float, float] | None) -> bool:
+    """Has a run converged (``loss <= stop_at[0]``) or diverged (above ``stop_at[1]``)?"""
+    if stop_at is None:
+        return False
+    return not loss <= stop_at[1] or loss <= stop_at[0]
 
 
 def gaussian_params(setup: Setup, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -32,7 +32,13 @@ from catapultlab.sim._settle import settle
 from catapultlab.sim._setup import Setup
 from catapultlab.sim._summary import ensemble_stats
 
-__all__ = ["EXACT_MAX_WIDTH", "Trajectory", "simulate_trajectories", "trajectory_to_json"]
+__all__ = [
+    "EXACT_MAX_WIDTH",
+    "Trajectory",
+    "exact_spec_trajectory",
+    "simulate_trajectories",
+    "trajectory_to_json",
+]
 
 EXACT_MAX_WIDTH = 10**7
 """Largest width the parameter-space simulator accepts (it stores the vectors)."""
@@ -389,3 +395,66 @@ def _unstable(setup: Setup, states: np.ndarray, eta: float, n: float) -> np.ndar
     with np.errstate(all="ignore"):
         mu2 = fmu2(*states.T, eta, *setup.shared(n))
     return ~(np.broadcast_to(np.asarray(mu2, dtype=float), states.shape[:1]) < 1.0)
+
+
+def exact_spec_trajectory(
+    choice: tuple[Any, Any, tuple[tuple[str, float], ...]],
+    *,
+    c: float,
+    n: float,
+    steps: int,
+    seed: int,
+    y: float,
+    ensemble: int = 1,
+) -> Trajectory:
+    """A declaration with no closed map, run in parameter space (``simulate --exact``).
+
+    Args:
+        choice: ``(spec, step kind, step-rule values)`` from the CLI's model options.
+        c: ``eta lam0``.
+        n: width (at most :data:`EXACT_MAX_WIDTH`).
+        steps: step budget.
+        seed: master seed.
+        y: label.
+        ensemble: runs (member 0 recorded; the phase fractions of all).
+    """
+    from catapultlab.sim._exact_phases import exact_phases
+    from catapultlab.theory import StepRule
+
+    spec, step, hyper = choice
+    if spec.data:
+        raise CatapultError("the exact simulator of an unclosed model takes no input data")
+    if n > EXACT_MAX_WIDTH:
+        raise CatapultError(f"--exact stores the vectors: n must be <= {EXACT_MAX_WIDTH:g}")
+    spec = spec.with_step(StepRule(step.kind, step.weight_decay))
+    values = dict(hyper)
+    out = exact_phases(
+        spec,
+        c=c,
+        n=int(n),
+        steps=steps,
+        ensemble=ensemble,
+        seed=seed,
+        y=y,
+        beta=values.get("beta", 0.0),
+        kappa=values.get("kappa", 0.0),
+    )
+    run = out.first
+    return Trajectory(
+        model=spec.name,
+        c=float(c),
+        n=int(n),
+        eta=float(out.eta[0]),
+        lam0=float(out.lam0[0]),
+        f=run.outputs,
+        lam=run.lam,
+        loss=run.losses,
+        phase=PHASE_NAMES[int(out.phase[0])],
+        exact=True,
+        dtype="float64",
+        step_rule=spec.step.label,
+        hyper=values,
+        edges_c={},
+        stop=StopRule(),
+        ensemble=out.fractions() if ensemble > 1 else None,
+    )

@@ -33,6 +33,7 @@ __all__ = [
     "StepRule",
     "builtin_model",
     "check_builtin",
+    "linear_recursion",
     "loss_rise_intervals",
     "sharpness_drift",
     "SharpnessDrift",
@@ -116,6 +117,7 @@ _WHERE = {
         "BETA",
         "KAPPA",
         "StepRule",
+        "linear_recursion",
     ),
     "_boundaries": (
         "LAM0",
