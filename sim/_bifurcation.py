@@ -186,6 +186,8 @@ def _leave_line_of_minima(
 
 def _attractor_json(a: Attractor) -> dict[str, Any]:
     doc: dict[str, Any] = {"eta": a.eta, "period": a.period, "lyapunov": a.lyapunov}
+    if a.stable is False:
+        doc["stable"] = False  # an unstable orbit held only by rounding (Attractor.stable)
     if a.period == 0:
         counts, edges = np.histogram(np.asarray(a.eta_lam), bins=HISTOGRAM_BINS)
         doc["eta_lam"] = {"histogram": {"edges": edges.tolist(), "counts": counts.tolist()}}
@@ -197,7 +199,8 @@ def _attractor_json(a: Attractor) -> dict[str, Any]:
 def closed_forms(model: Any, labels: tuple[float, ...], n: float) -> dict[str, Any] | None:
     """The exact onsets of a scalar map (:func:`catapultlab.theory.scalar_dynamics`), as text.
 
-    ``None`` where the model's late-time dynamics have no closed form here. The learning
+    ``None`` where the model's late-time dynamics have no closed form here (or, at ``y = 0``,
+    no scale: ``eta_hat = eta y / sqrt(n)`` vanishes). The learning
     rates are given in ``eta_hat`` (a combination of ``eta``, the label and ``n``) and as
     ``eta`` at this run's label and width.
     """
@@ -210,7 +213,10 @@ def closed_forms(model: Any, labels: tuple[float, ...], n: float) -> dict[str, A
         return None
     (y,) = model.labels
     at = {y: labels[0], model.params[1]: n}
-    eta_per_eta_hat = sp.solve(sp.Eq(d.eta_hat.subs(at), sp.Symbol("k")), model.params[0])[0]
+    solved = sp.solve(sp.Eq(d.eta_hat.subs(at), sp.Symbol("k")), model.params[0])
+    if not solved:  # eta_hat does not involve eta here (y = 0: the label sets the scale)
+        return None
+    eta_per_eta_hat = solved[0]
 
     def eta(k: Any) -> float | None:
         return None if k is None else float(eta_per_eta_hat.subs(sp.Symbol("k"), k))

@@ -20,6 +20,7 @@ from catapultlab.checks import check_full_model_size, check_int
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
+from catapultlab.sim._cli_schedule import check_schedule, schedule_options
 from catapultlab.theory import NotClosedError, model_options, resolve_model
 
 _INPUTS = click.option(
@@ -80,35 +81,6 @@ _Y_SCALED = click.option(
     "y / sqrt(n)); it stays fixed as n grows (--n inf included). Without it y is fixed "
     "and y~ -> 0.",
 )
-
-
-def _schedule_options(func: Any) -> Any:
-    """Add ``--warmup T`` and ``--schedule KIND:T`` (one learning-rate schedule)."""
-    func = click.option(
-        "--schedule",
-        "schedule_text",
-        default=None,
-        help="learning-rate schedule KIND:T (warmup:100, cosine:500); c is the target eta.",
-    )(func)
-    return click.option(
-        "--warmup",
-        type=int,
-        default=None,
-        help="linear warmup over T steps: eta_t = eta min(1, (t+1)/T).",
-    )(func)
-
-
-def _check_schedule(warmup: int | None, text: str | None, steps: int) -> Any:
-    """The schedule of the flags; refused when it is longer than the step budget."""
-    from catapultlab.theory import Schedule
-
-    schedule = Schedule.parse(warmup=warmup, schedule=text)
-    if schedule.length > steps:
-        raise CatapultError(
-            f"the {schedule.kind} schedule lasts {schedule.length} steps, longer than "
-            f"--steps {steps}: the target learning rate would never be reached"
-        )
-    return schedule
 
 
 def _check_outputs(out: str | None, figure: str | None, *, netcdf: bool) -> None:
@@ -215,7 +187,7 @@ def _resumable(out: str | None) -> Iterator[None]:
 @_INPUTS
 @_SAMPLES
 @_DATA_SEED
-@_schedule_options
+@schedule_options
 @_Y_SCALED
 def sweep(
     model: str | None,
@@ -258,7 +230,7 @@ def sweep(
     if scheduler is not None and workers is not None:
         raise CatapultError("give --scheduler or --workers, not both")
     _check_outputs(out, figure, netcdf=True)
-    schedule = _check_schedule(warmup, schedule_text, steps)
+    schedule = check_schedule(warmup, schedule_text, steps)
     if float("inf") in n and schedule.kind != "constant":
         from catapultlab.sim._limit import NO_SCHEDULE_AT_INFINITY
 
@@ -488,7 +460,7 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int, grid: str = "c") -
 @_INPUTS
 @_SAMPLES
 @_DATA_SEED
-@_schedule_options
+@schedule_options
 def simulate(
     model: str | None,
     spec_ref: str | None,
@@ -523,7 +495,7 @@ def simulate(
         c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
     )
     _check_outputs(out, figure, netcdf=False)
-    schedule = _check_schedule(warmup, schedule_text, steps)
+    schedule = check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
     try:
         setup = _setup(choice, y, inputs, samples, data_seed, schedule)

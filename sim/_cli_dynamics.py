@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from catapultlab import CatapultError
+from catapultlab.sim._cli_schedule import check_schedule, schedule_options
 from catapultlab.theory import model_options, resolve_model
 
 __all__ = ["bifurcation_cmd"]
@@ -69,6 +70,7 @@ def _check(eta_range: str, n: float, transient: int, max_period: int) -> Any:
 @click.option("--samples", type=int, default=2, show_default=True, help="full model: m.")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON.")
 @click.option("--figure", type=click.Path(dir_okay=False), default=None, help="PNG/PDF/SVG.")
+@schedule_options
 def bifurcation_cmd(
     model: str | None,
     spec_ref: str | None,
@@ -87,11 +89,19 @@ def bifurcation_cmd(
     samples: int,
     as_json: bool,
     figure: str | None,
+    warmup: int | None,
+    schedule_text: str | None,
 ) -> None:
-    """Late-time attractors over an eta grid, period-doubling onsets and Feigenbaum's delta."""
+    """Late-time attractors over an eta grid, period-doubling onsets and Feigenbaum's delta.
+
+    With ``--warmup T`` (or ``--schedule KIND:T``) the transient starts with the schedule
+    (``eta`` is the target): warmup changes which attractor is reached, not the map's
+    orbits, so the onsets are those of the map at each ``eta``.
+    """
     from catapultlab.checks import check_figure_path, check_seed
 
     eta = _check(eta_range, n, transient, max_period)
+    schedule = check_schedule(warmup, schedule_text, transient, "--transient")
     check_seed(seed)
     if figure:
         check_figure_path(figure)
@@ -99,7 +109,9 @@ def bifurcation_cmd(
     from catapultlab.sim._setup import make_setup
 
     source, step, hyper = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    setup = make_setup(source, y=y, inputs=inputs, samples=samples, step=step, hyper=hyper)
+    setup = make_setup(
+        source, y=y, inputs=inputs, samples=samples, step=step, hyper=hyper, schedule=schedule
+    )
     state0 = _initial_state(setup, n, f0, lam0, seed)
     result = bifurcation(setup, eta, n=n, state0=state0, transient=transient, max_period=max_period)
     if figure:

@@ -44,11 +44,26 @@ class Attractor:
     lyapunov: float | None
     state: tuple[float, ...]
 
+    @property
+    def stable(self) -> bool | None:
+        """Is a periodic orbit stable (largest Lyapunov exponent <= 0)?
+
+        ``False`` flags an unstable orbit the run sits on only because the perturbation
+        away from it vanished in float64 (a residual rounded to exactly 0, e.g. after a
+        warmup converged at a small rate to a minimum too sharp for the target rate);
+        ``None`` for aperiodic and divergent runs.
+        """
+        if not self.period or self.lyapunov is None:
+            return None
+        return bool(self.lyapunov <= 1e-9)
+
 
 def iterate_orbits(
     setup: Setup, state0: np.ndarray, eta: np.ndarray, n: float, steps: int, bound: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Iterate the map ``steps`` times for every learning rate at once.
+
+    The setup's learning-rate schedule applies from step 0 (``eta`` is the target).
 
     Args:
         setup: model and data.
@@ -69,9 +84,11 @@ def iterate_orbits(
         np.asarray(state0, dtype=float).reshape(-1, 1), (len(numeric.state), eta.size)
     ).copy()
     dead = np.zeros(eta.size, dtype=bool)
+    schedule = setup.schedule
     with np.errstate(all="ignore"):
-        for _ in range(int(steps)):
-            new = np.array(numeric.map(*state, eta, *shared), dtype=float).reshape(state.shape)
+        for t in range(int(steps)):
+            eta_t = eta if schedule.kind == "constant" else eta * schedule.factor(t)
+            new = np.array(numeric.map(*state, eta_t, *shared), dtype=float).reshape(state.shape)
             loss = np.asarray(numeric.loss(*new, eta, *shared), dtype=float) * np.ones(eta.size)
             dead |= ~(loss <= bound)
             state = np.where(dead, state, new)

@@ -131,3 +131,38 @@ def test_bifurcation_cli_json_and_one_line_refusals(capsys, tmp_path) -> None:
         assert main(["bifurcation", "uv", "--y", "1", "--n", "4", *bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and needle in err[0], err
+
+
+def test_warmup_in_the_attractor_scan_follows_the_schedule():
+    from catapultlab.phases import StopRule
+    from catapultlab.sim import run_pure
+    from catapultlab.sim._orbits import iterate_orbits
+    from catapultlab.theory import Schedule
+
+    schedule = Schedule("warmup", 50)
+    setup = make_setup("uv", y=1.0, schedule=schedule)
+    eta = np.array([1.1, 1.25])
+    state, dead = iterate_orbits(setup, START, eta, 1.0, 80, 1e12)
+    rec = run_pure(
+        setup.numeric,
+        np.repeat(START[:, None], 2, axis=1),
+        eta,
+        setup.shared(1.0),
+        n=1.0,
+        stop=StopRule(converge_loss=0.0),
+        max_steps=80,
+        record=True,
+        schedule=schedule,
+    )
+    np.testing.assert_allclose(state, rec.states[80], rtol=1e-12)
+    assert not dead.any()
+    # a warmup that converges at small rates can park the run on a minimum too sharp for
+    # the target rate (the residual rounds to 0): that orbit is reported as unstable
+    found = late_attractors(setup, np.array([1.0]), n=1.0, state0=START, transient=2000)
+    assert found[0].period == 1 and found[0].stable is False
+
+
+def test_bifurcation_refuses_a_warmup_longer_than_the_transient(capsys):
+    args = ["bifurcation", "uv", "--eta", "1:2:0.5", "--f0", "0.01", "--lam0", "0.3"]
+    assert main([*args, "--transient", "100", "--warmup", "500"]) == 2
+    assert "longer than --transient 100" in capsys.readouterr().err
