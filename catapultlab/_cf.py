@@ -73,6 +73,10 @@ QUANTITIES: dict[str, str] = {
     "lam_net": "lambda of the real network",
     "lam_map": "lambda of the exact map",
     "max_rel_deviation": "largest relative deviation network vs map",
+    "loss_period": "late-time period of the loss (1 settled, 0 aperiodic)",
+    "lam_period": "late-time period of lambda_t (1 settled, 0 aperiodic)",
+    "eta_lam_band_low": "lowest eta * lambda_t over the late window",
+    "eta_lam_band_high": "highest eta * lambda_t over the late window",
     # reproduce numbers
     "measured": "measured value",
     "uncertainty": "one standard error of the measured value",

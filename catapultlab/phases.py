@@ -65,6 +65,7 @@ __all__ = [
     "catapult_needs_drop",
     "phase_code_source",
     "refine_catapult",
+    "return_periods",
     "stop_index",
 ]
 
@@ -123,6 +124,33 @@ def is_collapsed(lam0: np.ndarray, lam_final: np.ndarray, ratio: float) -> np.nd
         [True, False]
     """
     return np.asarray(lam_final) <= ratio * np.asarray(lam0)
+
+
+def return_periods(window: np.ndarray, rtol: float, max_period: int) -> np.ndarray:
+    """Smallest return time ``k <= max_period`` of each run in a window (0: none).
+
+    A run returns after ``k`` steps when ``max_t |x_{t+k} - x_t| <= rtol max_t |x_t|`` over
+    the window: 1 is a fixed point, 2, 3, ... a periodic orbit, 0 neither (aperiodic, or
+    still moving). The one rule for the map's late windows and for real networks' losses
+    and sharpness.
+
+    Args:
+        window: ``(T, S, B)`` states (or ``(T, 1, B)`` series) of ``B`` runs.
+        rtol: relative tolerance of a return.
+        max_period: the largest return time looked for (below ``T``).
+
+    Example:
+        >>> x = np.array([1.0, 3.0, 1.0, 3.0, 1.0, 3.0])[:, None, None]
+        >>> return_periods(x, 1e-9, 4).tolist()
+        [2]
+    """
+    scale = np.abs(window).max(axis=(0, 1)) + 1e-300
+    period = np.zeros(window.shape[2], dtype=int)
+    for k in range(1, min(max_period, window.shape[0] - 1) + 1):
+        err = np.abs(window[k:] - window[:-k]).max(axis=(0, 1)) / scale
+        found = (period == 0) & (err <= rtol)
+        period[found] = k
+    return period
 
 
 def late_phase(

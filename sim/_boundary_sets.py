@@ -47,16 +47,22 @@ def _divergent(setup: Setup, c: np.ndarray, phases: int, steps: int, seed: int) 
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((len(limit.variances), K)) * np.sqrt(limit.variances)[:, None]
     stop = StopRule()
-    starts = [limit_entries(setup, float(v), z, phase, stop=stop, sign=sign) for v in c]
-    state = np.concatenate([s.state for s in starts], axis=1)
-    eta = np.concatenate([s.eta for s in starts])
+    tile = (1, len(c))
+    start = limit_entries(
+        setup,
+        np.repeat(c, K),
+        np.tile(z, tile),
+        np.tile(phase, len(c)),
+        stop=stop,
+        sign=np.tile(sign, len(c)),
+    )
     run = run_kernel(
         numeric,
-        state,
-        eta,
+        start.state,
+        start.eta,
         setup.shared(np.inf),
-        converge_loss=starts[0].converge_loss,
-        diverge_loss=starts[0].diverge_loss,
+        converge_loss=start.converge_loss,
+        diverge_loss=start.diverge_loss,
         rise_tol=stop.rise_tol,
         max_steps=steps,
     )

@@ -20,8 +20,13 @@ from catapultlab.checks import check_full_model_size, check_int
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
-from catapultlab.sim._cli_schedule import check_schedule, schedule_options
-from catapultlab.theory import NotClosedError, model_options, resolve_model
+from catapultlab.theory import (
+    NotClosedError,
+    check_schedule,
+    model_options,
+    resolve_model,
+    schedule_options,
+)
 
 _INPUTS = click.option(
     "--inputs", type=int, default=2, show_default=True, help="full model: input dimension d."

@@ -11,8 +11,7 @@ from typing import Any
 import click
 
 from catapultlab import CatapultError
-from catapultlab.sim._cli_schedule import check_schedule, schedule_options
-from catapultlab.theory import model_options, resolve_model
+from catapultlab.theory import check_schedule, model_options, resolve_model, schedule_options
 
 __all__ = ["bifurcation_cmd"]
 

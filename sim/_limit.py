@@ -263,7 +263,7 @@ def _entry_steps(
 
 def limit_entries(
     setup: Setup,
-    c: float,
+    c: float | np.ndarray,
     z: np.ndarray,
     phase: np.ndarray,
     *,
@@ -273,16 +273,19 @@ def limit_entries(
 ) -> LimitStart:
     """Limit orbits' starts for given Gram fluctuations ``z`` ``(F, B)`` and phases ``(B,)``.
 
+    ``c`` is one value or one per orbit ``(B,)``.
+
     ``sign`` (``(B,)`` of +-1) replaces the sign of ``xi`` (a quadrature over the entry
     law instead of a sample of it).
     """
     numeric, limit = setup.numeric, setup.numeric.limit
     B = phase.size
+    c_of = np.broadcast_to(np.asarray(c, dtype=float), (B,))
     center = _columns(numeric.functions["limit_center"](*z), B)
     fluct = _columns(numeric.functions["limit_fluctuation"](*z), B)
     shared = setup.shared(np.inf)
     lam0 = numeric.top_ntk(center, shared)
-    eta = c / lam0
+    eta = c_of / lam0
     with np.errstate(all="ignore"):
         moved = _columns(numeric.map(*center, eta, *shared), B) - center
     scale = np.maximum(np.abs(center).max(axis=0), 1.0)
@@ -291,9 +294,14 @@ def limit_entries(
     mu = np.full(B, np.nan)
     if fixed.any():
         idx = np.flatnonzero(fixed)
-        one = slice(0, 1) if not limit.random_center else slice(None)
-        J = _jacobians(setup, center[:, idx][:, one], eta[idx][one], shared)
-        top, projector = _dominant_projector(J, c)
+        # one Jacobian per distinct c where the center is deterministic
+        keys = (
+            np.asarray(c_of, dtype=float)[idx] if not limit.random_center else np.arange(idx.size)
+        )
+        _, first, back = np.unique(keys, return_index=True, return_inverse=True)
+        J = _jacobians(setup, center[:, idx[first]], eta[idx[first]], shared)
+        top, projector = _dominant_projector(J, float(np.max(c_of)))
+        top, projector = top[back], projector[back]
         mu[idx] = top
         signs = None if sign is None else sign[idx]
         step = _entry_steps(projector, mu[idx], fluct[:, idx], phase[idx], signs)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catapultlab.phases import StopRule
+from catapultlab.phases import StopRule, return_periods
 from catapultlab.sim._setup import Setup
 
 __all__ = ["MAX_PERIOD", "Attractor", "late_attractors", "iterate_orbits"]
@@ -107,14 +107,8 @@ def _window(setup: Setup, state: np.ndarray, eta: np.ndarray, n: float, length: 
 
 
 def _periods(window: np.ndarray, rtol: float) -> np.ndarray:
-    """Smallest return time ``k <= MAX_PERIOD`` of each orbit in the window (0: none)."""
-    scale = np.abs(window).max(axis=(0, 1)) + 1e-300
-    period = np.zeros(window.shape[2], dtype=int)
-    for k in range(1, MAX_PERIOD + 1):
-        err = np.abs(window[k:] - window[:-k]).max(axis=(0, 1)) / scale
-        found = (period == 0) & (err <= rtol)
-        period[found] = k
-    return period
+    """Smallest return time ``k <= MAX_PERIOD`` of each orbit (:func:`return_periods`)."""
+    return return_periods(window, rtol, MAX_PERIOD)
 
 
 def _lyapunov(setup: Setup, window: np.ndarray, eta: np.ndarray, n: float) -> np.ndarray:

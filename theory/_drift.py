@@ -78,6 +78,7 @@ def sharpness_drift(model: Any) -> SharpnessDrift:
         if speed != 0:
             drift += ntk.diff(s) * speed
     outputs = _in_outputs(model)
-    drift = drift.applyfunc(lambda e: sp.factor(sp.expand(e.xreplace(outputs))))
     one = drift.shape == (1, 1)
+    tidy = sp.factor if one else sp.cancel  # several outputs: factoring the matrix is costly
+    drift = drift.applyfunc(lambda e: tidy(sp.expand(e.xreplace(outputs))))
     return SharpnessDrift(drift=drift, factored=drift[0, 0] if one else None, outputs=ntk.shape[0])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from catapultlab import CatapultError
+from catapultlab.theory import check_schedule, schedule_options
 
 if TYPE_CHECKING:
     from catapultlab.validate._sweep import SweepConfig
@@ -94,6 +95,13 @@ _SHARED = [
     click.option(
         "--data-dir", default=None, help="Directory with MNIST idx or CIFAR-10 pickle files."
     ),
+    click.option(
+        "--late-window",
+        default=16,
+        show_default=True,
+        type=int,
+        help="Last steps with lambda_t measured every step: the late-time period and eta*lambda band.",
+    ),
     click.option("--out", default=None, help="Write the results as netCDF to this file."),
     click.option("--figure", default=None, help="Write the sweep figure (e.g. PNG) to this file."),
     click.option(
@@ -152,7 +160,11 @@ def _config(depth: int, width: int, **kw: Any) -> SweepConfig:
         momentum=kw["momentum"],
         weight_decay=kw["weight_decay"],
         weight_decay_mode=kw["weight_decay_mode"],
+        schedule=check_schedule(kw["warmup"], kw["schedule_text"], kw["steps"]).label,
+        late_window=min(kw["late_window"], kw["steps"]),  # a short run: its whole length
     )
+    if kw["late_window"] < 0:
+        raise CatapultError(f"--late-window must be >= 0, got {kw['late_window']}")
     cfg.optimizer_config()  # bad optimizer settings fail here, before any compute
     from catapultlab.validate._budget import check_sweep_config
 
@@ -164,7 +176,7 @@ def _shared_options(f: Callable) -> Callable:
     """The options validate and scan share (everything but depth and width)."""
     for option in reversed(_SHARED):
         f = option(f)
-    return f
+    return schedule_options(f)
 
 
 @click.command("validate")

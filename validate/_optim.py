@@ -29,6 +29,7 @@ from catapultlab import CatapultError
 
 __all__ = [
     "OPTIMIZERS",
+    "rate_factor",
     "WEIGHT_DECAY_MODES",
     "OptimizerConfig",
     "direction",
@@ -126,3 +127,25 @@ def adam_preconditioner(opt: OptimizerConfig, state: Any) -> Any | None:
         return None
     correction = 1.0 - opt.b2**count
     return jax.tree_util.tree_map(lambda v: jnp.sqrt(v / correction) + opt.eps, adam.nu)
+
+
+def rate_factor(schedule: Any) -> Any:
+    """The learning-rate factor ``s(t)`` of a :class:`catapultlab.theory.Schedule`, as optax builds it.
+
+    ``optax.linear_schedule`` from ``1/T`` to 1 over ``T - 1`` transitions gives linear
+    warmup's ``min(1, (t + 1) / T)``; ``optax.cosine_decay_schedule`` over ``T`` steps gives
+    cosine decay; a constant rate is 1. The step from ``t`` uses ``eta * s(t)``, the
+    convention of the map's kernel (tested against :meth:`Schedule.factor`).
+    """
+    import optax
+
+    if schedule is None or schedule.kind == "constant":
+        return optax.constant_schedule(1.0)
+    T = schedule.length
+    if schedule.kind == "warmup":
+        return (
+            optax.linear_schedule(1.0 / T, 1.0, max(T - 1, 1))
+            if T > 1
+            else optax.constant_schedule(1.0)
+        )
+    return optax.cosine_decay_schedule(1.0, T)

@@ -214,6 +214,11 @@ def sweep_to_xarray(res: SweepResult) -> Any:
     data = {k: (dims, v) for k, v in grid.items()}
     data["eta_lam"] = (dims, grid["lam"] * eta[:, None])
     data["eta"] = (("c",), eta)
+    for name in ("loss_period", "lam_period"):
+        data[name] = (("c",), np.array([_number(getattr(r, name)) for r in res.runs]))
+    for k, side in enumerate(("low", "high")):
+        band = [np.nan if r.eta_lam_band is None else r.eta_lam_band[k] for r in res.runs]
+        data[f"eta_lam_band_{side}"] = (("c",), np.array(band, dtype=float))
     data["phase"] = (
         ("c",),
         np.array([OUTCOMES.index(r.phase) for r in res.runs], np.int8),

@@ -49,7 +49,8 @@ import numpy as np
 
 from catapultlab import CatapultError
 from catapultlab.checks import range_count
-from catapultlab.phases import PHASE_NAMES, Phase, classify_losses, is_collapsed
+from catapultlab.phases import PHASE_NAMES, Phase, classify_losses, is_collapsed, return_periods
+from catapultlab.theory import Schedule
 from catapultlab.validate._budget import (
     check_memory_budget,
     check_sweep_config,
@@ -103,6 +104,8 @@ class SweepConfig:
     momentum: float | None = None
     weight_decay: float = 0.0
     weight_decay_mode: str = "decoupled"
+    schedule: str = "constant"
+    late_window: int = 16
 
     def optimizer_config(self) -> OptimizerConfig:
         """The optimizer of every run (raises :class:`CatapultError` on bad settings)."""
@@ -150,6 +153,9 @@ class RunSummary:
     eta_ntk_final: float | None = None
     eta_hessian_final: float | None = None
     eta_precond_final: float | None = None
+    loss_period: int | None = None
+    lam_period: int | None = None
+    eta_lam_band: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,7 @@ def _summarise(
     early = res.lam[(res.measure_steps <= cfg.sharp_window) & np.isfinite(res.lam)]
     series = _eta_series(res, done)
     collapsed = lam_final is not None and bool(is_collapsed(lam0, lam_final, cfg.collapse_tol))
+    late = _late_time(res, cfg.steps, cfg.late_window) if done else {}
     return RunSummary(
         c=c,
         eta=res.eta,
@@ -265,7 +272,36 @@ def _summarise(
         min_early_lam_ratio=float(np.min(early) / lam0) if early.size else float("nan"),
         max_early_lam_ratio=float(np.max(early) / lam0) if early.size else float("nan"),
         **series,
+        **late,
     )
+
+
+LATE_RTOL = 1e-3
+"""A real network's loss or sharpness "returns" when it comes back within 0.1%."""
+
+LATE_MAX_PERIOD = 8
+"""The longest late-time period looked for in a real network's window."""
+
+
+def _late_time(res: TrainResult, steps: int, window: int) -> dict[str, Any]:
+    """The late-time period of the loss and of ``lambda_t``, and the band of ``eta lambda_t``.
+
+    Read off the last ``window`` steps of a finished run by the phase module's one rule
+    (:func:`catapultlab.phases.return_periods`): 1 settled, k a period-k oscillation, 0
+    neither (aperiodic, or still drifting by more than :data:`LATE_RTOL` a step).
+    """
+    if window < 2 or res.loss.size - 1 < steps:
+        return {}
+    loss = res.loss[-window:][:, None, None]
+    late = res.measure_steps > steps - window
+    lam = res.lam[late]
+    out: dict[str, Any] = {
+        "loss_period": int(return_periods(loss, LATE_RTOL, LATE_MAX_PERIOD)[0]),
+    }
+    if lam.size >= 2 and np.all(np.isfinite(lam)):
+        out["lam_period"] = int(return_periods(lam[:, None, None], LATE_RTOL, LATE_MAX_PERIOD)[0])
+        out["eta_lam_band"] = (float(res.eta * lam.min()), float(res.eta * lam.max()))
+    return out
 
 
 def _eta_series(res: TrainResult, done: bool) -> dict:
@@ -477,6 +513,8 @@ class _Runner:
             optimizer=cfg.optimizer_config(),
             sharpness=cfg.sharpness,
             ntk_block=start.eig0.block,
+            schedule=Schedule.parse(schedule=cfg.schedule),
+            late_window=cfg.late_window,
         )
         self.trajectories[c] = res
         self.runs[c] = _summarise(c, res, start.eig0.value, start.loss0, cfg)

@@ -38,7 +38,12 @@ from catapultlab.validate._data import Dataset
 from catapultlab.validate._hessian import top_hessian_eigenvalue
 from catapultlab.validate._nets import Network
 from catapultlab.validate._ntk import top_ntk_eigenvalue
-from catapultlab.validate._optim import OptimizerConfig, adam_preconditioner, direction
+from catapultlab.validate._optim import (
+    OptimizerConfig,
+    adam_preconditioner,
+    direction,
+    rate_factor,
+)
 
 __all__ = [
     "LAM_T_RTOL",
@@ -227,6 +232,8 @@ def train(
     optimizer: OptimizerConfig | None = None,
     sharpness: str = "ntk",
     ntk_block: np.ndarray | None = None,
+    schedule: Any = None,
+    late_window: int = 0,
 ) -> TrainResult:
     """Train ``net`` from ``params`` full-batch (``batch_size=None``) or on minibatches.
 
@@ -246,6 +253,11 @@ def train(
         optimizer: the optimizer (default: plain gradient descent).
         sharpness: ``ntk`` (``lambda_t`` only) or ``hessian`` (also ``S_t``).
         ntk_block: warm start of the first ``lambda_t`` solve (e.g. the ``lambda_0`` block).
+        schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`; ``eta`` is
+            the target, the step from ``t`` uses ``eta s(t)`` with ``s`` built by optax,
+            :func:`~catapultlab.validate._optim.rate_factor`).
+        late_window: also measure ``lambda_t`` at each of the last ``late_window`` steps
+            (the late-time period and band of ``eta lambda_t``).
 
     Returns:
         The recorded trajectory.
@@ -263,13 +275,15 @@ def train(
     full = batch_size is None or batch_size >= m
     stats, step, init = _fns(net.apply, opt)
     state = init(params)
-    eta_j = jnp.asarray(eta, dtype)
+    rates = eta * _factors(schedule, steps)
     batches = _Batches(m, batch_size or m, seed)
     measure = set(measure_steps(steps, measure_count, late_count).tolist())
+    measure |= set(range(max(0, steps - late_window + 1), steps + 1))
     probe = _Sharpness(net, x, y, opt, sharpness == "hessian", block_size)
     probe.blocks["ntk"] = ntk_block
     record = _Record()
     for t in range(steps + 1):
+        eta_j = jnp.asarray(rates[min(t, steps - 1)] if steps else eta, dtype)
         if full and t < steps:
             new, new_state, loss, acc = step(params, state, x, y, eta_j)
         else:
@@ -286,6 +300,14 @@ def train(
             idx = batches.next()
             params, state = step(params, state, x[idx], y[idx], eta_j)[:2]
     return record.result(eta, params if keep_params else None)
+
+
+def _factors(schedule: Any, steps: int) -> np.ndarray:
+    """``s(t)`` for ``t < steps`` from the optax schedule (ones without a schedule)."""
+    if schedule is None or schedule.kind == "constant" or steps == 0:
+        return np.ones(max(steps, 1))
+    sched = rate_factor(schedule)
+    return np.asarray(jax.vmap(sched)(jnp.arange(steps)), dtype=float)
 
 
 class _Record:
