@@ -96,6 +96,13 @@ _SHARED = [
         "--data-dir", default=None, help="Directory with MNIST idx or CIFAR-10 pickle files."
     ),
     click.option(
+        "--init-scale",
+        default=1.0,
+        show_default=True,
+        type=float,
+        help="Multiply every initial parameter by this (a small init sharpens progressively).",
+    ),
+    click.option(
         "--late-window",
         default=16,
         show_default=True,
@@ -162,7 +169,10 @@ def _config(depth: int, width: int, **kw: Any) -> SweepConfig:
         weight_decay_mode=kw["weight_decay_mode"],
         schedule=check_schedule(kw["warmup"], kw["schedule_text"], kw["steps"]).label,
         late_window=min(kw["late_window"], kw["steps"]),  # a short run: its whole length
+        init_scale=kw["init_scale"],
     )
+    if not kw["init_scale"] > 0:
+        raise CatapultError(f"--init-scale must be > 0, got {kw['init_scale']}")
     if kw["late_window"] < 0:
         raise CatapultError(f"--late-window must be >= 0, got {kw['late_window']}")
     cfg.optimizer_config()  # bad optimizer settings fail here, before any compute

@@ -106,6 +106,7 @@ class SweepConfig:
     weight_decay_mode: str = "decoupled"
     schedule: str = "constant"
     late_window: int = 16
+    init_scale: float = 1.0
 
     def optimizer_config(self) -> OptimizerConfig:
         """The optimizer of every run (raises :class:`CatapultError` on bad settings)."""
@@ -457,6 +458,8 @@ def _check_run(cfg: SweepConfig) -> None:
         raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
     if cfg.sharpness not in SHARPNESS:
         raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
+    if not (np.isfinite(cfg.init_scale) and cfg.init_scale > 0):
+        raise CatapultError(f"init scale must be > 0, got {cfg.init_scale}")
     cfg.optimizer_config()
     check_sweep_memory(cfg)
 
@@ -479,6 +482,8 @@ def _initial(net: Any, data: Any, cfg: SweepConfig, dtype: Any) -> _Start:
 
     check_memory_budget(net, *data.x_train.shape, dtype)
     params0 = net.init(jax.random.PRNGKey(cfg.seed), dtype)
+    if cfg.init_scale != 1.0:  # a small init: every parameter scaled (progressive sharpening)
+        params0 = jax.tree_util.tree_map(lambda p: p * cfg.init_scale, params0)
     x = jnp.asarray(data.x_train, dtype)
     eig0 = top_ntk_eigenvalue(net.apply, params0, x)
     _check_lambda0(eig0.value, cfg)

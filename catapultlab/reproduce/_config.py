@@ -175,6 +175,36 @@ _DEFAULT["validate"]["scan"] = {
     "measure_count": 8,
 }
 
+_DEFAULT["validate"]["late_time"] = {  # progressive sharpening to the edge, beside the map
+    "map_f0": 0.01,
+    "map_lam0": 0.3,
+    "map_c": [0.03, 0.4, 186],  # c = eta lam0: eta from 0.1 to 1.33 (period 2 from eta = 1)
+    "transient": 4000,
+    "act": "linear",
+    "depth": 1,
+    "width": 32,
+    "init_scale": 0.3,
+    "net_c": [0.1, 0.4, 0.7, 1.0, 1.3, 1.6, 1.9, 2.2],
+    "steps": 600,
+    "late_window": 32,
+    "train_size": 128,
+    "test_size": 128,
+}
+_DEFAULT["validate"]["warmup"] = {  # largest trainable c under linear warmup
+    "T": [1, 10, 100],
+    "c": [2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 14.0, 20.0, 28.0, 40.0, 56.0, 80.0, 112.0],
+    "map_n": 1024,
+    "map_ensemble": 512,
+    "steps": 3000,
+    "act": "relu",
+    "depth": 2,
+    "width": 128,
+    "net_steps": 300,
+    "train_size": 256,
+    "test_size": 128,
+    "bisect": 2,
+}
+
 _FULL: dict[str, Any] = copy.deepcopy(_DEFAULT)
 _FULL["preset"] = "full"
 _FULL["theory"].update(full_inputs=3, full_samples=3)

@@ -6,8 +6,9 @@
 3. a linear network against the exact derived map
    (:mod:`~catapultlab.reproduce._validate_linear_map`);
 4. the breadth sections of :mod:`catapultlab.reproduce._validate_breadth` (edge of
-   stability, momentum against the derived edges, a small depth x width map), in the
-   presets that have them.
+   stability, momentum against the derived edges, a small depth x width map) and of
+   :mod:`catapultlab.reproduce._validate_dynamics` (late-time sharpness beside the
+   bifurcation diagram, warmup), in the presets that have them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from catapultlab.reproduce._validate_breadth import (
     eos_section,
     momentum_section,
 )
+from catapultlab.reproduce._validate_dynamics import late_time_section, warmup_section
 from catapultlab.reproduce._validate_linear_map import linear_map_section
 from catapultlab.reproduce._validate_nets import NETWORKS, network_section
 
@@ -31,6 +33,8 @@ BREADTH = (
     ("eos", "edge of stability", eos_section),
     ("momentum", "momentum against the derived edges", momentum_section),
     ("scan", "depth x width map", depth_width_section),
+    ("late_time", "late-time sharpness beside the bifurcation diagram", late_time_section),
+    ("warmup", "warmup and the largest trainable c", warmup_section),
 )
 """Preset section, words and section function of each breadth section."""
 
