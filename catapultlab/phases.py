@@ -159,6 +159,7 @@ def late_phase(
     rose: np.ndarray,
     lam_fell: np.ndarray,
     collapsed: np.ndarray,
+    stable: np.ndarray | None = None,
 ) -> np.ndarray:
     """The phase of runs neither diverged nor converged by the loss test, from their late window.
 
@@ -168,10 +169,14 @@ def late_phase(
         rose: its loss rose above the initial loss at some step.
         lam_fell: its NTK fell as the step rule's catapult needs (see the module docstring).
         collapsed: its NTK collapsed (:func:`is_collapsed`).
+        stable: the fixed point is linearly stable at the rate (``None``: all are). A fixed
+            point that is not is held only by rounding (a residual rounded to exactly zero,
+            e.g. by a warmup that converged while the rate was small): unresolved, not
+            converged.
 
     Returns:
-        :class:`Phase` codes (int8): collapsed, else lazy/catapult at a fixed point, else
-        oscillating on an orbit (or aperiodic and not shrinking), else unresolved.
+        :class:`Phase` codes (int8): collapsed, else lazy/catapult at a stable fixed point,
+        else oscillating on an orbit (or aperiodic and not shrinking), else unresolved.
 
     Example:
         >>> late_phase(np.array([1, 2, 0, 0]), np.array([0, 0, 0, 1]), np.ones(4, bool),
@@ -181,7 +186,10 @@ def late_phase(
     period = np.asarray(period)
     fixed = np.where(np.asarray(rose) & np.asarray(lam_fell), Phase.CATAPULT, Phase.LAZY)
     orbit = (period >= 2) | ((period == 0) & ~np.asarray(shrinking, dtype=bool))
-    out = np.where(period == 1, fixed, np.where(orbit, Phase.OSCILLATING, Phase.UNRESOLVED))
+    held = period == 1
+    if stable is not None:
+        held &= np.asarray(stable, dtype=bool)
+    out = np.where(held, fixed, np.where(orbit, Phase.OSCILLATING, Phase.UNRESOLVED))
     return np.where(np.asarray(collapsed, dtype=bool), Phase.COLLAPSED, out).astype(np.int8)
 
 

@@ -130,7 +130,7 @@ def _boundary_sets(
     }
     if symbolic_only or not derived.closed:
         return out
-    from catapultlab.sim._boundary_sets import divergence_set, divergence_vs_label
+    from catapultlab.sim import divergence_set, divergence_vs_label
     from catapultlab.sim._setup import make_setup
 
     setup = make_setup(derived, y=0.0, hyper=hyper)

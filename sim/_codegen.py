@@ -22,11 +22,11 @@ idle lanes.
 from __future__ import annotations
 
 from catapultlab.phases import phase_code_source
-from catapultlab.theory import KernelSpec
+from catapultlab.theory import KernelSpec, Schedule
 
 __all__ = ["GENERATOR_VERSION", "SCHEDULE_LINES", "kernel_source"]
 
-GENERATOR_VERSION = "11"
+GENERATOR_VERSION = "12"
 """Bump when the template changes: it is part of the cache key."""
 
 
@@ -184,10 +184,15 @@ SCHEDULE_LINES: dict[str, list[str]] = {
 constant rate, so that kernel is the one without schedules)."""
 
 
-def _loss_lines(spec: KernelSpec) -> list[str]:
+def _loss_lines(spec: KernelSpec, at_target: bool = False) -> list[str]:
+    """The loss and ``mu2`` (``at_target``: at the target rate ``ea``, not this step's ``et``).
+
+    A rising schedule (:attr:`catapultlab.theory.Schedule.rises`) judges stability at the
+    target.
+    """
     lines = [f"{n} = {c}" for n, c in spec.loss_body] + [f"loss = {spec.loss}"]
-    lines += [f"{n} = {c}" for n, c in spec.stable_body] + [f"mu2 = {spec.stable}"]
-    return lines
+    stable = [f"{n} = {c}" for n, c in spec.stable_body] + [f"mu2 = {spec.stable}"]
+    return lines + (["es = et", "et = ea", *stable, "et = es"] if at_target else stable)
 
 
 def _check_lines() -> list[str]:
@@ -199,8 +204,8 @@ def _check_lines() -> list[str]:
     ]
 
 
-def _step_lines(spec: KernelSpec, schedule: list[str]) -> list[str]:
-    lines = schedule + _loss_lines(spec) + _check_lines()
+def _step_lines(spec: KernelSpec, schedule: list[str], at_target: bool) -> list[str]:
+    lines = schedule + _loss_lines(spec, at_target) + _check_lines()
     lines += [f"{n} = {c}" for n, c in spec.body]
     lines += [f"n{q} = {code}" for q, code in enumerate(spec.new_state)]
     lines += [f"{s} = n{q} if live else {s}" for q, s in enumerate(spec.state)]
@@ -208,12 +213,12 @@ def _step_lines(spec: KernelSpec, schedule: list[str]) -> list[str]:
     return lines
 
 
-def _load_lane(spec: KernelSpec, k: int, schedule: list[str]) -> str:
+def _load_lane(spec: KernelSpec, k: int, schedule: list[str], at_target: bool) -> str:
     lines = [f"{s}_a[i] = DT(state0[{q}, j])" for q, s in enumerate(spec.state)]
     lines += [f"{s} = {s}_a[i]" for s in spec.state]
     lines += ["et_a[i] = DT(eta[j])", "et = et_a[i]"]
     lines += ["ea = et", "t = zero", *schedule] if schedule else []
-    lines += _loss_lines(spec)
+    lines += _loss_lines(spec, at_target)
     lines += [
         "pk_a[i] = loss",
         "tp_a[i] = zero",
@@ -247,6 +252,7 @@ def kernel_source(
             is the kernel's ``sched_len`` argument.
     """
     sched = SCHEDULE_LINES[schedule]
+    at_target = schedule != "constant" and Schedule(schedule, 1).rises
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
     unpack = []
@@ -264,8 +270,8 @@ def kernel_source(
     move = [f"{s}_a[k] = {s}_a[i]" for s in spec.state]
     steps = []
     for _ in range(unroll):
-        steps += _step_lines(spec, sched)
-    steps += sched + _loss_lines(spec) + _check_lines()
+        steps += _step_lines(spec, sched, at_target)
+    steps += sched + _loss_lines(spec, at_target) + _check_lines()
     map_only = _MAP_TEMPLATE.format(
         fastmath=", fastmath={'contract'}" if contract else "",
         unpack_shared=_indent(unpack, 4) if unpack else "    pass",
@@ -289,14 +295,14 @@ def kernel_source(
         unpack_shared=_indent(unpack, 4) if unpack else "    pass",
         hoisted=_indent(hoisted, 4) if hoisted else "    pass",
         alloc=_indent(alloc, 8),
-        load_lane=_load_lane(spec, 12, sched),
+        load_lane=_load_lane(spec, 12, sched, at_target),
         read_lane=_indent(read, 16),
         steps=_indent(steps, 16),
         write_lane=_indent(write, 16),
         read_lane_scan=_indent(read, 16),
-        loss_scan=_indent(sched + _loss_lines(spec), 16),
+        loss_scan=_indent(sched + _loss_lines(spec, at_target), 16),
         store_out=_indent(store, 16),
-        load_lane_scan=_load_lane(spec, 16, sched),
+        load_lane_scan=_load_lane(spec, 16, sched, at_target),
         phase_code=phase_code_source("dv", "cv", "rs"),
         move_last=_indent(move, 24),
     )

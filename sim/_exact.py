@@ -216,7 +216,8 @@ def run_exact_spec(
             lams.append(_top_ntk(spec, syms, dout(*ips, *extra), P))
             both = P | {f"vel_{k}": v for k, v in trace.items()}
             seen.append([inner_value(s, both) for s in observe])
-            if t == steps or _stops(losses[-1], stop_at):
+            rising = schedule is not None and schedule.rises and t < schedule.length - 1
+            if t == steps or _stops(losses[-1], stop_at, rising):
                 break
             coef = dloss(*ips, *extra)
             grad = {k: np.zeros_like(v) for k, v in P.items()}
@@ -235,11 +236,15 @@ def run_exact_spec(
     )
 
 
-def _stops(loss: float, stop_at: tuple[float, float] | None) -> bool:
-    """Has a run converged (``loss <= stop_at[0]``) or diverged (above ``stop_at[1]``)?"""
+def _stops(loss: float, stop_at: tuple[float, float] | None, rising: bool = False) -> bool:
+    """Has a run converged (``loss <= stop_at[0]``) or diverged (above ``stop_at[1]``)?
+
+    While the rate still ``rising`` (warmup) a small loss is not convergence: the residual
+    grows again once the rate passes the edge (:attr:`catapultlab.theory.Schedule.rises`).
+    """
     if stop_at is None:
         return False
-    return not loss <= stop_at[1] or loss <= stop_at[0]
+    return not loss <= stop_at[1] or (loss <= stop_at[0] and not rising)
 
 
 def gaussian_params(setup: Setup, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -79,10 +79,14 @@ def run_pure(
         return et * schedule.factor(t, dtype)
 
     def unstable(st: list[np.ndarray]) -> np.ndarray:
-        """Where the residual multiplier is not contracting (mu^2 >= 1)."""
+        """Where the residual multiplier is not contracting (mu^2 >= 1) at the top rate to come.
+
+        The target during warmup (:meth:`Schedule.stability_factor`).
+        """
         if fmu2 is None:
             return np.zeros(B, dtype=bool)
-        return np.asarray(fmu2(*st, eta_at(t), *par), dtype=dt) * np.ones(B, dtype=dt) >= dt(1)
+        rate = et if schedule.kind == "constant" else et * schedule.stability_factor(t, dtype)
+        return np.asarray(fmu2(*st, rate, *par), dtype=dt) * np.ones(B, dtype=dt) >= dt(1)
 
     B = et.shape[0]
     t = np.zeros(B, dtype=np.int64)

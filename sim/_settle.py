@@ -6,6 +6,7 @@ point) or diverged. A run it leaves open is read off a window of its later state
 open run of a chunk at once) and classified by the one rule,
 :func:`catapultlab.phases.late_phase`: a return to itself is a fixed point (converged,
 judged on the state: weight decay and labels a model cannot fit have no zero loss), a
+fixed point unstable at the rate is held only by rounding (unresolved), a
 return after 2, 3, ... steps or no return with steps that do not shrink is an orbit
 (oscillating), steps that keep shrinking mean it is still converging (unresolved). A run
 whose NTK collapsed is collapsed, whether or not the kernel called it converged.
@@ -56,6 +57,16 @@ def _window(setup: Setup, state: np.ndarray, eta: np.ndarray, n: float, length: 
     return out
 
 
+def _stable(setup: Setup, state: np.ndarray, eta: np.ndarray, n: float) -> np.ndarray:
+    """Is the residual multiplier contracting at the (target) rate, ``mu2 < 1``?"""
+    mu2 = setup.numeric.mu2
+    if mu2 is None:
+        return np.ones(state.shape[1], dtype=bool)
+    with np.errstate(all="ignore"):
+        value = np.asarray(mu2(*state, eta, *setup.shared(n)), dtype=float)
+    return np.broadcast_to(value < 1.0, (state.shape[1],))
+
+
 def settle(
     setup: Setup,
     phase: np.ndarray,
@@ -104,6 +115,7 @@ def settle(
             np.asarray(rose)[idx],
             fell,
             np.zeros(idx.size, dtype=bool),
+            stable=_stable(setup, win[-1], eta[idx], n),
         )
         out[idx] = np.where(good, late, Phase.UNRESOLVED)
     alive = out != Phase.DIVERGENT

@@ -16,8 +16,7 @@ import sympy as sp
 
 from catapultlab._cli import main
 from catapultlab.phases import Phase
-from catapultlab.sim import chunk_tasks, make_setup, run_chunk
-from catapultlab.sim._boundary_sets import divergence_set, divergence_vs_label
+from catapultlab.sim import chunk_tasks, divergence_set, divergence_vs_label, make_setup, run_chunk
 from catapultlab.theory import (
     ETA,
     builtin_model,

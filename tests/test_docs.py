@@ -77,3 +77,19 @@ def test_api_reference_is_the_public_api(site: Path) -> None:
 
 def test_python_api_page(site: Path) -> None:
     assert "compare_linear_network_with_map" in _html(site, "python-api")
+
+
+def test_dynamics_page_is_generated_from_the_code(site: Path) -> None:
+    """The closed forms, onsets, sets and tables are on the page, typeset, and consistent:
+    the numeric period-4 onset equals its closed form; δ approaches Feigenbaum's."""
+    html = _html(site, "dynamics")
+    maths = re.findall(r'<div class="arithmatex">(.*?)</div>', html, flags=re.S)
+    assert len(maths) >= 3 and all(r"\begin{aligned}" in m for m in maths)
+    assert r"\sqrt{5}" in html and r"\hat\eta" in html
+    onsets = dict(re.findall(r"<td>(\d+)</td>\s*<td>(\d\.\d{12})</td>", html))
+    assert set(onsets) >= {"2", "4", "8", "16"}
+    assert abs(float(onsets["4"]) - (5**0.5 - 1)) < 1e-10
+    deltas = [float(d) for d in re.findall(r"<td>\d+, \d+, \d+</td>\s*<td>(\d\.\d{4})</td>", html)]
+    assert len(deltas) >= 2 and abs(deltas[-1] - 4.6692) < abs(deltas[0] - 4.6692) < 0.1
+    assert "between" in html and "unstable manifold" in html
+    assert (site / "img" / "generated" / "bifurcation_uv.png").stat().st_size > 10_000

@@ -1,7 +1,7 @@
 """The reproduce sections on late-time dynamics and warmup, at a tiny size (plumbing).
 
 The map's first period doubling sits beside its closed form (eta = 1 at y = n = 1); the
-rows, figures and data files exist; warmup moves the map's largest trainable c up.
+rows, figures and data files exist; warmup leaves the map's largest trainable c where it is.
 """
 
 from __future__ import annotations
@@ -46,5 +46,6 @@ def test_warmup_section(tmp_path):
     by = {r.key: r for r in sec.numbers}
     short, long = by["validate.warmup.map_c_max_T1"], by["validate.warmup.map_c_max_T100"]
     assert short.measured is not None and 3.0 < short.measured < 5.0
-    assert long.measured is None or long.measured > 8.0  # None: above the grid
+    # the map's one mode converges during warmup and regrows at the target: no shift
+    assert long.measured is not None and abs(long.measured - short.measured) < 1.0
     assert "validate.warmup.net_c_max_T100" in by

@@ -56,6 +56,31 @@ class Schedule:
             )
 
     @property
+    def rises(self) -> bool:
+        """Does the rate rise over the run (warmup)?
+
+        Then the highest rate still to come is the target, and a state counts as converged
+        only if it is stable at the target:
+        a warmup run whose loss vanished while the rate was small is not done (its residual
+        grows again once the rate passes the edge). Under decay the highest rate to come is
+        the current one.
+        """
+        return self.kind == "warmup"
+
+    def stability_factor(self, t: np.ndarray | int, dtype: str = "float64") -> np.ndarray:
+        """The multiple of the target ``eta`` a converged state must be stable at, from step ``t``.
+
+        1 while the rate :attr:`rises`, else :meth:`factor`.
+
+        Example:
+            >>> Schedule("warmup", 4).stability_factor(np.arange(3)).tolist()
+            [1.0, 1.0, 1.0]
+        """
+        if self.rises or self.kind == "constant":
+            return np.ones_like(np.asarray(t, dtype=np.dtype(dtype)))
+        return self.factor(t, dtype)
+
+    @property
     def label(self) -> str:
         """``constant``, ``warmup:T`` or ``cosine:T``."""
         return "constant" if self.kind == "constant" else f"{self.kind}:{self.length}"
