@@ -570,6 +570,14 @@ def _number(value: float | None, spec: str = "") -> str:
     help="trajectories per cell of the whole-sweep rows (sweep uv --c 3.0:3.9:0.9 --n 1e6); "
     "0 skips them.",
 )
+@click.option(
+    "--dynamics-ensemble",
+    type=float,
+    default=2000,
+    show_default=True,
+    help="trajectories per cell of the --n inf rows (sweep uv --momentum 0.5 --n inf vs "
+    "--n 1e8); with the bifurcation rows (attractors/s). 0 skips them.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench(
     trajectories: float,
@@ -577,29 +585,39 @@ def bench(
     n: float,
     baseline_trajectories: float | None,
     sweep_ensemble: float,
+    dynamics_ensemble: float,
     as_json: bool,
 ) -> None:
-    """Time the generated kernel against NumPy and JAX on the uv workload, and a whole sweep."""
+    """Time the kernel against NumPy and JAX, a whole sweep, and the dynamics commands.
+
+    The dynamics rows: bifurcation attractors/s and sweep --n inf against --n 1e8.
+    """
     from catapultlab.io import dumps
     from catapultlab.sim._bench import format_sweep_table, format_table, run_bench, sweep_rows
+    from catapultlab.sim._bench_dynamics import dynamics_rows, format_dynamics_table
     from catapultlab.sim._requests import check_bench_request
 
-    if not (sweep_ensemble == 0 or (sweep_ensemble >= 1 and sweep_ensemble == int(sweep_ensemble))):
-        raise CatapultError(
-            f"--sweep-ensemble must be 0 or an integer >= 1, got {sweep_ensemble!r}"
-        )
+    for flag, value in (
+        ("--sweep-ensemble", sweep_ensemble),
+        ("--dynamics-ensemble", dynamics_ensemble),
+    ):
+        if not (value == 0 or (value >= 1 and value == int(value))):
+            raise CatapultError(f"{flag} must be 0 or an integer >= 1, got {value!r}")
 
     base = check_bench_request(
         trajectories=trajectories, steps=steps, n=n, baseline=baseline_trajectories
     )
     rows = run_bench(int(trajectories), steps, n=n, baseline=base)
     sweep = sweep_rows(int(sweep_ensemble), steps) if sweep_ensemble else []
+    dynamics = dynamics_rows(ensemble=int(dynamics_ensemble)) if dynamics_ensemble else []
     if as_json:
-        click.echo(dumps(rows + sweep))
+        click.echo(dumps(rows + sweep + dynamics))
     else:
         click.echo(format_table(rows))
         if sweep:
             click.echo("\n" + format_sweep_table(sweep))
+        if dynamics:
+            click.echo("\n" + format_dynamics_table(dynamics))
 
 
 from catapultlab.sim._cli_derive import derive  # noqa: E402

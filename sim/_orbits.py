@@ -78,15 +78,72 @@ def iterate_orbits(
         ``(state (S, B), diverged (B,))``.
     """
     numeric = setup.numeric
-    shared = setup.shared(n)
     eta = np.asarray(eta, dtype=float)
     state = np.broadcast_to(
         np.asarray(state0, dtype=float).reshape(-1, 1), (len(numeric.state), eta.size)
     ).copy()
     dead = np.zeros(eta.size, dtype=bool)
-    schedule = setup.schedule
+    if setup.schedule.kind != "constant":
+        return _iterate_numpy(setup, state, dead, eta, n, 0, int(steps), bound)
+    return _iterate_compiled(setup, state, dead, eta, n, int(steps), bound)
+
+
+CHUNK = 512
+"""Steps the compiled map runs between divergence checks."""
+
+
+def _iterate_compiled(
+    setup: Setup,
+    state: np.ndarray,
+    dead: np.ndarray,
+    eta: np.ndarray,
+    n: float,
+    steps: int,
+    bound: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`iterate_orbits` for a constant rate: the generated Numba map in chunks.
+
+    A run whose loss is above ``bound`` (or not finite) at the end of a chunk is redone
+    over that chunk step by step (:func:`_iterate_numpy`), which freezes it where it first
+    crossed, as the step-by-step path would have.
+    """
+    from catapultlab.sim._kernel import run_map
+
+    numeric, shared = setup.numeric, setup.shared(n)
+    done = 0
+    while done < steps and not dead.all():
+        length = min(CHUNK, steps - done)
+        live = np.flatnonzero(~dead)
+        new = run_map(numeric, state[:, live], eta[live], shared, steps=length)
+        with np.errstate(all="ignore"):
+            loss = np.asarray(numeric.loss(*new, eta[live], *shared), dtype=float)
+        bad = ~(loss * np.ones(live.size) <= bound)
+        if bad.any():
+            idx = live[bad]
+            redo, died = _iterate_numpy(
+                setup, state[:, idx], np.zeros(idx.size, bool), eta[idx], n, 0, length, bound
+            )
+            new[:, bad] = redo
+            dead[idx] = died
+        state[:, live] = new
+        done += length
+    return state, dead
+
+
+def _iterate_numpy(
+    setup: Setup,
+    state: np.ndarray,
+    dead: np.ndarray,
+    eta: np.ndarray,
+    n: float,
+    first: int,
+    steps: int,
+    bound: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`iterate_orbits` step by step in NumPy (any schedule, from step ``first``)."""
+    numeric, shared, schedule = setup.numeric, setup.shared(n), setup.schedule
     with np.errstate(all="ignore"):
-        for t in range(int(steps)):
+        for t in range(first, first + steps):
             eta_t = eta if schedule.kind == "constant" else eta * schedule.factor(t)
             new = np.array(numeric.map(*state, eta_t, *shared), dtype=float).reshape(state.shape)
             loss = np.asarray(numeric.loss(*new, eta, *shared), dtype=float) * np.ones(eta.size)

@@ -146,6 +146,8 @@ def _cases(tmp_path):
         # conflicts and silent substitutions
         (["reproduce", "--quick", "--full", "--out", str(tmp_path / "rep")], "conflict"),
         (["bench", "--baseline-trajectories", "0"], ">= 1"),
+        (["bench", "--dynamics-ensemble", "-1"], "--dynamics-ensemble"),
+        (["bench", "--dynamics-ensemble", "2.5"], "--dynamics-ensemble"),
         ([*sim, "--exact", "--dtype", "float32"], "conflicts"),
         ([*nc, "--workers", "2", "--scheduler", "tcp://localhost:1"], "not both"),
         ([*nc, "--workers", "0"], ">= 1"),
