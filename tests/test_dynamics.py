@@ -166,3 +166,15 @@ def test_bifurcation_refuses_a_warmup_longer_than_the_transient(capsys):
     args = ["bifurcation", "uv", "--eta", "1:2:0.5", "--f0", "0.01", "--lam0", "0.3"]
     assert main([*args, "--transient", "100", "--warmup", "500"]) == 2
     assert "longer than --transient 100" in capsys.readouterr().err
+
+
+def test_scalar_dynamics_of_a_sum_of_inner_products_has_no_reach_bound() -> None:
+    """f = (u.v + v.w)/sqrt(2n): the PSD bound is derived only for one inner product; the
+    rest (normalised map, multipliers, neutral direction) still is."""
+    from pathlib import Path
+
+    from catapultlab.theory import derive, load_spec
+
+    d = scalar_dynamics(derive(load_spec(f"{Path(__file__).parent}/golden/spec_uvw.py:uvw")))
+    assert d is not None and d.reachable is None and d.period_two is None
+    assert d.neutral == 1 and len(d.multipliers) == 2

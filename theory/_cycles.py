@@ -113,9 +113,10 @@ def _reach(model: Any) -> sp.Expr | None:
 
     defs = model.projection.definitions
     f_def, lam_def = sp.expand(defs.get(F, 0)), sp.expand(defs.get(LAM, 0))
-    (uv,) = f_def.free_symbols - {model.params[1]} or (None,)
-    if uv is None:
+    inner = f_def.free_symbols - {model.params[1]}
+    if len(inner) != 1:  # f is not one off-diagonal inner product: no bound derived here
         return None
+    (uv,) = inner
     a, b = symbol_words(uv)
     diag = [s for s in lam_def.free_symbols if s.name in (f"{a[-1]}_{a[-1]}", f"{b[-1]}_{b[-1]}")]
     if len(diag) != 2 or sp.simplify(lam_def.coeff(diag[0]) - lam_def.coeff(diag[1])) != 0:
