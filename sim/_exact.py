@@ -219,11 +219,7 @@ def run_exact_spec(
             rising = schedule is not None and schedule.rises and t < schedule.length - 1
             if t == steps or _stops(losses[-1], stop_at, rising):
                 break
-            coef = dloss(*ips, *extra)
-            grad = {k: np.zeros_like(v) for k, v in P.items()}
-            for c, s in zip(coef, syms, strict=True):
-                for k, g in inner_gradient(s, P).items():
-                    grad[k] += c * g
+            grad = _gradient(dloss(*ips, *extra), syms, P)
             eta_t = eta if schedule is None else eta * float(schedule.factor(t))
             for k in names:
                 P[k], trace[k] = rule.update(P[k], trace[k], grad[k], eta_t, beta=beta, kappa=kappa)
@@ -234,6 +230,15 @@ def run_exact_spec(
         params=P,
         observed=np.array(seen, dtype=float).reshape(len(losses), len(observe)),
     )
+
+
+def _gradient(coef: Any, syms: Any, P: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The loss gradient by parameter: its coefficients on the inner products, chained."""
+    grad = {k: np.zeros_like(v) for k, v in P.items()}
+    for c, s in zip(coef, syms, strict=True):
+        for k, g in inner_gradient(s, P).items():
+            grad[k] += c * g
+    return grad
 
 
 def _stops(loss: float, stop_at: tuple[float, float] | None, rising: bool = False) -> bool:

@@ -8,6 +8,7 @@ trajectories on request and is the NumPy baseline of ``catapultlab bench``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,12 +73,6 @@ def run_pure(
     fmap, floss, fmu2 = numeric.map, numeric.loss, numeric.mu2
     schedule = schedule or Schedule()
 
-    def eta_at(t: np.ndarray) -> np.ndarray:
-        """This step's learning rate of every run (the target under a constant schedule)."""
-        if schedule.kind == "constant":
-            return et
-        return et * schedule.factor(t, dtype)
-
     def unstable(st: list[np.ndarray]) -> np.ndarray:
         """Where the residual multiplier is not contracting (mu^2 >= 1) at the top rate to come.
 
@@ -85,7 +80,7 @@ def run_pure(
         """
         if fmu2 is None:
             return np.zeros(B, dtype=bool)
-        rate = et if schedule.kind == "constant" else et * schedule.stability_factor(t, dtype)
+        rate = et * schedule.stability_factor(t, dtype)  # exactly et at a constant rate
         return np.asarray(fmu2(*st, rate, *par), dtype=dt) * np.ones(B, dtype=dt) >= dt(1)
 
     B = et.shape[0]
@@ -104,25 +99,35 @@ def run_pure(
             tp = np.where(up, t, tp)
             if not live.any():
                 break
-            new = fmap(*st, eta_at(t), *par)
+            new = fmap(*st, et * schedule.factor(t, dtype), *par)  # (t): this step's rate
             st = [np.where(live, np.asarray(v, dtype=dt), s) for v, s in zip(new, st, strict=True)]
             t = t + live
             loss = np.asarray(floss(*st, et, *par), dtype=dt) * np.ones(B, dtype=dt)
             if record:
                 states.append(np.stack(st))  # type: ignore[union-attr]
                 losses.append(loss.copy())  # type: ignore[union-attr]
-        phase = np.full(B, Phase.UNRESOLVED, dtype=np.int8)
-        conv_mask = (loss <= conv) & ~unstable(st)
-        rose = pk[conv_mask] > l0[conv_mask]
-        phase[conv_mask] = np.where(rose, Phase.CATAPULT, Phase.LAZY)
-        phase[~(loss <= div)] = Phase.DIVERGENT
+        phase = _phases(loss, conv, div, unstable(st), pk > l0)
     run = KernelRun(np.stack(st), pk, tp, t, phase)
     if record:
-        T = max_steps + 1
-        S = np.stack(states)  # type: ignore[arg-type]
-        Lo = np.stack(losses)  # type: ignore[arg-type]
-        if S.shape[0] < T:  # pad with the frozen final state
-            S = np.concatenate([S, np.repeat(S[-1:], T - S.shape[0], axis=0)])
-            Lo = np.concatenate([Lo, np.repeat(Lo[-1:], T - Lo.shape[0], axis=0)])
-        return PureRun(run, S, Lo)
+        return PureRun(run, *_padded(states, losses, max_steps + 1))  # type: ignore[arg-type]
     return PureRun(run, None, None)
+
+
+def _phases(
+    loss: np.ndarray, conv: Any, div: Any, unstable: np.ndarray, rose: np.ndarray
+) -> np.ndarray:
+    """The kernel's phase codes: converged at a stable point (lazy/catapult), divergent."""
+    phase = np.full(loss.shape, Phase.UNRESOLVED, dtype=np.int8)
+    done = (loss <= conv) & ~unstable
+    phase[done] = np.where(rose[done], Phase.CATAPULT, Phase.LAZY)
+    phase[~(loss <= div)] = Phase.DIVERGENT
+    return phase
+
+
+def _padded(states: list, losses: list, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """The recorded states and losses, padded to ``T`` steps with the frozen final state."""
+    S, Lo = np.stack(states), np.stack(losses)
+    if S.shape[0] < T:
+        S = np.concatenate([S, np.repeat(S[-1:], T - S.shape[0], axis=0)])
+        Lo = np.concatenate([Lo, np.repeat(Lo[-1:], T - Lo.shape[0], axis=0)])
+    return S, Lo

@@ -253,9 +253,8 @@ def train(
         optimizer: the optimizer (default: plain gradient descent).
         sharpness: ``ntk`` (``lambda_t`` only) or ``hessian`` (also ``S_t``).
         ntk_block: warm start of the first ``lambda_t`` solve (e.g. the ``lambda_0`` block).
-        schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`; ``eta`` is
-            the target, the step from ``t`` uses ``eta s(t)`` with ``s`` built by optax,
-            :func:`~catapultlab.validate._optim.rate_factor`).
+        schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`): step ``t``
+            uses ``eta s(t)``, ``s`` built by optax (:func:`.rate_factor`).
         late_window: also measure ``lambda_t`` at each of the last ``late_window`` steps
             (the late-time period and band of ``eta lambda_t``).
 
@@ -268,22 +267,18 @@ def train(
     if sharpness not in SHARPNESS:
         raise CatapultError(f"unknown sharpness {sharpness!r}; choose ntk or hessian")
     opt = optimizer if optimizer is not None else OptimizerConfig()
-    dtype = jax.tree_util.tree_leaves(params)[0].dtype
-    x, y = jnp.asarray(data.x_train, dtype), jnp.asarray(data.y_train, dtype)
-    xt, yt = jnp.asarray(data.x_test, dtype), jnp.asarray(data.y_test, dtype)
-    m = x.shape[0]
-    full = batch_size is None or batch_size >= m
+    x, y, xt, yt = _arrays(data, jax.tree_util.tree_leaves(params)[0].dtype)
+    full = batch_size is None or batch_size >= x.shape[0]
     stats, step, init = _fns(net.apply, opt)
     state = init(params)
     rates = eta * _factors(schedule, steps)
-    batches = _Batches(m, batch_size or m, seed)
-    measure = set(measure_steps(steps, measure_count, late_count).tolist())
-    measure |= set(range(max(0, steps - late_window + 1), steps + 1))
+    batches = _Batches(x.shape[0], batch_size or x.shape[0], seed)
+    measure = _measured(steps, measure_count, late_count, late_window)
     probe = _Sharpness(net, x, y, opt, sharpness == "hessian", block_size)
     probe.blocks["ntk"] = ntk_block
     record = _Record()
     for t in range(steps + 1):
-        eta_j = jnp.asarray(rates[min(t, steps - 1)] if steps else eta, dtype)
+        eta_j = jnp.asarray(rates[min(t, steps - 1)] if steps else eta, x.dtype)
         if full and t < steps:
             new, new_state, loss, acc = step(params, state, x, y, eta_j)
         else:
@@ -300,6 +295,18 @@ def train(
             idx = batches.next()
             params, state = step(params, state, x[idx], y[idx], eta_j)[:2]
     return record.result(eta, params if keep_params else None)
+
+
+def _arrays(data: Dataset, dtype: Any) -> tuple[Any, Any, Any, Any]:
+    """Training and test inputs and labels as JAX arrays of the parameters' dtype."""
+    train = jnp.asarray(data.x_train, dtype), jnp.asarray(data.y_train, dtype)
+    return (*train, jnp.asarray(data.x_test, dtype), jnp.asarray(data.y_test, dtype))
+
+
+def _measured(steps: int, count: int, late_count: int, late_window: int) -> set[int]:
+    """The steps where ``lambda_t`` is measured: log-spaced, late, and the last window."""
+    measure = set(measure_steps(steps, count, late_count).tolist())
+    return measure | set(range(max(0, steps - late_window + 1), steps + 1))
 
 
 def _factors(schedule: Any, steps: int) -> np.ndarray:
