@@ -146,3 +146,21 @@ def test_the_checker_sees_planted_crossings(tmp_path, monkeypatch) -> None:
     assert any("private names ['_private_helper']" in v for v in found)
     assert any("higher layer catapultlab.validate" in v for v in found)
     assert any("higher layer catapultlab.reproduce" in v for v in found)
+
+
+MAX_FUNCTION_LINES = 80
+"""Issue 20: a longer function is a module waiting to be split."""
+
+
+def test_no_function_is_longer_than_the_limit() -> None:
+    import ast
+
+    long = []
+    for folder in ("theory", "sim", "validate", "catapultlab"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        long.append(f"{path.relative_to(ROOT)}:{node.name} ({lines})")
+    assert not long, long
