@@ -1,4 +1,4 @@
-"""A JAX linear network and the theory layer's closed full-model map, step by step."""
+"""A JAX linear network and the theory layer's full-model block map, step by step."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from catapultlab.validate import compare_linear_network_with_map
 
 
 class _GramModel:
-    """Independent test double of ``catapultlab.theory.full_model``: the Gram matrix of
+    """Independent test double of the block map (:func:`lm.block_model`): the Gram matrix of
     the columns of ``[U v]`` evolves as ``G' = M^T G M`` under GD (derived by hand here)."""
 
     def __init__(self, inputs: int, samples: int, step: object = None) -> None:
@@ -65,20 +65,33 @@ def _phase_expectation(res, c):
 
 @pytest.mark.parametrize("c", [1.0, 3.0, 5.0])
 def test_network_matches_independent_gram_map(monkeypatch, c):
-    import catapultlab.theory as theory
+    import catapultlab.validate._linear_map as lm
 
-    monkeypatch.setattr(theory, "full_model", _GramModel, raising=False)
     x, y = _data()
+    monkeypatch.setattr(lm, "block_model", lambda opt: _GramModel(x.shape[1], x.shape[0]))
     res = compare_linear_network_with_map(x, y, width=256, c=c, steps=60, seed=0)
     _check(res, c)
     _phase_expectation(res, c)
 
 
 @pytest.mark.parametrize("c", [1.0, 3.0, 5.0])
-def test_network_matches_theory_full_model(c):
-    x, y = _data(m=2, d=2)  # the full model reproduce derives: its derivation is cached
+def test_network_matches_the_block_map(c):
+    x, y = _data()
     res = compare_linear_network_with_map(x, y, width=256, c=c, steps=60, seed=0)
     _check(res, c)
+
+
+def test_network_matches_the_block_map_at_digits_size():
+    """d = 64 inputs, m = 256 samples (the digits data's size), float64, through a catapult."""
+    from catapultlab.validate import load_dataset
+
+    data = load_dataset("digits", train_size=256, test_size=16, seed=0)
+    res = compare_linear_network_with_map(
+        data.x_train, data.y_train[:, 0], width=256, c=3.0, steps=25, seed=0
+    )
+    assert data.x_train.shape == (256, 64) and not res.stopped_early
+    _check(res, 3.0)
+    assert res.lam_net[-1] < 0.9 * res.lam_net[0]  # the NTK fell: a catapult, matched
 
 
 class _HeavyBallDouble:
@@ -113,13 +126,12 @@ class _HeavyBallDouble:
 
 @pytest.mark.parametrize(("name", "beta", "c"), [("momentum", 0.5, 1.5), ("nesterov", 0.9, 0.5)])
 def test_optax_momentum_network_matches_hand_written_heavy_ball(monkeypatch, name, beta, c):
-    import catapultlab.theory as theory
     import catapultlab.validate._linear_map as lm
     from catapultlab.validate import OptimizerConfig
 
     x, y = _data()
     double = _HeavyBallDouble(x.shape[1], x.shape[0], beta, name == "nesterov")
-    monkeypatch.setattr(theory, "full_model", lambda inputs, samples, **kw: double, raising=False)
+    monkeypatch.setattr(lm, "block_model", lambda opt: double)
     monkeypatch.setattr(lm, "map_stepper", lambda model, opt: model.step)
     opt = OptimizerConfig(name=name, momentum=beta)
     res = compare_linear_network_with_map(x, y, width=64, c=c, steps=40, seed=0, optimizer=opt)
@@ -133,7 +145,7 @@ def test_optax_momentum_network_matches_hand_written_heavy_ball(monkeypatch, nam
 def test_optax_momentum_network_matches_the_derived_momentum_map(name, beta, c):
     from catapultlab.validate import OptimizerConfig
 
-    x, y = _data(m=2, d=1)  # a 10-entry Gram state with the velocities: derives in seconds
+    x, y = _data()
     opt = OptimizerConfig(name=name, momentum=beta)
     res = compare_linear_network_with_map(x, y, width=64, c=c, steps=30, seed=0, optimizer=opt)
     _check(res, c)

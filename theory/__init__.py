@@ -12,6 +12,13 @@ from __future__ import annotations
 from catapultlab.lazy import attach
 
 __all__ = [
+    "DIM_IN",
+    "SAMPLES",
+    "BlockMap",
+    "NotClosedBlockError",
+    "full_block_map",
+    "BlockNumeric",
+    "block_numeric",
     "BETA",
     "C",
     "ENGINE_VERSION",
@@ -113,6 +120,8 @@ _WHERE = {
     "_schedule_cli": ("check_schedule", "schedule_options"),
     "_limit_record": ("WidthLimit",),
     "_cycles": ("ETA_HAT", "ScalarDynamics", "TwoCycle", "scalar_dynamics"),
+    "_block": ("DIM_IN", "SAMPLES", "BlockMap", "NotClosedBlockError", "full_block_map"),
+    "_block_numeric": ("BlockNumeric", "block_numeric"),
     "_model_cli": ("load_spec", "model_options", "resolve_model"),
     "_serialize": ("spec_from_json", "spec_to_json"),
     "_edges_numeric": ("EdgeFunctions", "edges_c", "loss_rise_intervals"),

@@ -3,9 +3,10 @@
 The network is the one-hidden-layer linear MLP of :mod:`catapultlab.validate._nets`
 in NTK parametrisation without biases, ``f(x) = v^T U x / sqrt(n d)``, trained
 full-batch on ``L = (1/2m) sum_a (f(x_a) - y_a)^2`` in JAX float64 with any optax
-optimizer of :mod:`catapultlab.validate._optim` (GD by default). The map is
-``catapultlab.theory.full_model``, started from the Gram state of the network's
-exact initial ``(U, v)``, iterated with the same ``eta``. Both report ``f_t`` on the
+optimizer of :mod:`catapultlab.validate._optim` (GD by default). The map is the
+full model's block map (:func:`catapultlab.theory.full_block_map`: the exact map in the
+Gram blocks ``U^T U``, ``U^T v``, ``v^T v``, for any ``d`` and ``m``), started from the
+blocks of the network's exact initial ``(U, v)``, iterated with the same ``eta``. Both report ``f_t`` on the
 training inputs and ``lambda_t``, the top eigenvalue of ``Theta = J J^T / m``
 (network: explicit Jacobian; map: its ``observe``). Iteration stops for both once
 either is non-finite or ``max |f|`` exceeds ``blowup``.
@@ -22,7 +23,13 @@ import numpy as np
 from catapultlab import CatapultError
 from catapultlab.validate._optim import OptimizerConfig
 
-__all__ = ["LinearMapComparison", "compare_linear_network_with_map", "map_stepper"]
+__all__ = [
+    "BlockModel",
+    "LinearMapComparison",
+    "block_model",
+    "compare_linear_network_with_map",
+    "map_stepper",
+]
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def compare_linear_network_with_map(
     opt = optimizer if optimizer is not None else OptimizerConfig()
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
-    model = _full_model(opt, *x.shape)
+    model = block_model(opt)
     map_step = map_stepper(model, opt)
     with precision("float64") as dtype:
         net = _LinearNetwork(x, y, width, seed, opt, dtype)
@@ -120,19 +127,50 @@ def compare_linear_network_with_map(
     )
 
 
-def _full_model(opt: OptimizerConfig, m: int, d: int) -> Any:
-    """The derived ``full`` model of ``d`` inputs and ``m`` samples under the optimizer's rule.
+class BlockModel:
+    """The full model's block map behind the interface the comparison uses.
+
+    ``gram_from_params(U, v)``, ``observe(state, n, x) -> (f, Theta)`` and
+    ``step(state, eta, n, x, y, **values)``; the state is the blocks (a dict).
+    """
+
+    def __init__(self, rule: Any) -> None:
+        from catapultlab.theory import full_block_map
+
+        self.numeric = full_block_map(rule).numeric()
+        self.velocity = rule.has_velocity
+
+    def gram_from_params(self, U: np.ndarray, v: np.ndarray) -> dict[str, Any]:
+        """The blocks of the network's ``U`` (n, d) and ``v`` (n,); velocities zero."""
+        mats = {"U": np.asarray(U, float), "v": np.asarray(v, float).reshape(-1, 1)}
+        if self.velocity:
+            mats |= {f"vel_{k}": np.zeros_like(a) for k, a in mats.items()}
+        return self.numeric.blocks_from(mats)
+
+    def observe(self, state: dict[str, Any], *, n: float, x: Any) -> tuple[Any, Any]:
+        """Outputs on the training inputs and ``Theta``."""
+        return self.numeric.output(state, x, n)[:, 0], self.numeric.ntk(state, x, n)
+
+    def step(
+        self, state: dict[str, Any], *, eta: float, n: float, x: Any, y: Any, **values: Any
+    ) -> dict[str, Any]:
+        """One step of the block map (``values``: the rule's ``beta``, ``kappa``)."""
+        hyper = {k: values[k] for k in self.numeric.hyper}
+        return self.numeric.step_once(state, x, np.reshape(y, (-1, 1)), eta=eta, n=n, **hyper)
+
+
+def block_model(opt: OptimizerConfig) -> BlockModel:
+    """The full model's block map under the optimizer's step rule.
 
     Raises:
         CatapultError: no derived map for the optimizer in this build.
     """
-    from catapultlab.theory import full_model
     from catapultlab.validate._predict import step_rule_of
 
     rule = step_rule_of(opt.name, opt.weight_decay, opt.weight_decay_mode)
     if rule is None:
         raise CatapultError(f"derived map for {opt.name} is not in this build")
-    return full_model(inputs=d, samples=m, step=rule)
+    return BlockModel(rule)
 
 
 def _blown_up(fn: np.ndarray, fm: np.ndarray, blowup: float) -> bool:
@@ -194,7 +232,7 @@ def map_stepper(model: Any, opt: OptimizerConfig) -> Callable[..., Any]:
     """The derived map's step for the optimizer's step rule.
 
     Args:
-        model: the theory model (``full_model(...)``).
+        model: the map (:class:`BlockModel`, or any object with its interface).
         opt: the optimizer.
 
     Returns:

@@ -1,0 +1,117 @@
+"""Block maps (issue 22, item 1): the full model's exact map in Gram blocks, at any d and m.
+
+References, all independent of SymPy's matrix calculus: parameter-space steps with the
+textbook gradient of ``|X U^T v / sqrt(nd) - Y|^2 / 2m`` and the declared step rule, the
+explicit Jacobian's ``J J^T / m``, and the scalar engine's own full model at d = m = 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from catapultlab.sim import make_setup
+from catapultlab.theory import NotClosedBlockError, StepRule, full_block_map
+from catapultlab.theory._block import DIM_IN, _Blocks
+
+RULES = [
+    (StepRule(), {}),
+    (StepRule("momentum"), {"beta": 0.9}),
+    (StepRule("nesterov", weight_decay="l2"), {"beta": 0.5, "kappa": 0.01}),
+    (StepRule("gd", weight_decay="decoupled"), {"kappa": 0.02}),
+]
+
+
+def _draw(rng, n, d, m, velocity):
+    mats = {"U": rng.standard_normal((n, d)), "v": rng.standard_normal((n, 1))}
+    if velocity:
+        mats |= {"vel_U": np.zeros((n, d)), "vel_v": np.zeros((n, 1))}
+    return mats, rng.standard_normal((m, d)), rng.standard_normal((m, 1))
+
+
+def _parameter_step(rule, P, X, Y, eta, hyper):
+    """One step of the rule on explicit matrices with the textbook gradient."""
+    n, d = P["U"].shape
+    R = X @ P["U"].T @ P["v"] / np.sqrt(n * d) - Y
+    g = X.T @ R / (X.shape[0] * np.sqrt(n * d))
+    grads = {"U": P["v"] @ g.T, "v": P["U"] @ g}
+    out = dict(P)
+    for k, grad in grads.items():
+        trace = P.get(f"vel_{k}", np.zeros_like(P[k]))
+        out[k], new_trace = rule.update(P[k], trace, grad, eta, beta=hyper.get("beta", 0.0),
+                                        kappa=hyper.get("kappa", 0.0))  # fmt: skip
+        if rule.has_velocity:
+            out[f"vel_{k}"] = new_trace
+    return out
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.abs(a - b).max() / (np.abs(b).max() + 1e-300))
+
+
+@pytest.mark.parametrize(("rule", "hyper"), RULES, ids=lambda r: getattr(r, "label", ""))
+@pytest.mark.parametrize(("n", "d", "m"), [(300, 5, 7), (1024, 64, 256)])
+def test_block_map_equals_parameter_space_steps(rule, hyper, n, d, m):
+    nb = full_block_map(rule).numeric()
+    P, X, Y = _draw(np.random.default_rng(d), n, d, m, rule.has_velocity)
+    state = nb.blocks_from(P)
+    eta = 3.0 / nb.top_ntk(state, X, n)  # catapult range: the blocks move by O(1)
+    moved = 0.0
+    for _ in range(12):
+        P = _parameter_step(rule, P, X, Y, eta, hyper)
+        new = nb.step_once(state, X, Y, eta=eta, n=n, **hyper)
+        moved = max(moved, _rel(new["B_U_v"], state["B_U_v"]))
+        state = new
+        ref = nb.blocks_from(P)
+        for name in ref:
+            assert _rel(state[name], ref[name]) < 1e-11, name
+    assert moved > 1e-3  # the run went somewhere
+    F = X @ P["U"].T @ P["v"] / np.sqrt(n * d)
+    np.testing.assert_allclose(nb.output(state, X, n), F, rtol=1e-10, atol=1e-12)
+    assert abs(nb.loss(state, X, Y, n) - float(((F - Y) ** 2).sum()) / (2 * m)) < 1e-10
+
+
+def test_ntk_is_the_explicit_jacobian_product():
+    n, d, m = 40, 3, 5
+    P, X, _ = _draw(np.random.default_rng(1), n, d, m, False)
+    scale = np.sqrt(n * d)
+    # row a of J: d f_a / d U (n x d, flattened) then d f_a / d v (n)
+    J = np.stack([np.concatenate([np.outer(P["v"][:, 0], x).ravel(), P["U"] @ x]) for x in X])
+    J /= scale
+    nb = full_block_map().numeric()
+    np.testing.assert_allclose(nb.ntk(nb.blocks_from(P), X, n), J @ J.T / m, rtol=1e-12)
+
+
+def test_block_map_equals_the_scalar_engine_full_model():
+    """d = m = 2: one step of the block map against the inner-product engine's map."""
+    n, d, m = 50.0, 2, 2
+    rng = np.random.default_rng(4)
+    P, X, Y = _draw(rng, int(n), d, m, False)
+    setup = make_setup("full", inputs=d, samples=m, x=X, y=tuple(Y[:, 0]))
+    vectors = np.stack([P["U"][:, 0], P["U"][:, 1], P["v"][:, 0]])
+    state = setup.numeric.state_from_gram((vectors @ vectors.T)[None], n)
+    eta = 0.7
+    new = np.array(setup.numeric.map(*state, eta, *setup.shared(n)), dtype=float).reshape(-1, 1)
+    nb = full_block_map().numeric()
+    blocks = nb.step_once(nb.blocks_from(P), X, Y, eta=eta, n=n)
+    A, b, c = blocks["B_U_U"], blocks["B_U_v"][:, 0], blocks["B_v_v"]
+    gram = np.block([[A, b[:, None]], [b[None, :], np.array([[c]])]])
+    np.testing.assert_allclose(setup.numeric.state_from_gram(gram[None], n), new, rtol=1e-12)
+
+
+def test_chains_never_form_the_data_gram_matrix():
+    """Every product is ordered for large d and m: X^T X (O(m d^2)) is never formed."""
+    for rule, _ in RULES:
+        source = full_block_map(rule).numeric().source
+        assert "X.T @ X\n" not in source and "X.T @ X " not in source
+
+
+def test_a_width_n_factor_left_over_is_refused():
+    blocks = _Blocks([("U", DIM_IN), ("v", 1)])
+    U = blocks.factors["U"]
+    with pytest.raises(NotClosedBlockError, match="do not close"):
+        blocks.substitute(U * U.T * U)
+    assert blocks.substitute(U.T * U) == blocks.symbols["U", "U"]
+    assert isinstance(blocks.product("v", "v"), sp.Symbol)
