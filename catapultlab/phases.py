@@ -66,6 +66,8 @@ __all__ = [
     "phase_code_source",
     "refine_catapult",
     "return_periods",
+    "SPIKE_FACTOR",
+    "loss_spikes",
     "stop_index",
 ]
 
@@ -292,3 +294,37 @@ def stop_index(
     bad = ~(losses <= diverge_loss) | converged
     hit = np.nonzero(bad)[0]
     return int(hit[0]) if hit.size else len(losses) - 1
+
+
+SPIKE_FACTOR = 2.0
+"""A loss spike: the full-batch loss rises above this multiple of its running minimum."""
+
+
+def loss_spikes(losses: np.ndarray, factor: float = SPIKE_FACTOR) -> list[tuple[int, int, int]]:
+    """The loss spikes of a trajectory: ``[(start, peak, end)]`` steps.
+
+    A spike is a maximal run of steps whose full-batch loss exceeds ``factor`` times the
+    running minimum of the loss before it (the SGD catapults of Zhu et al., arXiv
+    2306.04815); ``start`` is its first step, ``peak`` its largest loss, ``end`` the first
+    step back below (or the last step). A run that never comes back is one spike.
+
+    Example:
+        >>> loss_spikes(np.array([1.0, 0.5, 0.4, 1.2, 3.0, 0.3, 0.2, 0.5, 0.1]))
+        [(3, 4, 5), (7, 7, 8)]
+    """
+    losses = np.asarray(losses, dtype=float)
+    floor = np.minimum.accumulate(np.where(np.isfinite(losses), losses, np.inf))
+    before = np.concatenate([[np.inf], floor[:-1]])
+    high = ~(losses <= factor * before)  # non-finite counts as high
+    out, t = [], 0
+    while t < losses.size:
+        if not high[t]:
+            t += 1
+            continue
+        start = t
+        while t < losses.size and high[t]:
+            t += 1
+        run = losses[start:t]
+        peak = start + int(np.argmax(np.where(np.isfinite(run), run, np.inf)))
+        out.append((start, peak, min(t, losses.size - 1)))
+    return out

@@ -21,6 +21,7 @@ LAYERS = {
     "testing": "catapultlab.testing",
     "phases": "catapultlab.phases",
     "stats": "catapultlab.stats",
+    "batches": "catapultlab.batches",
     "io": "catapultlab.io",
     "checks": "catapultlab.checks",
     "cache": "catapultlab.cache",
@@ -44,6 +45,8 @@ INTRO = {
     "thresholds, shared by the kernel, the pure path, exact GD and the network sweeps.",
     "stats": "Merges, quantiles, bootstrap boundaries, fits, and the one comparison record "
     "with its agreement rule.",
+    "batches": "SGD minibatches: one sampling rule from counter-based streams, shared by the "
+    "block map and the networks.",
     "io": "Every file the package writes: the atomic writer, the netCDF writer with CF "
     "attributes, the JSON encoder, sealed files.",
     "checks": "The validators every command and API entry runs before any compute.",

@@ -160,3 +160,24 @@ def test_adam_has_no_derived_map():
         compare_linear_network_with_map(
             x, y, width=8, c=1.0, steps=2, optimizer=OptimizerConfig(name="adam")
         )
+
+
+@pytest.mark.parametrize(
+    "sampling", ["shuffle", pytest.param("with-replacement", marks=pytest.mark.slow)]
+)
+def test_sgd_network_and_block_map_share_batches(sampling):
+    """SGD with B = 32 at the digits data's size: the JAX network and the block map take the
+    same batch at every step and stay together through the spikes."""
+    from catapultlab.batches import BatchRule
+    from catapultlab.validate import load_dataset
+
+    data = load_dataset("digits", train_size=256, test_size=16, seed=0)
+    res = compare_linear_network_with_map(
+        data.x_train, data.y_train[:, 0], width=128, c=2.5, steps=16, seed=1,
+        batch=BatchRule(32, sampling),
+    )  # fmt: skip
+    _check(res, 2.5)
+    full = compare_linear_network_with_map(
+        data.x_train, data.y_train[:, 0], width=128, c=2.5, steps=16, seed=1
+    )
+    assert np.abs(full.f_net[10] - res.f_net[10]).max() > 1e-3  # the batches acted

@@ -46,6 +46,8 @@ DIM_IN = sp.Symbol("d", positive=True, integer=True)
 SAMPLES = sp.Symbol("m", positive=True, integer=True)
 """The number of samples ``m`` (a number at run time)."""
 ETA = sp.Symbol("eta", positive=True)
+PROBE = sp.MatrixSymbol("w", SAMPLES, 1)
+"""The vector ``Theta`` acts on in :attr:`BlockMap.ntk_vector`."""
 
 
 class NotClosedBlockError(ValueError):
@@ -65,6 +67,8 @@ class BlockMap:
         output: ``F`` (``m x 1``) in blocks and data.
         ntk: ``Theta`` (``m x m``) in blocks and data.
         loss: ``L`` (``1 x 1``).
+        ntk_vector: ``Theta w`` for the probe ``w`` (:data:`PROBE`), for matrix-free
+            eigensolvers.
     """
 
     name: str
@@ -75,6 +79,7 @@ class BlockMap:
     output: sp.MatrixExpr
     ntk: sp.MatrixExpr
     loss: sp.MatrixExpr
+    ntk_vector: sp.MatrixExpr
 
     @property
     def data(self) -> tuple[sp.MatrixSymbol, sp.MatrixSymbol]:
@@ -187,13 +192,13 @@ def _step(step: StepRule, blocks: _Blocks, grads: dict[str, sp.MatrixExpr]) -> d
     return new
 
 
-def _ntk(output: Any, params: tuple[sp.MatrixSymbol, ...], blocks: _Blocks) -> Any:
-    """``Theta = J J^T / m`` from ``Theta w = d/de F(theta + e grad(w^T F))``.
+def _ntk(output: Any, params: tuple[sp.MatrixSymbol, ...], blocks: _Blocks) -> tuple[Any, Any]:
+    """``(Theta, Theta w)``, ``Theta = J J^T / m``, from ``Theta w = d/de F(theta + e grad(w^T F))``.
 
     ``output`` builds ``F`` from the parameter matrices; ``F`` is at most quadratic in
     them, so the derivative at ``e = 0`` is the part linear in ``e``.
     """
-    w = sp.MatrixSymbol("w_probe", SAMPLES, 1)
+    w = PROBE
     probe = sp.Trace(w.T * output(*params))
     e = sp.Symbol("e_probe")
     moved = sp.expand(output(*(Z + e * sp.diff(probe, Z) for Z in params)))
@@ -208,7 +213,7 @@ def _ntk(output: Any, params: tuple[sp.MatrixSymbol, ...], blocks: _Blocks) -> A
         if mats[-1] != w:
             raise NotClosedBlockError("the NTK-vector product is not linear in the probe")
         out.append(coeff * scalars * sp.MatMul(*mats[:-1]).doit())
-    return sp.MatAdd(*out).doit()
+    return sp.MatAdd(*out).doit(), theta_w
 
 
 @functools.lru_cache(maxsize=16)
@@ -246,6 +251,7 @@ def full_block_map(step: StepRule | None = None) -> BlockMap:
     maps = tuple(
         blocks.substitute(new[a].T * new[b]) for (a, b) in blocks.symbols
     )  # fmt: skip
+    ntk, ntk_vector = _ntk(_output, (U, v), blocks)
     return BlockMap(
         name="full",
         step=step,
@@ -253,6 +259,7 @@ def full_block_map(step: StepRule | None = None) -> BlockMap:
         blocks=tuple(blocks.symbols.values()),
         maps=maps,
         output=blocks.substitute(F),
-        ntk=_ntk(_output, (U, v), blocks),
+        ntk=ntk,
+        ntk_vector=ntk_vector,
         loss=blocks.substitute(sp.expand(loss)),
     )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from catapultlab.theory._block import DIM_IN, ETA, SAMPLES, BlockMap, flatten_product
+from catapultlab.theory._block import DIM_IN, ETA, PROBE, SAMPLES, BlockMap, flatten_product
 from catapultlab.theory._block import N as WIDTH
 from catapultlab.theory._numeric import compile_functions
 
@@ -160,6 +160,10 @@ class BlockNumeric:
         """The largest eigenvalue of :meth:`ntk` (symmetric, dense)."""
         return float(np.linalg.eigvalsh(np.asarray(self.ntk(state, X, n), dtype=float))[-1])
 
+    def ntk_vector(self, state: dict[str, Any], X: Any, n: float, w: Any) -> Any:
+        """``Theta w`` without forming ``Theta`` (``O(m d + d^2)``)."""
+        return self.functions()["ntk_vector"](*self._args(state, X, n), w)
+
     def blocks_from(self, matrices: dict[str, np.ndarray]) -> dict[str, Any]:
         """The blocks of explicit width-``n`` matrices (columns as ``(n, 1)`` arrays)."""
         out: dict[str, Any] = {}
@@ -209,6 +213,7 @@ def block_numeric(bm: BlockMap) -> BlockNumeric:
     function("step", [*head, Y.name, ETA.name, *hyper], maps)
     function("output", head, [(bm.output, False)])
     function("ntk", head, [(bm.ntk, False)])
+    function("ntk_vector", [*head, PROBE.name], [(bm.ntk_vector, False)])
     function("loss", [*head, Y.name], [(bm.loss, True)])
     source = "\n".join(lines)
     return BlockNumeric(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from catapultlab import CatapultError
+from catapultlab.batches import SAMPLING
 from catapultlab.theory import check_schedule, schedule_options
 
 if TYPE_CHECKING:
@@ -55,6 +56,14 @@ _SHARED = [
     click.option("--seed", default=0, show_default=True, type=int),
     click.option(
         "--batch", default="full", show_default=True, help="'full' (GD) or a minibatch size (SGD)."
+    ),
+    click.option(
+        "--sampling",
+        default="shuffle",
+        show_default=True,
+        type=click.Choice(SAMPLING),
+        help="SGD batches: epoch shuffles (a data loader's, last partial batch dropped), "
+        "or each step's batch drawn without / with replacement (catapultlab.batches).",
     ),
     click.option("--train-size", default=256, show_default=True, type=int),
     click.option("--test-size", default=512, show_default=True, type=int),
@@ -155,6 +164,7 @@ def _config(depth: int, width: int, **kw: Any) -> SweepConfig:
         steps=kw["steps"],
         seed=kw["seed"],
         batch_size=_batch(kw["batch"]),
+        sampling=kw["sampling"],
         train_size=kw["train_size"],
         test_size=kw["test_size"],
         dtype=kw["dtype"],

@@ -67,6 +67,7 @@ def compare_linear_network_with_map(
     seed: int = 0,
     blowup: float = 1e8,
     optimizer: OptimizerConfig | None = None,
+    batch: Any = None,
 ) -> LinearMapComparison:
     """Train the linear network and iterate the ``full``-model map side by side.
 
@@ -80,6 +81,9 @@ def compare_linear_network_with_map(
         blowup: stop once ``max |f|`` of either trajectory exceeds this.
         optimizer: the network's optimizer (default GD); the map side needs the derived
             map of the same step rule (:func:`map_stepper`).
+        batch: SGD minibatches (:class:`catapultlab.batches.BatchRule`; ``None``: full
+            batch). Network and map take the same batch at every step (its counter-based
+            stream of ``seed``); outputs and ``lambda_t`` stay on the full training set.
 
     Returns:
         Both trajectories.
@@ -92,6 +96,8 @@ def compare_linear_network_with_map(
     opt = optimizer if optimizer is not None else OptimizerConfig()
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if batch is not None:
+        batch.check(x.shape[0])
     model = block_model(opt)
     map_step = map_stepper(model, opt)
     with precision("float64") as dtype:
@@ -113,8 +119,10 @@ def compare_linear_network_with_map(
             lam_map.append(float(np.linalg.eigvalsh(np.asarray(ntk, dtype=np.float64))[-1]))
             if t == steps:
                 break
-            net.step(eta)
-            state = map_step(state, eta=eta, n=width, x=x, y=y)
+            idx = None if batch is None else batch.indices(x.shape[0], seed=seed, step=t)
+            rows = slice(None) if idx is None else idx
+            net.step(eta, idx)
+            state = map_step(state, eta=eta, n=width, x=x[rows], y=y[rows])
     return LinearMapComparison(
         eta=eta,
         c=c,
@@ -197,7 +205,8 @@ class _LinearNetwork:
         self.params = net.init(jax.random.PRNGKey(seed), dtype)
         xj, yj = jnp.asarray(x, dtype), jnp.asarray(y[:, None], dtype)
         self._ntk = explicit_ntk_fn(net.apply, self.params, xj)
-        self._grad = jax.jit(jax.grad(lambda p: mse_loss(net.apply(p, xj), yj)))
+        self._xy = (xj, yj)
+        self._grad = jax.jit(jax.grad(lambda p, xb, yb: mse_loss(net.apply(p, xb), yb)))
         self._apply = jax.jit(lambda p: net.apply(p, xj)[:, 0])
         self._tx = direction(opt)
         self._opt_state = self._tx.init(self.params)
@@ -217,14 +226,16 @@ class _LinearNetwork:
             np.asarray(self.params[0]["W"]), np.asarray(self.params[1]["W"][0])
         )
 
-    def step(self, eta: float) -> None:
-        """One optimizer step with learning rate ``eta`` (compiled once per ``eta``)."""
+    def step(self, eta: float, idx: Any = None) -> None:
+        """One optimizer step with learning rate ``eta`` on the rows ``idx`` (all: ``None``)."""
         import jax
 
         if self._descend is None or self._descend[0] != eta:
             move = jax.jit(lambda p, u: jax.tree_util.tree_map(lambda a, b: a - eta * b, p, u))
             self._descend = (eta, move)
-        u, self._opt_state = self._tx.update(self._grad(self.params), self._opt_state, self.params)
+        xb, yb = self._xy if idx is None else (self._xy[0][idx], self._xy[1][idx])
+        grad = self._grad(self.params, xb, yb)
+        u, self._opt_state = self._tx.update(grad, self._opt_state, self.params)
         self.params = self._descend[1](self.params, u)
 
 

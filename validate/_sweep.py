@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.batches import BatchRule
 from catapultlab.checks import range_count
 from catapultlab.phases import PHASE_NAMES, Phase, classify_losses, is_collapsed, return_periods
 from catapultlab.theory import Schedule
@@ -107,6 +108,7 @@ class SweepConfig:
     schedule: str = "constant"
     late_window: int = 16
     init_scale: float = 1.0
+    sampling: str = "shuffle"
 
     def optimizer_config(self) -> OptimizerConfig:
         """The optimizer of every run (raises :class:`CatapultError` on bad settings)."""
@@ -456,6 +458,10 @@ def _check_run(cfg: SweepConfig) -> None:
         raise CatapultError(f"steps must be at least 1, got {cfg.steps}")
     if cfg.batch_size is not None and cfg.batch_size < 1:
         raise CatapultError(f"batch size must be at least 1, got {cfg.batch_size}")
+    if cfg.batch_size is not None:
+        rule = BatchRule(cfg.batch_size, cfg.sampling)  # one line for an unknown rule
+        if cfg.train_size is not None:
+            rule.check(cfg.train_size)
     if cfg.sharpness not in SHARPNESS:
         raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
     if not (np.isfinite(cfg.init_scale) and cfg.init_scale > 0):
@@ -511,6 +517,7 @@ class _Runner:
             eta=c / start.eig0.value,
             steps=cfg.steps,
             batch_size=cfg.batch_size,
+            sampling=cfg.sampling,
             seed=cfg.seed,
             diverge_loss=cfg.diverge_factor * start.loss0,
             measure_count=cfg.measure_count,

@@ -34,6 +34,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from catapultlab import CatapultError
+from catapultlab.batches import BatchRule
 from catapultlab.validate._data import Dataset
 from catapultlab.validate._hessian import top_hessian_eigenvalue
 from catapultlab.validate._nets import Network
@@ -187,22 +188,6 @@ class _Sharpness:
         return s, self._hess(params, "pre", scale=d)
 
 
-class _Batches:
-    """SGD minibatch indices: epochs of a seeded permutation of the samples, in order."""
-
-    def __init__(self, m: int, size: int, seed: int) -> None:
-        self.m, self.size = m, size
-        self.rng = np.random.RandomState(seed)
-        self.order = np.empty(0, dtype=int)
-
-    def next(self) -> np.ndarray:
-        """The next minibatch (a new permutation is appended when the queue runs short)."""
-        if self.order.size < self.size:
-            self.order = np.concatenate([self.order, self.rng.permutation(self.m)])
-        idx, self.order = self.order[: self.size], self.order[self.size :]
-        return idx
-
-
 def _measure(
     rec: dict[str, list], t: int, probe: Any, params: Any, state: Any, test_acc: float
 ) -> None:
@@ -234,6 +219,7 @@ def train(
     ntk_block: np.ndarray | None = None,
     schedule: Any = None,
     late_window: int = 0,
+    sampling: str = "shuffle",
 ) -> TrainResult:
     """Train ``net`` from ``params`` full-batch (``batch_size=None``) or on minibatches.
 
@@ -244,7 +230,7 @@ def train(
         eta: learning rate.
         steps: number of updates ``T``.
         batch_size: minibatch size; ``None`` or ``>= m`` means full batch.
-        seed: seed of the SGD sampling order.
+        seed: seed of the SGD batches.
         diverge_loss: stop once the loss is non-finite or above this.
         measure_count: about how many log-spaced steps get ``lambda_t`` and test accuracy.
         late_count: extra evenly spaced measured steps in the last quarter of the run.
@@ -255,8 +241,8 @@ def train(
         ntk_block: warm start of the first ``lambda_t`` solve (e.g. the ``lambda_0`` block).
         schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`): step ``t``
             uses ``eta s(t)``, ``s`` built by optax (:func:`.rate_factor`).
-        late_window: also measure ``lambda_t`` at each of the last ``late_window`` steps
-            (the late-time period and band of ``eta lambda_t``).
+        late_window: also measure ``lambda_t`` at each of the last ``late_window`` steps.
+        sampling: the batches' rule (:class:`catapultlab.batches.BatchRule`, the map's).
 
     Returns:
         The recorded trajectory.
@@ -272,7 +258,6 @@ def train(
     stats, step, init = _fns(net.apply, opt)
     state = init(params)
     rates = eta * _factors(schedule, steps)
-    batches = _Batches(x.shape[0], batch_size or x.shape[0], seed)
     measure = _measured(steps, measure_count, late_count, late_window)
     probe = _Sharpness(net, x, y, opt, sharpness == "hessian", block_size)
     probe.blocks["ntk"] = ntk_block
@@ -292,7 +277,7 @@ def train(
         if full:
             params, state = new, new_state
         else:
-            idx = batches.next()
+            idx = BatchRule(batch_size, sampling).indices(x.shape[0], seed=seed, step=t)
             params, state = step(params, state, x[idx], y[idx], eta_j)[:2]
     return record.result(eta, params if keep_params else None)
 

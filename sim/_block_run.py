@@ -1,0 +1,214 @@
+"""Trajectories of a block map (:class:`catapultlab.theory.BlockNumeric`) under GD or SGD.
+
+SGD is a random composition of the same map on batches: step ``t`` applies the block map
+with the rows of its batch (:meth:`catapultlab.batches.BatchRule.indices`, counter-based,
+so a run replays bit for bit and a network can share the sequence). Every step records
+the full-batch loss and the top NTK eigenvalue (matrix-free Lanczos on the derived
+``Theta w``). Spikes are found by the one rule (:func:`catapultlab.phases.loss_spikes`);
+for each, ``eta lambda`` before and after and the share of the residual change it made
+that lies in the top NTK eigendirections before it.
+
+The initial blocks of width-``n`` Gaussian matrices are drawn from their exact law (a
+Wishart matrix with ``n`` degrees of freedom, Bartlett's construction through SciPy), so
+a run costs nothing in ``n``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from catapultlab.batches import BatchRule, check_batch
+from catapultlab.phases import SPIKE_FACTOR, StopRule, loss_spikes
+
+__all__ = ["BlockRun", "block_init", "run_block", "top_ntk_pairs"]
+
+OVERLAP_TOP = 4
+"""How many top NTK eigendirections a spike's residual is projected on."""
+
+
+@dataclass(frozen=True)
+class BlockRun:
+    """One trajectory of a block map.
+
+    Attributes:
+        eta: learning rate.
+        lam0: top NTK eigenvalue at init (full batch).
+        losses: full-batch loss per step, step 0 first (stops at divergence).
+        lam: top NTK eigenvalue per step.
+        diverged: the loss left ``diverge_loss`` or the finite numbers.
+        rose: the full-batch loss rose above its initial value at some step.
+        spikes: per spike ``{"start", "peak", "end", "eta_lam_before", "eta_lam_after",
+            "top_overlap"}`` (``top_overlap[k]``: the share of what the spike added to the
+            residual, its outputs at the peak minus those the step before it, in the top
+            ``k + 1`` NTK eigendirections of that step: a catapult is ~1 at ``k = 0``).
+        batch: the batch rule's label, ``"full"`` for GD.
+    """
+
+    eta: float
+    lam0: float
+    losses: np.ndarray
+    lam: np.ndarray
+    diverged: bool
+    rose: bool
+    spikes: tuple[dict[str, Any], ...]
+    batch: str
+
+
+def block_init(numeric: Any, n: int, d: int, rng: np.random.Generator) -> dict[str, Any]:
+    """The blocks of Gaussian ``U`` (n, d) and ``v`` (n,) with N(0, 1) entries, any ``n``."""
+    from scipy.stats import wishart
+
+    p = d + 1
+    if n >= p:
+        gram = wishart(df=int(n), scale=np.eye(p)).rvs(random_state=rng).reshape(p, p)
+    else:
+        W = rng.standard_normal((int(n), p))
+        gram = W.T @ W
+    state = {"B_U_U": gram[:d, :d], "B_U_v": gram[:d, d:], "B_v_v": float(gram[d, d])}
+    for name, kind in numeric.blocks:
+        if name not in state:  # velocities start at zero
+            shape = {"scalar": (), "column": (d, 1), "matrix": (d, d)}[kind]
+            state[name] = 0.0 if kind == "scalar" else np.zeros(shape)
+    return state
+
+
+def top_ntk_pairs(numeric: Any, state: dict[str, Any], X: Any, n: float, k: int = 1) -> Any:
+    """The top ``k`` eigenvalues (descending) and eigenvectors of ``Theta``, matrix-free."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    m = X.shape[0]
+    if m <= max(2 * k + 1, 8):
+        w, V = np.linalg.eigh(np.asarray(numeric.ntk(state, X, n), dtype=float))
+        return w[::-1][:k], V[:, ::-1][:, :k]
+    op = LinearOperator(
+        (m, m), matvec=lambda w: numeric.ntk_vector(state, X, n, w.reshape(-1, 1)), dtype=float
+    )
+    w, V = eigsh(op, k=k, which="LA", tol=1e-10)
+    order = np.argsort(w)[::-1]
+    return w[order], V[:, order]
+
+
+def _spike_rows(
+    numeric: Any, states: dict, X: Any, Y: Any, n: float, eta: float, lam: np.ndarray, spans: list
+) -> tuple[dict[str, Any], ...]:
+    rows = []
+    for start, peak, end in spans:
+        before = max(start - 1, 0)
+        _, V = top_ntk_pairs(numeric, states[before], X, n, OVERLAP_TOP)
+        rise = np.asarray(numeric.output(states[peak], X, n)).reshape(-1)
+        rise -= np.asarray(numeric.output(states[before], X, n)).reshape(-1)
+        share = np.cumsum((V.T @ rise) ** 2) / max(float(rise @ rise), 1e-300)
+        rows.append(
+            {
+                "start": start,
+                "peak": peak,
+                "end": end,
+                "eta_lam_before": eta * float(lam[max(start - 1, 0)]),
+                "eta_lam_after": eta * float(lam[end]),
+                "top_overlap": [float(s) for s in share],
+            }
+        )
+    return tuple(rows)
+
+
+def _iterate(
+    numeric: Any,
+    state: dict[str, Any],
+    data: tuple[np.ndarray, np.ndarray],
+    *,
+    eta: float,
+    n: float,
+    steps: int,
+    batch: BatchRule | None,
+    seed: int,
+    bound: float,
+    hyper: dict[str, float],
+    keep: frozenset[int] = frozenset(),
+    measure: bool = True,
+) -> tuple[list[float], list[float], bool, dict[int, Any]]:
+    """Full-batch losses, top NTK eigenvalues (``measure``), divergence, the ``keep`` states."""
+    X, Y = data
+    losses, lam, kept = [numeric.loss(state, X, Y, n)], [], {}
+    if measure:
+        lam.append(float(top_ntk_pairs(numeric, state, X, n)[0][0]))
+    if 0 in keep:
+        kept[0] = state
+    for t in range(int(steps)):
+        idx = None if batch is None else batch.indices(X.shape[0], seed=int(seed), step=t)
+        Xb, Yb = (X, Y) if idx is None else (X[idx], Y[idx])
+        state = numeric.step_once(state, Xb, Yb, eta=eta, n=n, **hyper)
+        losses.append(numeric.loss(state, X, Y, n))
+        if not losses[-1] <= bound:
+            return losses, lam, True, kept
+        if measure:
+            lam.append(float(top_ntk_pairs(numeric, state, X, n)[0][0]))
+        if t + 1 in keep:
+            kept[t + 1] = state
+        if keep and t + 1 >= max(keep):
+            break
+    return losses, lam, False, kept
+
+
+def run_block(
+    numeric: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    n: float,
+    c: float,
+    steps: int,
+    batch: BatchRule | None = None,
+    seed: int = 0,
+    init: dict[str, Any] | None = None,
+    spike_factor: float = SPIKE_FACTOR,
+    stop: StopRule | None = None,
+    **hyper: float,
+) -> BlockRun:
+    """Iterate a block map from a Gaussian init (or ``init``) at ``eta = c / lam0``.
+
+    The states at the spikes' peaks are recovered by replaying the run (the batches are
+    counter-based), so memory does not grow with the number of steps.
+
+    Args:
+        numeric: the printed block map.
+        X: inputs ``(m, d)``.
+        Y: labels ``(m,)`` or ``(m, 1)``.
+        n: width.
+        c: ``eta lam0`` with ``lam0`` the full-batch top NTK eigenvalue at init.
+        steps: number of steps.
+        batch: SGD batches (``None``: full-batch GD).
+        seed: seed of the init (stream 0) and of the batches (the same seed).
+        init: the initial blocks (else drawn, :func:`block_init`).
+        spike_factor: the spike rule's factor (:func:`catapultlab.phases.loss_spikes`).
+        stop: the divergence threshold (``diverge_ratio * n``).
+        **hyper: the step rule's values (``beta``, ``kappa``).
+    """
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float).reshape(-1, 1)
+    check_batch(batch, X.shape[0])
+    stop = stop or StopRule()
+    rng = np.random.default_rng([int(seed), 0])
+    state0 = init if init is not None else block_init(numeric, int(n), X.shape[1], rng)
+    lam0 = float(top_ntk_pairs(numeric, state0, X, n)[0][0])
+    eta = float(c) / lam0
+    kw = dict(eta=eta, n=n, batch=batch, seed=seed, bound=stop.diverge_loss(n), hyper=hyper)
+    losses, lam, diverged, _ = _iterate(numeric, state0, (X, Y), steps=steps, **kw)
+    L, lam_arr = np.asarray(losses), np.asarray(lam)
+    spans = [(a, p, min(e, lam_arr.size - 1)) for a, p, e in loss_spikes(L, spike_factor)]
+    spans = [s for s in spans if s[1] < lam_arr.size]  # a divergent run's last spike: no state
+    peaks = frozenset(k for a, p, _ in spans for k in (max(a - 1, 0), p))
+    _, _, _, states = _iterate(
+        numeric, state0, (X, Y), steps=steps, keep=peaks, measure=False, **kw
+    )  # fmt: skip
+    return BlockRun(
+        eta=eta,
+        lam0=lam0,
+        losses=L,
+        lam=lam_arr,
+        diverged=diverged,
+        rose=bool(np.nanmax(L[1:], initial=-np.inf) > L[0] * (1 + stop.rise_tol)),
+        spikes=_spike_rows(numeric, states, X, Y, n, eta, lam_arr, spans),
+        batch="full" if batch is None else batch.label,
+    )
