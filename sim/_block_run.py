@@ -37,7 +37,7 @@ class BlockRun:
         eta: learning rate.
         lam0: top NTK eigenvalue at init (full batch).
         losses: full-batch loss per step, step 0 first (stops at divergence).
-        lam: top NTK eigenvalue per step.
+        lam: top NTK eigenvalue per step (NaN where not measured, see ``lam_every``).
         diverged: the loss left ``diverge_loss`` or the finite numbers.
         rose: the full-batch loss rose above its initial value at some step.
         spikes: per spike ``{"start", "peak", "end", "eta_lam_before", "eta_lam_after",
@@ -57,48 +57,65 @@ class BlockRun:
     batch: str
 
 
-def block_init(numeric: Any, n: int, d: int, rng: np.random.Generator) -> dict[str, Any]:
-    """The blocks of Gaussian ``U`` (n, d) and ``v`` (n,) with N(0, 1) entries, any ``n``."""
+def block_init(
+    numeric: Any, n: int, d: int, rng: np.random.Generator, outputs: int = 1
+) -> dict[str, Any]:
+    """The blocks of Gaussian ``U`` (n, d) and ``V`` (n, k) with N(0, 1) entries, any ``n``.
+
+    The Gram matrix of the columns of ``[U V]`` is Wishart with ``n`` degrees of freedom
+    (Bartlett's construction, SciPy); velocities start at zero.
+    """
     from scipy.stats import wishart
 
-    p = d + 1
+    p, cols = d + outputs, {"d": d, "k": outputs}
     if n >= p:
         gram = wishart(df=int(n), scale=np.eye(p)).rvs(random_state=rng).reshape(p, p)
     else:
         W = rng.standard_normal((int(n), p))
         gram = W.T @ W
-    state = {"B_U_U": gram[:d, :d], "B_U_v": gram[:d, d:], "B_v_v": float(gram[d, d])}
-    for name, kind in numeric.blocks:
-        if name not in state:  # velocities start at zero
-            shape = {"scalar": (), "column": (d, 1), "matrix": (d, d)}[kind]
-            state[name] = 0.0 if kind == "scalar" else np.zeros(shape)
+    where = {"U": slice(0, d), "v": slice(d, p)}
+    kind = dict(numeric.factors)
+    state = {}
+    for name, a, b in numeric.pairs:
+        if a in where and b in where:
+            state[name] = gram[where[a], where[b]]
+        else:
+            state[name] = np.zeros((cols[kind[a]], cols[kind[b]]))
     return state
 
 
 def top_ntk_pairs(numeric: Any, state: dict[str, Any], X: Any, n: float, k: int = 1) -> Any:
-    """The top ``k`` eigenvalues (descending) and eigenvectors of ``Theta``, matrix-free."""
+    """The top ``k`` eigenvalues (descending) and eigenvectors of ``Theta``, matrix-free.
+
+    Lanczos on the derived ``Theta w``; eigenvectors over the ``m x outputs`` outputs,
+    sample-major.
+    """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
-    m = X.shape[0]
-    if m <= max(2 * k + 1, 8):
-        w, V = np.linalg.eigh(np.asarray(numeric.ntk(state, X, n), dtype=float))
+    shape = (X.shape[0], numeric.outputs(state))
+    size = shape[0] * shape[1]
+    if size <= max(2 * k + 1, 8):
+        w, V = np.linalg.eigh(numeric.ntk(state, X, n))
         return w[::-1][:k], V[:, ::-1][:, :k]
-    op = LinearOperator(
-        (m, m), matvec=lambda w: numeric.ntk_vector(state, X, n, w.reshape(-1, 1)), dtype=float
+
+    def matvec(w: np.ndarray) -> np.ndarray:
+        return np.asarray(numeric.ntk_vector(state, X, n, w.reshape(shape))).reshape(-1)
+
+    w, V = eigsh(
+        LinearOperator((size, size), matvec=matvec, dtype=float), k=k, which="LA", tol=1e-10
     )
-    w, V = eigsh(op, k=k, which="LA", tol=1e-10)
     order = np.argsort(w)[::-1]
     return w[order], V[:, order]
 
 
 def _spike_rows(
-    numeric: Any, states: dict, X: Any, Y: Any, n: float, eta: float, lam: np.ndarray, spans: list
+    numeric: Any, states: dict, X: Any, Y: Any, n: float, eta: float, spans: list
 ) -> tuple[dict[str, Any], ...]:
     rows = []
     for start, peak, end in spans:
         before = max(start - 1, 0)
         _, V = top_ntk_pairs(numeric, states[before], X, n, OVERLAP_TOP)
-        rise = np.asarray(numeric.output(states[peak], X, n)).reshape(-1)
+        rise = np.asarray(numeric.output(states[peak], X, n)).reshape(-1)  # sample-major
         rise -= np.asarray(numeric.output(states[before], X, n)).reshape(-1)
         share = np.cumsum((V.T @ rise) ** 2) / max(float(rise @ rise), 1e-300)
         rows.append(
@@ -106,8 +123,8 @@ def _spike_rows(
                 "start": start,
                 "peak": peak,
                 "end": end,
-                "eta_lam_before": eta * float(lam[max(start - 1, 0)]),
-                "eta_lam_after": eta * float(lam[end]),
+                "eta_lam_before": eta * float(top_ntk_pairs(numeric, states[before], X, n)[0][0]),
+                "eta_lam_after": eta * float(top_ntk_pairs(numeric, states[end], X, n)[0][0]),
                 "top_overlap": [float(s) for s in share],
             }
         )
@@ -127,24 +144,32 @@ def _iterate(
     bound: float,
     hyper: dict[str, float],
     keep: frozenset[int] = frozenset(),
-    measure: bool = True,
+    lam_every: int = 1,
 ) -> tuple[list[float], list[float], bool, dict[int, Any]]:
-    """Full-batch losses, top NTK eigenvalues (``measure``), divergence, the ``keep`` states."""
+    """Full-batch losses, top NTK eigenvalues, divergence, and the states in ``keep``.
+
+    The eigenvalue is measured every ``lam_every`` steps and at the last (NaN between;
+    ``0``: none).
+    """
     X, Y = data
-    losses, lam, kept = [numeric.loss(state, X, Y, n)], [], {}
-    if measure:
-        lam.append(float(top_ntk_pairs(numeric, state, X, n)[0][0]))
+
+    def lam_of(state: dict[str, Any]) -> float:
+        return float(top_ntk_pairs(numeric, state, X, n)[0][0])
+
+    losses, kept = [numeric.loss(state, X, Y, n)], {}
+    lam = [lam_of(state) if lam_every else np.nan]
     if 0 in keep:
         kept[0] = state
     for t in range(int(steps)):
         idx = None if batch is None else batch.indices(X.shape[0], seed=int(seed), step=t)
         Xb, Yb = (X, Y) if idx is None else (X[idx], Y[idx])
-        state = numeric.step_once(state, Xb, Yb, eta=eta, n=n, **hyper)
-        losses.append(numeric.loss(state, X, Y, n))
+        new = numeric.step_once(state, Xb, Yb, eta=eta, n=n, **hyper)
+        losses.append(numeric.loss(new, X, Y, n))
         if not losses[-1] <= bound:
             return losses, lam, True, kept
-        if measure:
-            lam.append(float(top_ntk_pairs(numeric, state, X, n)[0][0]))
+        state = new
+        last = t + 1 == int(steps)
+        lam.append(lam_of(state) if lam_every and ((t + 1) % lam_every == 0 or last) else np.nan)
         if t + 1 in keep:
             kept[t + 1] = state
         if keep and t + 1 >= max(keep):
@@ -165,6 +190,7 @@ def run_block(
     init: dict[str, Any] | None = None,
     spike_factor: float = SPIKE_FACTOR,
     stop: StopRule | None = None,
+    lam_every: int = 1,
     **hyper: float,
 ) -> BlockRun:
     """Iterate a block map from a Gaussian init (or ``init``) at ``eta = c / lam0``.
@@ -175,7 +201,7 @@ def run_block(
     Args:
         numeric: the printed block map.
         X: inputs ``(m, d)``.
-        Y: labels ``(m,)`` or ``(m, 1)``.
+        Y: labels ``(m,)`` or ``(m, k)`` (``k`` outputs).
         n: width.
         c: ``eta lam0`` with ``lam0`` the full-batch top NTK eigenvalue at init.
         steps: number of steps.
@@ -184,23 +210,28 @@ def run_block(
         init: the initial blocks (else drawn, :func:`block_init`).
         spike_factor: the spike rule's factor (:func:`catapultlab.phases.loss_spikes`).
         stop: the divergence threshold (``diverge_ratio * n``).
+        lam_every: measure the top NTK eigenvalue every this many steps (and at the last;
+            ``0``: only at the start and the spikes).
         **hyper: the step rule's values (``beta``, ``kappa``).
     """
-    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float).reshape(-1, 1)
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
     check_batch(batch, X.shape[0])
     stop = stop or StopRule()
     rng = np.random.default_rng([int(seed), 0])
-    state0 = init if init is not None else block_init(numeric, int(n), X.shape[1], rng)
+    state0 = init if init is not None else block_init(numeric, int(n), X.shape[1], rng, Y.shape[1])
     lam0 = float(top_ntk_pairs(numeric, state0, X, n)[0][0])
     eta = float(c) / lam0
     kw = dict(eta=eta, n=n, batch=batch, seed=seed, bound=stop.diverge_loss(n), hyper=hyper)
-    losses, lam, diverged, _ = _iterate(numeric, state0, (X, Y), steps=steps, **kw)
+    losses, lam, diverged, _ = _iterate(
+        numeric, state0, (X, Y), steps=steps, lam_every=lam_every, **kw
+    )  # fmt: skip
     L, lam_arr = np.asarray(losses), np.asarray(lam)
     spans = [(a, p, min(e, lam_arr.size - 1)) for a, p, e in loss_spikes(L, spike_factor)]
     spans = [s for s in spans if s[1] < lam_arr.size]  # a divergent run's last spike: no state
-    peaks = frozenset(k for a, p, _ in spans for k in (max(a - 1, 0), p))
+    needed = frozenset(k for a, p, e in spans for k in (max(a - 1, 0), p, e))
     _, _, _, states = _iterate(
-        numeric, state0, (X, Y), steps=steps, keep=peaks, measure=False, **kw
+        numeric, state0, (X, Y), steps=steps, keep=needed, lam_every=0, **kw
     )  # fmt: skip
     return BlockRun(
         eta=eta,
@@ -209,6 +240,6 @@ def run_block(
         lam=lam_arr,
         diverged=diverged,
         rose=bool(np.nanmax(L[1:], initial=-np.inf) > L[0] * (1 + stop.rise_tol)),
-        spikes=_spike_rows(numeric, states, X, Y, n, eta, lam_arr, spans),
+        spikes=_spike_rows(numeric, states, X, Y, n, eta, spans),
         batch="full" if batch is None else batch.label,
     )

@@ -23,11 +23,11 @@ RULES = [
 ]
 
 
-def _draw(rng, n, d, m, velocity):
-    mats = {"U": rng.standard_normal((n, d)), "v": rng.standard_normal((n, 1))}
+def _draw(rng, n, d, m, velocity, k=1):
+    mats = {"U": rng.standard_normal((n, d)), "v": rng.standard_normal((n, k))}
     if velocity:
-        mats |= {"vel_U": np.zeros((n, d)), "vel_v": np.zeros((n, 1))}
-    return mats, rng.standard_normal((m, d)), rng.standard_normal((m, 1))
+        mats |= {"vel_U": np.zeros((n, d)), "vel_v": np.zeros((n, k))}
+    return mats, rng.standard_normal((m, d)), rng.standard_normal((m, k))
 
 
 def _parameter_step(rule, P, X, Y, eta, hyper):
@@ -52,10 +52,10 @@ def _rel(a, b):
 
 
 @pytest.mark.parametrize(("rule", "hyper"), RULES, ids=lambda r: getattr(r, "label", ""))
-@pytest.mark.parametrize(("n", "d", "m"), [(300, 5, 7), (1024, 64, 256)])
-def test_block_map_equals_parameter_space_steps(rule, hyper, n, d, m):
+@pytest.mark.parametrize(("n", "d", "m", "k"), [(300, 5, 7, 1), (1024, 64, 256, 1), (200, 4, 6, 3)])
+def test_block_map_equals_parameter_space_steps(rule, hyper, n, d, m, k):
     nb = full_block_map(rule).numeric()
-    P, X, Y = _draw(np.random.default_rng(d), n, d, m, rule.has_velocity)
+    P, X, Y = _draw(np.random.default_rng(d), n, d, m, rule.has_velocity, k)
     state = nb.blocks_from(P)
     eta = 3.0 / nb.top_ntk(state, X, n)  # catapult range: the blocks move by O(1)
     moved = 0.0
@@ -73,13 +73,18 @@ def test_block_map_equals_parameter_space_steps(rule, hyper, n, d, m):
     assert abs(nb.loss(state, X, Y, n) - float(((F - Y) ** 2).sum()) / (2 * m)) < 1e-10
 
 
-def test_ntk_is_the_explicit_jacobian_product():
+@pytest.mark.parametrize("k", [1, 3])
+def test_ntk_is_the_explicit_jacobian_product(k):
     n, d, m = 40, 3, 5
-    P, X, _ = _draw(np.random.default_rng(1), n, d, m, False)
-    scale = np.sqrt(n * d)
-    # row a of J: d f_a / d U (n x d, flattened) then d f_a / d v (n)
-    J = np.stack([np.concatenate([np.outer(P["v"][:, 0], x).ravel(), P["U"] @ x]) for x in X])
-    J /= scale
+    P, X, _ = _draw(np.random.default_rng(1), n, d, m, False, k)
+    U, V = P["U"], P["v"]
+    rows = []  # row (a, i) of J: d f_ai / d U (n x d, flattened), then d f_ai / d V (n x k)
+    for x in X:
+        for i in range(k):
+            dV = np.zeros((n, k))
+            dV[:, i] = U @ x
+            rows.append(np.concatenate([np.outer(V[:, i], x).ravel(), dV.ravel()]))
+    J = np.stack(rows) / np.sqrt(n * d)
     nb = full_block_map().numeric()
     np.testing.assert_allclose(nb.ntk(nb.blocks_from(P), X, n), J @ J.T / m, rtol=1e-12)
 
@@ -96,7 +101,7 @@ def test_block_map_equals_the_scalar_engine_full_model():
     new = np.array(setup.numeric.map(*state, eta, *setup.shared(n)), dtype=float).reshape(-1, 1)
     nb = full_block_map().numeric()
     blocks = nb.step_once(nb.blocks_from(P), X, Y, eta=eta, n=n)
-    A, b, c = blocks["B_U_U"], blocks["B_U_v"][:, 0], blocks["B_v_v"]
+    A, b, c = blocks["B_U_U"], blocks["B_U_v"][:, 0], blocks["B_v_v"][0, 0]
     gram = np.block([[A, b[:, None]], [b[None, :], np.array([[c]])]])
     np.testing.assert_allclose(setup.numeric.state_from_gram(gram[None], n), new, rtol=1e-12)
 
@@ -114,4 +119,4 @@ def test_a_width_n_factor_left_over_is_refused():
     with pytest.raises(NotClosedBlockError, match="do not close"):
         blocks.substitute(U * U.T * U)
     assert blocks.substitute(U.T * U) == blocks.symbols["U", "U"]
-    assert isinstance(blocks.product("v", "v"), sp.Symbol)
+    assert isinstance(blocks.product("v", "v"), sp.Symbol)  # a 1 x 1 block is a number

@@ -34,6 +34,7 @@ from catapultlab.theory._steprule import BETA, KAPPA, StepRule
 
 __all__ = [
     "DIM_IN",
+    "OUTPUTS",
     "SAMPLES",
     "BlockMap",
     "NotClosedBlockError",
@@ -46,8 +47,10 @@ DIM_IN = sp.Symbol("d", positive=True, integer=True)
 SAMPLES = sp.Symbol("m", positive=True, integer=True)
 """The number of samples ``m`` (a number at run time)."""
 ETA = sp.Symbol("eta", positive=True)
-PROBE = sp.MatrixSymbol("w", SAMPLES, 1)
-"""The vector ``Theta`` acts on in :attr:`BlockMap.ntk_vector`."""
+OUTPUTS = sp.Symbol("k", positive=True, integer=True)
+"""The number of outputs ``k`` (a number at run time: the labels' columns)."""
+PROBE = sp.MatrixSymbol("w", SAMPLES, OUTPUTS)
+"""The ``m x k`` array ``Theta`` acts on in :attr:`BlockMap.ntk_vector`."""
 
 
 class NotClosedBlockError(ValueError):
@@ -65,10 +68,9 @@ class BlockMap:
         blocks: the block symbols in state order (``Z_a^T Z_b`` for ``a <= b``).
         maps: the new value of each block, in blocks, data, ``eta``, the step values, ``n``.
         output: ``F`` (``m x 1``) in blocks and data.
-        ntk: ``Theta`` (``m x m``) in blocks and data.
-        loss: ``L`` (``1 x 1``).
-        ntk_vector: ``Theta w`` for the probe ``w`` (:data:`PROBE`), for matrix-free
-            eigensolvers.
+        loss: ``R^T R / 2m`` (``k x k``; the loss is its trace).
+        ntk_vector: ``Theta w`` for the probe ``w`` (:data:`PROBE`, ``m x k``): the NTK of
+            all ``m k`` outputs, ``J J^T / m``, as an operator (matrix-free eigensolvers).
     """
 
     name: str
@@ -77,13 +79,12 @@ class BlockMap:
     blocks: tuple[sp.MatrixSymbol, ...]
     maps: tuple[sp.MatrixExpr, ...]
     output: sp.MatrixExpr
-    ntk: sp.MatrixExpr
     loss: sp.MatrixExpr
     ntk_vector: sp.MatrixExpr
 
     @property
     def data(self) -> tuple[sp.MatrixSymbol, sp.MatrixSymbol]:
-        """``X`` (``m x d``) and ``Y`` (``m x 1``)."""
+        """``X`` (``m x d``) and ``Y`` (``m x k``)."""
         return _X, _Y
 
     def numeric(self) -> Any:
@@ -94,7 +95,7 @@ class BlockMap:
 
 
 _X = sp.MatrixSymbol("X", SAMPLES, DIM_IN)
-_Y = sp.MatrixSymbol("Y", SAMPLES, 1)
+_Y = sp.MatrixSymbol("Y", SAMPLES, OUTPUTS)
 
 
 def _block_name(a: str, b: str) -> str:
@@ -192,33 +193,25 @@ def _step(step: StepRule, blocks: _Blocks, grads: dict[str, sp.MatrixExpr]) -> d
     return new
 
 
-def _ntk(output: Any, params: tuple[sp.MatrixSymbol, ...], blocks: _Blocks) -> tuple[Any, Any]:
-    """``(Theta, Theta w)``, ``Theta = J J^T / m``, from ``Theta w = d/de F(theta + e grad(w^T F))``.
+def _ntk(output: Any, params: tuple[sp.MatrixSymbol, ...], blocks: _Blocks) -> Any:
+    """``Theta w``, ``Theta = J J^T / m``, from ``Theta w = d/de F(theta + e grad(tr w^T F))``.
 
     ``output`` builds ``F`` from the parameter matrices; ``F`` is at most quadratic in
     them, so the derivative at ``e = 0`` is the part linear in ``e``.
     """
-    w = PROBE
-    probe = sp.Trace(w.T * output(*params))
+    probe = sp.Trace(PROBE.T * output(*params))
     e = sp.Symbol("e_probe")
     moved = sp.expand(output(*(Z + e * sp.diff(probe, Z) for Z in params)))
     terms = moved.args if isinstance(moved, sp.MatAdd) else (moved,)
     linear = [t for t in terms if sp.Poly(flatten_product(t)[0], e).degree() == 1]
-    theta_w = blocks.substitute(sp.MatAdd(*linear).subs(e, 1) / SAMPLES)
-    terms = theta_w.args if isinstance(theta_w, sp.MatAdd) else (theta_w,)
-    out = []
-    for term in terms:
-        coeff, mats = flatten_product(term)
-        scalars = sp.S.One
-        if mats[-1] != w:
-            raise NotClosedBlockError("the NTK-vector product is not linear in the probe")
-        out.append(coeff * scalars * sp.MatMul(*mats[:-1]).doit())
-    return sp.MatAdd(*out).doit(), theta_w
+    return blocks.substitute(sp.MatAdd(*linear).subs(e, 1) / SAMPLES)
 
 
 @functools.lru_cache(maxsize=16)
 def full_block_map(step: StepRule | None = None) -> BlockMap:
-    """The two-layer linear net ``f(x) = v^T U x / sqrt(n d)`` at any ``d`` and ``m``.
+    """The two-layer linear net ``f(x) = V^T U x / sqrt(n d)`` at any ``d``, ``m`` and ``k``.
+
+    ``U`` is ``n x d``, ``V`` is ``n x k`` (named ``v``; ``k = 1`` is the paper's model).
 
     Args:
         step: the step rule (plain GD by default; heavy ball, Nesterov, weight decay).
@@ -238,9 +231,9 @@ def full_block_map(step: StepRule | None = None) -> BlockMap:
         (1/(sqrt(d)*sqrt(n)))*X*B_U_v
     """
     step = step or StepRule()
-    factors: list[tuple[str, Any]] = [("U", DIM_IN), ("v", 1)]
+    factors: list[tuple[str, Any]] = [("U", DIM_IN), ("v", OUTPUTS)]
     if step.has_velocity:
-        factors += [("vel_U", DIM_IN), ("vel_v", 1)]
+        factors += [("vel_U", DIM_IN), ("vel_v", OUTPUTS)]
     blocks = _Blocks(factors)
     U, v = blocks.factors["U"], blocks.factors["v"]
     F = _output(U, v)
@@ -251,7 +244,6 @@ def full_block_map(step: StepRule | None = None) -> BlockMap:
     maps = tuple(
         blocks.substitute(new[a].T * new[b]) for (a, b) in blocks.symbols
     )  # fmt: skip
-    ntk, ntk_vector = _ntk(_output, (U, v), blocks)
     return BlockMap(
         name="full",
         step=step,
@@ -259,7 +251,6 @@ def full_block_map(step: StepRule | None = None) -> BlockMap:
         blocks=tuple(blocks.symbols.values()),
         maps=maps,
         output=blocks.substitute(F),
-        ntk=ntk,
-        ntk_vector=ntk_vector,
+        ntk_vector=_ntk(_output, (U, v), blocks),
         loss=blocks.substitute(sp.expand(loss)),
     )

@@ -16,14 +16,22 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from catapultlab.theory._block import DIM_IN, ETA, PROBE, SAMPLES, BlockMap, flatten_product
+from catapultlab.theory._block import (
+    DIM_IN,
+    ETA,
+    OUTPUTS,
+    PROBE,
+    SAMPLES,
+    BlockMap,
+    flatten_product,
+)
 from catapultlab.theory._block import N as WIDTH
 from catapultlab.theory._numeric import compile_functions
 
 __all__ = ["BlockNumeric", "block_numeric"]
 
-_SIZE = {1: 1, DIM_IN: 1000, SAMPLES: 1000}
-"""Sizes the chain order is optimised for (large data; a column is 1)."""
+_SIZE = {1: 1, DIM_IN: 1000, SAMPLES: 1000, OUTPUTS: 10}
+"""Sizes the chain order is optimised for (large data, a few outputs, a column is 1)."""
 
 
 def _dim(x: Any) -> int:
@@ -109,8 +117,10 @@ class BlockNumeric:
         name: the model's name.
         step: the step rule's label.
         blocks: block names in state order, with ``"scalar"``, ``"column"`` or ``"matrix"``.
+        pairs: ``(block, a, b)``: the block is ``Z_a^T Z_b``.
+        factors: ``(name, "d" or "k")``: each width-``n`` factor and its column count.
         hyper: names of the step rule's values (``beta``, ``kappa``).
-        source: printed ``step``, ``output``, ``ntk`` and ``loss``.
+        source: printed ``step``, ``output``, ``ntk_vector`` and ``loss``.
         imports: ``(name, module)`` pairs the source uses.
         key: content hash of the source.
     """
@@ -118,6 +128,8 @@ class BlockNumeric:
     name: str
     step: str
     blocks: tuple[tuple[str, str], ...]
+    pairs: tuple[tuple[str, str, str], ...]
+    factors: tuple[tuple[str, str], ...]
     hyper: tuple[str, ...]
     source: str
     imports: tuple[tuple[str, str], ...]
@@ -134,7 +146,12 @@ class BlockNumeric:
         return self._compiled[array_module]
 
     def _args(self, state: dict[str, Any], X: Any, n: float) -> list[Any]:
-        return [state[name] for name, _ in self.blocks] + [X, float(n), *X.shape[::-1]]
+        blocks = [state[name] for name, _ in self.blocks]
+        return [*blocks, X, float(n), *X.shape[::-1], self.outputs(state)]
+
+    def outputs(self, state: dict[str, Any]) -> int:
+        """``k``, the number of outputs (the side of the ``V^T V`` block)."""
+        return int(np.shape(state["B_v_v"])[-1])
 
     def step_once(
         self, state: dict[str, Any], X: Any, Y: Any, *, eta: float, n: float, **hyper: float
@@ -145,36 +162,41 @@ class BlockNumeric:
         return dict(zip((name for name, _ in self.blocks), new, strict=True))
 
     def output(self, state: dict[str, Any], X: Any, n: float) -> Any:
-        """``F``, the outputs on the ``m`` samples (``m x 1``)."""
+        """``F``, the outputs on the ``m`` samples (``m x k``)."""
         return self.functions()["output"](*self._args(state, X, n))
 
-    def ntk(self, state: dict[str, Any], X: Any, n: float) -> Any:
-        """``Theta = J J^T / m`` (``m x m``)."""
-        return self.functions()["ntk"](*self._args(state, X, n))
+    def ntk_vector(self, state: dict[str, Any], X: Any, n: float, w: Any) -> Any:
+        """``Theta w`` for ``w`` of shape ``(m, k)``, without forming ``Theta``."""
+        return self.functions()["ntk_vector"](*self._args(state, X, n), w)
+
+    def ntk(self, state: dict[str, Any], X: Any, n: float) -> np.ndarray:
+        """``Theta = J J^T / m`` over all ``m k`` outputs (sample-major), dense.
+
+        The derived operator applied to each basis array: for small ``m k`` (else use
+        :meth:`ntk_vector` in an eigensolver).
+        """
+        m, k = X.shape[0], self.outputs(state)
+        basis = np.eye(m * k).reshape(m * k, m, k)
+        return np.stack([np.asarray(self.ntk_vector(state, X, n, e)).reshape(-1) for e in basis])
 
     def loss(self, state: dict[str, Any], X: Any, Y: Any, n: float) -> float:
-        """``|F - Y|^2 / (2m)``."""
-        return float(self.functions()["loss"](*self._args(state, X, n), Y))
+        """``|F - Y|^2 / (2m)`` (the trace of the printed ``R^T R / 2m``)."""
+        return float(np.trace(self.functions()["loss"](*self._args(state, X, n), Y)))
 
     def top_ntk(self, state: dict[str, Any], X: Any, n: float) -> float:
-        """The largest eigenvalue of :meth:`ntk` (symmetric, dense)."""
-        return float(np.linalg.eigvalsh(np.asarray(self.ntk(state, X, n), dtype=float))[-1])
-
-    def ntk_vector(self, state: dict[str, Any], X: Any, n: float, w: Any) -> Any:
-        """``Theta w`` without forming ``Theta`` (``O(m d + d^2)``)."""
-        return self.functions()["ntk_vector"](*self._args(state, X, n), w)
+        """The largest eigenvalue of :meth:`ntk`."""
+        return float(np.linalg.eigvalsh(self.ntk(state, X, n))[-1])
 
     def blocks_from(self, matrices: dict[str, np.ndarray]) -> dict[str, Any]:
         """The blocks of explicit width-``n`` matrices (columns as ``(n, 1)`` arrays)."""
         out: dict[str, Any] = {}
-        for name, kind in self.blocks:
-            _, a, b = _split(name, matrices)
+        for (name, kind), (_, a, b) in zip(self.blocks, self.pairs, strict=True):
             value = matrices[a].T @ matrices[b]
             out[name] = float(value[0, 0]) if kind == "scalar" else value
         return out
 
 
-def _split(name: str, matrices: dict[str, np.ndarray]) -> tuple[str, str, str]:
+def _split(name: str, matrices: Any) -> tuple[str, str, str]:
     """``B_<a>_<b>`` with underscores inside the names (``vel_U``): the matching split."""
     body = name[2:]
     for a in matrices:
@@ -196,6 +218,7 @@ def block_numeric(bm: BlockMap) -> BlockNumeric:
     X, Y = bm.data
     hyper = tuple(s.name for s in bm.step.symbols)
     head = [b.name for b in bm.blocks] + [X.name, WIDTH.name, DIM_IN.name, SAMPLES.name]
+    head.append(OUTPUTS.name)
     printer = _printer()
     kinds = [_kind(b) for b in bm.blocks]
     lines: list[str] = []
@@ -212,14 +235,16 @@ def block_numeric(bm: BlockMap) -> BlockNumeric:
     maps = [(e, k == "scalar") for e, k in zip(bm.maps, kinds, strict=True)]
     function("step", [*head, Y.name, ETA.name, *hyper], maps)
     function("output", head, [(bm.output, False)])
-    function("ntk", head, [(bm.ntk, False)])
     function("ntk_vector", [*head, PROBE.name], [(bm.ntk_vector, False)])
-    function("loss", [*head, Y.name], [(bm.loss, True)])
+    function("loss", [*head, Y.name], [(bm.loss, False)])
     source = "\n".join(lines)
+    names = [name for name, _ in bm.matrices]
     return BlockNumeric(
         name=bm.name,
         step=bm.step.label,
         blocks=tuple((b.name, k) for b, k in zip(bm.blocks, kinds, strict=True)),
+        pairs=tuple((b.name, *_split(b.name, names)[1:]) for b in bm.blocks),
+        factors=tuple((name, "d" if cols == DIM_IN else "k") for name, cols in bm.matrices),
         hyper=hyper,
         source=source,
         imports=tuple(sorted(set(_used(printer)) | {("concatenate", "numpy")})),

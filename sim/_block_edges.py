@@ -1,0 +1,101 @@
+"""A model's own edges from its block map: ``c_loss``, ``c_max`` and ``eta lambda_final``.
+
+For a data set ``(X, Y)``, a width ``n`` and a batch rule, :func:`block_edges` runs an
+ensemble of Gaussian inits (init ``k`` is the same draw at every ``c``, so the boundaries'
+bootstrap resamples whole trajectories) over a ``c`` grid and reports, per ``c``, the
+fraction of runs whose full-batch loss rose above its start, the fraction that diverged,
+the median final ``eta lambda`` of the others and the mean spike count; and the two
+boundaries a network sweep measures, with bootstrap CIs (:func:`catapultlab.stats.boundary`):
+
+* ``c_loss``: where half the runs' loss rises (Kalra & Barkeshli's ``c_loss``);
+* ``c_max``: where half the runs diverge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from catapultlab.batches import BatchRule
+from catapultlab.sim._block_run import run_block
+from catapultlab.stats import Boundary, boundary
+
+__all__ = ["BlockEdges", "block_edges"]
+
+
+@dataclass(frozen=True)
+class BlockEdges:
+    """Outcome fractions over ``c`` and the two boundaries (module docstring).
+
+    Attributes:
+        c: the grid.
+        n: width.
+        runs: inits per ``c``.
+        batch: ``"full"`` or the batch rule's label.
+        p_rise: fraction of runs whose loss rose, per ``c``.
+        p_divergent: fraction that diverged, per ``c``.
+        eta_lam_final: median final ``eta lambda`` of the runs that did not diverge.
+        spikes: mean number of loss spikes per run (all runs), per ``c``.
+        c_loss: where half the runs' loss rises.
+        c_max: where half the runs diverge.
+    """
+
+    c: np.ndarray
+    n: float
+    runs: int
+    batch: str
+    p_rise: np.ndarray
+    p_divergent: np.ndarray
+    eta_lam_final: np.ndarray
+    spikes: np.ndarray
+    c_loss: Boundary
+    c_max: Boundary
+
+
+def block_edges(
+    numeric: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    n: float,
+    c: np.ndarray,
+    runs: int,
+    steps: int,
+    batch: BatchRule | None = None,
+    seed: int = 0,
+    **hyper: float,
+) -> BlockEdges:
+    """Run the ensemble (module docstring); init ``k`` uses seed ``seed + k`` at every ``c``."""
+    c = np.asarray(c, dtype=float)
+    rose = np.zeros((c.size, runs), dtype=bool)
+    diverged = np.zeros_like(rose)
+    final = np.full(rose.shape, np.nan)
+    spikes = np.zeros(rose.shape)
+    for i, ci in enumerate(c):
+        for k in range(runs):
+            run = run_block(
+                numeric, X, Y, n=n, c=float(ci), steps=steps, batch=batch, seed=seed + k,
+                lam_every=0, **hyper,
+            )  # fmt: skip
+            rose[i, k], diverged[i, k] = run.rose, run.diverged
+            spikes[i, k] = len(run.spikes)
+            if not run.diverged:
+                final[i, k] = run.eta * run.lam[-1]
+    with np.errstate(all="ignore"):
+        median = np.array(
+            [np.nanmedian(row) if np.isfinite(row).any() else np.nan for row in final]
+        )
+    return BlockEdges(
+        c=c,
+        n=float(n),
+        runs=int(runs),
+        batch="full" if batch is None else batch.label,
+        p_rise=rose.mean(axis=1),
+        p_divergent=diverged.mean(axis=1),
+        eta_lam_final=median,
+        spikes=spikes.mean(axis=1),
+        c_loss=boundary(c, rose | diverged, seed=seed),
+        c_max=boundary(c, diverged, seed=seed),
+    )
