@@ -145,11 +145,12 @@ def _iterate(
     hyper: dict[str, float],
     keep: frozenset[int] = frozenset(),
     lam_every: int = 1,
+    final: bool = True,
 ) -> tuple[list[float], list[float], bool, dict[int, Any]]:
     """Full-batch losses, top NTK eigenvalues, divergence, and the states in ``keep``.
 
-    The eigenvalue is measured every ``lam_every`` steps and at the last (NaN between;
-    ``0``: none).
+    The eigenvalue is measured at the start (unless ``lam_every`` is 0), every
+    ``lam_every`` steps, and at the last step when ``final`` (NaN where not measured).
     """
     X, Y = data
 
@@ -157,7 +158,7 @@ def _iterate(
         return float(top_ntk_pairs(numeric, state, X, n)[0][0])
 
     losses, kept = [numeric.loss(state, X, Y, n)], {}
-    lam = [lam_of(state) if lam_every else np.nan]
+    lam = [lam_of(state) if (lam_every or final) else np.nan]
     if 0 in keep:
         kept[0] = state
     for t in range(int(steps)):
@@ -169,7 +170,8 @@ def _iterate(
             return losses, lam, True, kept
         state = new
         last = t + 1 == int(steps)
-        lam.append(lam_of(state) if lam_every and ((t + 1) % lam_every == 0 or last) else np.nan)
+        due = (lam_every and (t + 1) % lam_every == 0) or (last and final)
+        lam.append(lam_of(state) if due else np.nan)
         if t + 1 in keep:
             kept[t + 1] = state
         if keep and t + 1 >= max(keep):
@@ -210,8 +212,8 @@ def run_block(
         init: the initial blocks (else drawn, :func:`block_init`).
         spike_factor: the spike rule's factor (:func:`catapultlab.phases.loss_spikes`).
         stop: the divergence threshold (``diverge_ratio * n``).
-        lam_every: measure the top NTK eigenvalue every this many steps (and at the last;
-            ``0``: only at the start and the spikes).
+        lam_every: measure the top NTK eigenvalue every this many steps (always at the
+            start and the last step, and at the spikes).
         **hyper: the step rule's values (``beta``, ``kappa``).
     """
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
@@ -231,7 +233,7 @@ def run_block(
     spans = [s for s in spans if s[1] < lam_arr.size]  # a divergent run's last spike: no state
     needed = frozenset(k for a, p, e in spans for k in (max(a - 1, 0), p, e))
     _, _, _, states = _iterate(
-        numeric, state0, (X, Y), steps=steps, keep=needed, lam_every=0, **kw
+        numeric, state0, (X, Y), steps=steps, keep=needed, lam_every=0, final=False, **kw
     )  # fmt: skip
     return BlockRun(
         eta=eta,

@@ -114,3 +114,19 @@ def test_a_full_batch_catapult_spike_lies_in_the_top_ntk_direction():
     assert 1 <= unstable < 4 and spike["top_overlap"][unstable - 1] > 0.99
     assert spike["eta_lam_before"] == pytest.approx(3.0, rel=0.05)
     assert spike["eta_lam_after"] < 2.0
+
+
+def test_block_edges_of_one_sample_recover_the_uv_edges():
+    """d = m = k = 1 with x = 1 is the uv model: c_loss near 2 and c_max near 4 (its
+    derived edges), with CIs that contain them at n = 4096."""
+    from catapultlab.sim import block_edges
+
+    nb = full_block_map().numeric()
+    c = np.array([1.5, 1.75, 2.25, 2.75, 3.25, 3.75, 4.25, 4.75])
+    X, Y = np.ones((1, 1)), np.zeros((1, 1))
+    e = block_edges(nb, X, Y, n=4096, c=c, runs=16, steps=300, seed=0)
+    assert e.c_loss.low <= 2.0 <= e.c_loss.high and e.c_max.low <= 4.0 <= e.c_max.high
+    assert e.p_divergent[c < 3.9].max() == 0 and e.p_divergent[c > 4.1].min() == 1
+    below = c < 2
+    np.testing.assert_allclose(e.eta_lam_final[below], c[below], rtol=0.02)  # lazy: lam stays
+    assert np.all(e.eta_lam_final[(c > 2.1) & (c < 3.9)] < 2.0)  # catapult: eta lam ends < 2
