@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab.batches import BatchRule
+from catapultlab.phases import StopRule
 from catapultlab.sim._block_run import run_block
 from catapultlab.stats import Boundary, boundary
 
@@ -65,9 +66,14 @@ def block_edges(
     steps: int,
     batch: BatchRule | None = None,
     seed: int = 0,
+    stop: StopRule | None = None,
     **hyper: float,
 ) -> BlockEdges:
-    """Run the ensemble (module docstring); init ``k`` uses seed ``seed + k`` at every ``c``."""
+    """Run the ensemble (module docstring); init ``k`` uses seed ``seed + k`` at every ``c``.
+
+    ``stop`` sets the divergence threshold and the rise tolerance (a loss "rose" above
+    ``L_0 (1 + rise_tol)``; a network sweep's own tolerance makes the two comparable).
+    """
     c = np.asarray(c, dtype=float)
     rose = np.zeros((c.size, runs), dtype=bool)
     diverged = np.zeros_like(rose)
@@ -77,7 +83,7 @@ def block_edges(
         for k in range(runs):
             run = run_block(
                 numeric, X, Y, n=n, c=float(ci), steps=steps, batch=batch, seed=seed + k,
-                lam_every=0, **hyper,
+                lam_every=0, spike_details=False, stop=stop, **hyper,
             )  # fmt: skip
             rose[i, k], diverged[i, k] = run.rose, run.diverged
             spikes[i, k] = len(run.spikes)

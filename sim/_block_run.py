@@ -193,6 +193,7 @@ def run_block(
     spike_factor: float = SPIKE_FACTOR,
     stop: StopRule | None = None,
     lam_every: int = 1,
+    spike_details: bool = True,
     **hyper: float,
 ) -> BlockRun:
     """Iterate a block map from a Gaussian init (or ``init``) at ``eta = c / lam0``.
@@ -214,6 +215,8 @@ def run_block(
         stop: the divergence threshold (``diverge_ratio * n``).
         lam_every: measure the top NTK eigenvalue every this many steps (always at the
             start and the last step, and at the spikes).
+        spike_details: ``eta lambda`` around each spike and its top-direction share (one
+            replay of the run); else only the spikes' steps.
         **hyper: the step rule's values (``beta``, ``kappa``).
     """
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
@@ -232,9 +235,13 @@ def run_block(
     spans = [(a, p, min(e, lam_arr.size - 1)) for a, p, e in loss_spikes(L, spike_factor)]
     spans = [s for s in spans if s[1] < lam_arr.size]  # a divergent run's last spike: no state
     needed = frozenset(k for a, p, e in spans for k in (max(a - 1, 0), p, e))
-    _, _, _, states = _iterate(
-        numeric, state0, (X, Y), steps=steps, keep=needed, lam_every=0, final=False, **kw
-    )  # fmt: skip
+    if spike_details and needed:
+        _, _, _, states = _iterate(
+            numeric, state0, (X, Y), steps=steps, keep=needed, lam_every=0, final=False, **kw
+        )  # fmt: skip
+        spikes = _spike_rows(numeric, states, X, Y, n, eta, spans)
+    else:
+        spikes = tuple({"start": a, "peak": p, "end": e} for a, p, e in spans)
     return BlockRun(
         eta=eta,
         lam0=lam0,
@@ -242,6 +249,6 @@ def run_block(
         lam=lam_arr,
         diverged=diverged,
         rose=bool(np.nanmax(L[1:], initial=-np.inf) > L[0] * (1 + stop.rise_tol)),
-        spikes=_spike_rows(numeric, states, X, Y, n, eta, spans),
+        spikes=spikes,
         batch="full" if batch is None else batch.label,
     )

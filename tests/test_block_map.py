@@ -120,3 +120,22 @@ def test_a_width_n_factor_left_over_is_refused():
         blocks.substitute(U * U.T * U)
     assert blocks.substitute(U.T * U) == blocks.symbols["U", "U"]
     assert isinstance(blocks.product("v", "v"), sp.Symbol)  # a 1 x 1 block is a number
+
+
+def test_the_printed_block_map_runs_on_jax_too():
+    """The same printed source compiled on jax.numpy (jit, float64) gives NumPy's step."""
+    import jax
+
+    nb = full_block_map(StepRule("momentum")).numeric()
+    P, X, Y = _draw(np.random.default_rng(3), 100, 6, 9, True, 2)
+    state = nb.blocks_from(P)
+    names = [name for name, _ in nb.blocks]
+    ref = nb.step_once(state, X, Y, eta=0.3, n=100, beta=0.9)
+    with jax.enable_x64(True):
+        step = jax.jit(
+            nb.functions("jax.numpy")["step"],
+            static_argnums=(len(names) + 2, len(names) + 3, len(names) + 4),
+        )
+        out = step(*[state[k] for k in names], X, 100.0, 6, 9, 2, Y, 0.3, 0.9)
+    for k, v in zip(names, out, strict=True):
+        np.testing.assert_allclose(np.asarray(v), ref[k], rtol=1e-12, atol=1e-12)

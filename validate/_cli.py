@@ -58,6 +58,14 @@ _SHARED = [
         "--batch", default="full", show_default=True, help="'full' (GD) or a minibatch size (SGD)."
     ),
     click.option(
+        "--own-model-runs",
+        type=int,
+        default=None,
+        help="inits per c of the network's own model (the full model of its data at its "
+        "width, block map); default 8 for a linear one-hidden-layer MLP, else 0 (then the "
+        "linear model of the same data is shown as a reference when N > 0).",
+    ),
+    click.option(
         "--sampling",
         default="shuffle",
         show_default=True,
@@ -165,6 +173,7 @@ def _config(depth: int, width: int, **kw: Any) -> SweepConfig:
         seed=kw["seed"],
         batch_size=_batch(kw["batch"]),
         sampling=kw["sampling"],
+        own_model_runs=kw["own_model_runs"],
         train_size=kw["train_size"],
         test_size=kw["test_size"],
         dtype=kw["dtype"],

@@ -32,6 +32,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 from catapultlab.stats import Comparison, bracket_se
+from catapultlab.validate._own_model import own_model_rows
 from catapultlab.validate._predict import adam_edge, hyper_values, theory_model
 from catapultlab.validate._sweep import OUTCOMES, Boundary, RunSummary, SweepResult
 
@@ -107,6 +108,7 @@ def comparison_table(res: SweepResult) -> tuple[Comparison, ...]:
     rows.append(_best_accuracy_row(res, predict("c_best_test_acc"), why))
     if res.config.optimizer == "adam":
         rows.append(_adam_row(res))
+    rows += own_model_rows(res)
     return tuple(rows)
 
 
@@ -150,7 +152,8 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
 
     Keys: ``lam0``, ``c_loss``, ``c_sharp``, ``c_max`` (``None`` if not bracketed),
     their uncertainties (final bracket widths), ``*_side`` (``below``/``above`` the grid
-    when not bracketed), ``sharpness_reduction``, ``runs``, ``comparison`` and ``config``.
+    when not bracketed), ``sharpness_reduction``, ``runs``, ``comparison``, ``own_model``
+    (the network's own model per c, :mod:`catapultlab.validate._own_model`) and ``config``.
     """
     return {
         "network": res.network,
@@ -169,8 +172,18 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "sharpness_reduction": res.sharpness_reduction,
         "runs": [{k: _clean(v) for k, v in dataclasses.asdict(r).items()} for r in res.runs],
         "comparison": [r.to_dict() for r in comparison_table(res)],
+        "own_model": _own_model_dict(res.own_model),
         "config": dataclasses.asdict(res.config),
     }
+
+
+def _own_model_dict(e: Any) -> dict[str, Any] | None:
+    """The own-model ensemble per c (``None`` when it was not run)."""
+    if e is None:
+        return None
+    per_c = ("c", "p_rise", "p_divergent", "eta_lam_final", "spikes")
+    out: dict[str, Any] = {"n": e.n, "runs": e.runs, "batch": e.batch}
+    return out | {k: [_clean(float(v)) for v in getattr(e, k)] for k in per_c}
 
 
 def _attr(v: Any) -> Any:

@@ -58,6 +58,7 @@ from catapultlab.validate._budget import (
     check_sweep_memory,
 )
 from catapultlab.validate._optim import OptimizerConfig
+from catapultlab.validate._own_model import own_model_edges
 from catapultlab.validate._train import SHARPNESS, TrainResult
 
 __all__ = [
@@ -109,6 +110,7 @@ class SweepConfig:
     late_window: int = 16
     init_scale: float = 1.0
     sampling: str = "shuffle"
+    own_model_runs: int | None = None
 
     def optimizer_config(self) -> OptimizerConfig:
         """The optimizer of every run (raises :class:`CatapultError` on bad settings)."""
@@ -212,6 +214,7 @@ class SweepResult:
     c_sharp: Boundary
     c_max: Boundary
     sharpness_reduction: float | None = None
+    own_model: Any = field(default=None, repr=False)
 
 
 def c_grid(spec: str) -> tuple[float, ...]:
@@ -446,6 +449,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
         c_sharp=_boundary(b_sharp, lower=False),
         c_max=_boundary(b_max, lower=True),
         sharpness_reduction=_sharpness_reduction(runs, b_loss),
+        own_model=own_model_edges(cfg, data),
     )
 
 
@@ -464,6 +468,8 @@ def _check_run(cfg: SweepConfig) -> None:
             rule.check(cfg.train_size)
     if cfg.sharpness not in SHARPNESS:
         raise CatapultError(f"unknown sharpness {cfg.sharpness!r}; choose ntk or hessian")
+    if cfg.own_model_runs is not None and cfg.own_model_runs < 0:
+        raise CatapultError(f"--own-model-runs must be >= 0, got {cfg.own_model_runs}")
     if not (np.isfinite(cfg.init_scale) and cfg.init_scale > 0):
         raise CatapultError(f"init scale must be > 0, got {cfg.init_scale}")
     cfg.optimizer_config()

@@ -1,0 +1,49 @@
+"""validate sets a linear network's edges beside its own model (issue 22, item 3)."""
+
+from __future__ import annotations
+
+import json
+
+from catapultlab._cli import main
+
+TINY = ["--width", "64", "--c", "1:6:1", "--steps", "40", "--train-size", "48",
+        "--test-size", "16", "--bisect", "2", "--json"]  # fmt: skip
+
+
+def _run(capsys, *args):
+    assert main(["validate", *args, *TINY]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    return doc, {r["key"]: r for r in doc["comparison"]}
+
+
+def test_linear_network_is_compared_with_its_own_model(capsys):
+    doc, rows = _run(capsys, "--act", "linear", "--depth", "1")
+    own = doc["own_model"]
+    assert own["runs"] == 8 and own["n"] == 64 and own["batch"] == "full"
+    assert len(own["c"]) == len(own["p_divergent"]) == 25
+    assert own["p_divergent"][0] == 0 and own["p_divergent"][-1] == 1
+    for key in ("validate.c_loss.own_model", "validate.c_max.own_model"):
+        row = rows[key]
+        assert row["predicted"] is not None and row["uncertainty"] > 0
+        assert "full model of this data at n = 64" in row["source"]
+    # the measured network boundaries sit inside what its own model predicts, while the
+    # uv restriction's 2 and 4 do not describe this network (48 samples, 10 outputs)
+    assert (
+        rows["validate.c_max.own_model"]["agrees"] and rows["validate.c_loss.own_model"]["agrees"]
+    )
+    assert rows["validate.c_max"]["predicted"] == 4.0 and not rows["validate.c_max"]["agrees"]
+
+
+def test_relu_network_says_it_has_no_closed_model(capsys):
+    doc, rows = _run(capsys, "--depth", "1")
+    assert doc["own_model"] is None
+    assert "no closed model for a relu network" in rows["validate.own_model"]["source"]
+    doc, rows = _run(capsys, "--depth", "1", "--own-model-runs", "2")
+    assert doc["own_model"]["runs"] == 2
+    assert "REFERENCE ONLY" in rows["validate.c_max.linear_reference"]["source"]
+
+
+def test_bad_own_model_runs_is_one_line(capsys):
+    assert main(["validate", "--own-model-runs", "-1", *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--own-model-runs" in err[0]

@@ -1,0 +1,131 @@
+"""The network's own model: a linear network's edges predicted from the full model of its data.
+
+A one-hidden-layer linear MLP without biases in NTK parametrisation *is* the full model
+``f(x) = V^T U x / sqrt(n d)`` with the data's ``d`` inputs, ``m`` samples and ``k``
+outputs. Its block map (:func:`catapultlab.theory.full_block_map`) is iterated from
+Gaussian inits at the network's width, on the network's own inputs and labels, with its
+step rule and its batches (:func:`catapultlab.sim.block_edges`), over a ``c`` grid that
+spans the sweep's. The ensemble's ``c_loss``, ``c_max`` (bootstrap CIs) and
+``eta lambda_final`` are the predictions the network's measurements are set beside; the
+d = m = 1 restriction (uv) stays as the named second reference.
+
+For any other network (ReLU, deeper, biases) there is no closed model: the report says so,
+and with ``--own-model-runs N`` it shows the linear full model of the same data as a
+reference line, labelled as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from catapultlab.stats import Comparison
+
+__all__ = [
+    "DEFAULT_RUNS",
+    "OWN_MODEL_POINTS",
+    "is_own_model",
+    "own_model_edges",
+    "own_model_rows",
+    "own_model_runs",
+]
+
+OWN_MODEL_POINTS = 25
+"""Points of the map's ``c`` grid (evenly over the sweep's range)."""
+
+
+def is_own_model(cfg: Any) -> bool:
+    """Is the network exactly the full model (linear, one hidden layer, no bias, NTK)?"""
+    return (cfg.arch, cfg.act, cfg.depth, cfg.param) == ("mlp", "linear", 1, "ntk")
+
+
+DEFAULT_RUNS = 8
+"""Inits per ``c`` of the own-model ensemble when the network is the full model."""
+
+
+def own_model_runs(cfg: Any) -> int:
+    """``cfg.own_model_runs``, or by default :data:`DEFAULT_RUNS` for the full model, else 0."""
+    if cfg.own_model_runs is not None:
+        return int(cfg.own_model_runs)
+    return DEFAULT_RUNS if is_own_model(cfg) else 0
+
+
+def own_model_edges(cfg: Any, data: Any) -> Any:
+    """The block-map ensemble for this sweep, or ``None`` (off, or no derived step rule)."""
+    from catapultlab.batches import BatchRule
+    from catapultlab.phases import StopRule
+    from catapultlab.sim import block_edges
+    from catapultlab.theory import full_block_map
+    from catapultlab.validate._predict import hyper_values, step_rule_of
+
+    runs = own_model_runs(cfg)
+    if runs < 1 or cfg.init_scale != 1.0:
+        return None
+    rule = step_rule_of(cfg.optimizer, cfg.weight_decay, cfg.weight_decay_mode)
+    if rule is None:
+        return None
+    hyper = hyper_values(cfg.optimizer, cfg.momentum, cfg.weight_decay)
+    numeric = full_block_map(rule).numeric()
+    c = np.linspace(min(cfg.c_values), max(cfg.c_values), OWN_MODEL_POINTS)
+    batch = None if cfg.batch_size is None else BatchRule(cfg.batch_size, cfg.sampling)
+    values = {k: hyper[k] for k in numeric.hyper}
+    stop = StopRule(rise_tol=cfg.effective_rise_tol)  # "the loss rose" as the sweep says it
+    return block_edges(
+        numeric, np.asarray(data.x_train, float), np.asarray(data.y_train, float),
+        n=cfg.width, c=c, runs=runs, steps=cfg.steps, batch=batch,
+        seed=cfg.seed, stop=stop, **values,
+    )  # fmt: skip
+
+
+def _row(key: str, words: str, b: Any, pred: Any, what: str) -> Comparison:
+    lo, hi = (None, None) if b.bracket is None else b.bracket
+    se_net = None if b.uncertainty is None else b.uncertainty / np.sqrt(12.0)
+    se_map = pred.se if np.isfinite(pred.se) else None
+    parts = [s for s in (se_net, se_map) if s is not None]
+    return Comparison.make(
+        key,
+        words,
+        b.value,
+        uncertainty=float(np.sqrt(sum(s * s for s in parts))) if parts else None,
+        ci_low=lo,
+        ci_high=hi,
+        predicted=None if not np.isfinite(pred.estimate) else float(pred.estimate),
+        relation="=",
+        source=f"{what}: half-crossing {pred.estimate:.4g} [{pred.low:.4g}, {pred.high:.4g}] "
+        "(95% bootstrap CI); uncertainty combines the bracket's and the ensemble's s.e.",
+    )
+
+
+def own_model_rows(res: Any) -> list[Comparison]:
+    """Rows of the network's own model (module docstring); empty when it was not run."""
+    e, cfg = res.own_model, res.config
+    if e is None:
+        if is_own_model(cfg):
+            return []
+        return [_no_closed_model_row(cfg)]
+    what = (
+        f"full model of this data at n = {e.n:g} ({e.runs} inits per c, {e.batch})"
+        if is_own_model(cfg)
+        else f"REFERENCE ONLY: the linear full model of this data at n = {e.n:g} (no "
+        f"closed model for a {cfg.act} network of depth {cfg.depth})"
+    )
+    tag = "own_model" if is_own_model(cfg) else "linear_reference"
+    rows = [
+        _row(f"validate.c_loss.{tag}", "c_loss against the network's own model", res.c_loss,
+             e.c_loss, what),
+        _row(f"validate.c_max.{tag}", "c_max against the network's own model", res.c_max,
+             e.c_max, what),
+    ]  # fmt: skip
+    return rows
+
+
+def _no_closed_model_row(cfg: Any) -> Comparison:
+    return Comparison.make(
+        "validate.own_model",
+        "the network's own model",
+        None,
+        source=f"no closed model for a {cfg.act} network of depth {cfg.depth} "
+        f"({cfg.arch}); --own-model-runs N shows the linear full model of the same data "
+        "as a reference line",
+    )
