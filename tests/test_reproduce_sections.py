@@ -141,7 +141,7 @@ def test_network_rows_are_validates_comparison_rekeyed(cfg, monkeypatch):
     assert set(rows) == {
         f"validate.relu.{k}"
         for k in ("lam0", "c_loss", "c_max", "max_eta_lam_final_catapult", "c_best_test_acc")
-        + ("best_test_acc",)
+        + ("own_model", "best_test_acc")
     }
 
     untrained = _result(sc, [_run(1.0, 0.6), *runs[1:]], res.c_loss, res.c_max)

@@ -36,6 +36,11 @@ ROWS = (
         "paper: best accuracy often at {predicted:g} < c < c_max",
     ),
     ("adam_precond_sharpness", "adam_precond_sharpness", "eta * preconditioned sharpness", ""),
+    ("c_loss.own_model", "c_loss_own_model", "c_loss against its own model", ""),
+    ("c_max.own_model", "c_max_own_model", "c_max against its own model", ""),
+    ("c_loss.linear_reference", "c_loss_linear_reference", "c_loss beside a linear model", ""),
+    ("c_max.linear_reference", "c_max_linear_reference", "c_max beside a linear model", ""),
+    ("own_model", "own_model", "own model", ""),
 )
 """comparison_table row -> (report name, words, note); rows a sweep lacks are left out."""
 
