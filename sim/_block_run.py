@@ -23,7 +23,14 @@ import numpy as np
 from catapultlab.batches import BatchRule, check_batch
 from catapultlab.phases import SPIKE_FACTOR, StopRule, loss_spikes
 
-__all__ = ["BlockRun", "block_init", "run_block", "top_ntk_pairs"]
+__all__ = [
+    "BlockRun",
+    "block_init",
+    "block_memory",
+    "check_block_memory",
+    "run_block",
+    "top_ntk_pairs",
+]
 
 OVERLAP_TOP = 4
 """How many top NTK eigendirections a spike's residual is projected on."""
@@ -55,6 +62,29 @@ class BlockRun:
     rose: bool
     spikes: tuple[dict[str, Any], ...]
     batch: str
+
+
+STATES_HELD = 8
+"""Block states a run holds at once (current, next, the step's temporaries, a spike's)."""
+
+
+def block_memory(numeric: Any, m: int, d: int, k: int) -> float:
+    """Bytes a block-map run needs (float64).
+
+    :data:`STATES_HELD` states of the blocks, the data and its batch copies, and the
+    eigensolver's Krylov vectors over the ``m k`` outputs.
+    """
+    cols = {"d": d, "k": k}
+    kind = dict(numeric.factors)
+    state = sum(cols[kind[a]] * cols[kind[b]] for _, a, b in numeric.pairs)
+    return 8.0 * (STATES_HELD * state + 3 * m * (d + k) + 40 * m * k)
+
+
+def check_block_memory(numeric: Any, m: int, d: int, k: int) -> None:
+    """One line, before any compute, when a block-map run would not fit in memory."""
+    from catapultlab.checks import check_memory
+
+    check_memory(block_memory(numeric, m, d, k), f"a block map with d = {d}, m = {m}, k = {k}")
 
 
 def block_init(
@@ -222,6 +252,7 @@ def run_block(
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
     check_batch(batch, X.shape[0])
+    check_block_memory(numeric, X.shape[0], X.shape[1], Y.shape[1])
     stop = stop or StopRule()
     rng = np.random.default_rng([int(seed), 0])
     state0 = init if init is not None else block_init(numeric, int(n), X.shape[1], rng, Y.shape[1])

@@ -130,3 +130,15 @@ def test_block_edges_of_one_sample_recover_the_uv_edges():
     below = c < 2
     np.testing.assert_allclose(e.eta_lam_final[below], c[below], rtol=0.02)  # lazy: lam stays
     assert np.all(e.eta_lam_final[(c > 2.1) & (c < 3.9)] < 2.0)  # catapult: eta lam ends < 2
+
+
+def test_a_block_map_too_large_for_memory_is_refused_with_the_estimate(monkeypatch):
+    from catapultlab.sim._block_run import block_memory
+
+    nb = full_block_map().numeric()
+    need = block_memory(nb, 100, 50_000, 1)
+    assert need > 8 * 8 * 50_000**2  # the d x d blocks dominate
+    monkeypatch.setenv("CATAPULTLAB_MEMORY_LIMIT", str(2**30))
+    X, Y = np.zeros((100, 50_000)), np.zeros((100, 1))
+    with pytest.raises(CatapultError, match=r"d = 50000, m = 100, k = 1 needs about .* GiB"):
+        run_block(nb, X, Y, n=1000, c=1.0, steps=1)
