@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from catapultlab import CatapultError
+from catapultlab.batches import SAMPLING
 from catapultlab.checks import check_full_model_size, check_int
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
@@ -466,6 +467,20 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int, grid: str = "c") -
 @_SAMPLES
 @_DATA_SEED
 @schedule_options
+@click.option(
+    "--block",
+    is_flag=True,
+    help="full model at any --inputs/--samples through its block map (Gram blocks U^T U, "
+    "U^T v, v^T v; no symbolic size limit).",
+)
+@click.option("--batch", type=int, default=None, help="SGD batch size (with --block).")
+@click.option(
+    "--sampling",
+    type=click.Choice(SAMPLING),
+    default="shuffle",
+    show_default=True,
+    help="SGD batches (catapultlab.batches; validate --sampling means the same).",
+)
 def simulate(
     model: str | None,
     spec_ref: str | None,
@@ -490,6 +505,9 @@ def simulate(
     data_seed: int,
     warmup: int | None,
     schedule_text: str | None,
+    block: bool,
+    batch: int | None,
+    sampling: str,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
     from catapultlab.io import dumps
@@ -502,6 +520,9 @@ def simulate(
     _check_outputs(out, figure, netcdf=False)
     schedule = check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    if block or batch is not None:
+        _simulate_block(choice, locals(), schedule)
+        return
     try:
         setup = _setup(choice, y, inputs, samples, data_seed, schedule)
     except NotClosedError as exc:
@@ -545,6 +566,37 @@ def simulate(
                 f"{_number(doc['peak_loss'], '.6g')} at step {doc['t_peak']}, eta*lam_final "
                 f"{_number(doc['eta_lam_final'])}"
             )
+
+
+def _simulate_block(choice: Any, kw: dict[str, Any], schedule: Any) -> None:
+    """``simulate full --block [--batch B]``: print (and write) the block-map runs' JSON."""
+    from catapultlab.batches import BatchRule
+    from catapultlab.io import atomic_write_text, dumps
+    from catapultlab.sim._cli_block import block_trajectories, check_block_request
+
+    if kw["figure"]:
+        raise CatapultError("--figure is not drawn for --block runs yet; use --json")
+    rule = None if kw["batch"] is None else BatchRule(kw["batch"], kw["sampling"])
+    check_block_request(choice, rule, kw["samples"], kw["exact"], schedule)
+    doc = block_trajectories(
+        choice, inputs=kw["inputs"], samples=kw["samples"], y=kw["y"],
+        data_seed=kw["data_seed"], n=kw["n"], c=kw["c"], steps=kw["steps"],
+        seed=kw["seed"], ensemble=kw["ensemble"], batch=rule,
+    )  # fmt: skip
+    text = dumps(doc)
+    if kw["out"]:
+        atomic_write_text(kw["out"], text + "\n")
+    if kw["as_json"] or not kw["out"]:
+        click.echo(text if kw["as_json"] else _block_summary(doc))
+
+
+def _block_summary(doc: dict[str, Any]) -> str:
+    lines = []
+    for r in doc["runs"]:
+        loss = [v for v in r["loss"] if v is not None]
+        state = "diverged" if r["diverged"] else f"loss {loss[0]:.4g} -> {loss[-1]:.4g}"
+        lines.append(f"{r['batch']}: {state}, {len(r['spikes'])} spike(s), lam0 {r['lam0']:.4g}")
+    return "\n".join(lines)
 
 
 def _number(value: float | None, spec: str = "") -> str:

@@ -1,0 +1,88 @@
+"""``simulate full --block``: the full model at any size through its block map, GD or SGD.
+
+The data are the full model's default inputs (:func:`catapultlab.sim._setup.default_inputs`,
+rows drawn from ``--data-seed``) with every label ``--y``; ``--batch B --sampling RULE``
+draw SGD batches by the one rule of :mod:`catapultlab.batches`. One trajectory per
+``--seed`` (``--ensemble`` of them), each reported with its full-batch loss, ``lambda_t``,
+divergence, and its loss spikes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from catapultlab import CatapultError
+
+__all__ = ["block_trajectories", "check_block_request"]
+
+
+def check_block_request(choice: Any, batch: Any, samples: int, exact: bool, schedule: Any) -> None:
+    """Refuse what the block path does not run, in one line, before any compute."""
+    if choice[0] != "full":
+        raise CatapultError("--block runs the built-in full model only (simulate full --block)")
+    if exact or schedule.kind != "constant":
+        raise CatapultError("--block conflicts with --exact and with learning-rate schedules")
+    if batch is not None:
+        batch.check(samples)
+
+
+def block_trajectories(
+    choice: Any,
+    *,
+    inputs: int,
+    samples: int,
+    y: float,
+    data_seed: int,
+    n: float,
+    c: float,
+    steps: int,
+    seed: int,
+    ensemble: int,
+    batch: Any,
+) -> dict[str, Any]:
+    """Run ``ensemble`` block-map trajectories; the JSON document of ``simulate --block``."""
+    from catapultlab.sim._block_run import check_block_memory, run_block
+    from catapultlab.sim._setup import default_inputs
+    from catapultlab.theory import StepRule, full_block_map
+
+    _, step, hyper = choice
+    rule = StepRule(step.kind, step.weight_decay)
+    numeric = full_block_map(rule).numeric()
+    check_block_memory(numeric, samples, inputs, 1)
+    X = default_inputs(samples, inputs, data_seed)
+    Y = np.full((samples, 1), float(y))
+    runs = []
+    for k in range(int(ensemble)):
+        r = run_block(
+            numeric, X, Y, n=n, c=c, steps=steps, batch=batch, seed=seed + k, **dict(hyper)
+        )
+        runs.append(_run_json(r))
+    return {
+        "model": "full (block map)",
+        "inputs": inputs,
+        "samples": samples,
+        "outputs": 1,
+        "n": n,
+        "c": c,
+        "step_rule": rule.label,
+        "batch": runs[0]["batch"],
+        "runs": runs,
+    }
+
+
+def _run_json(r: Any) -> dict[str, Any]:
+    def clean(values: np.ndarray) -> list[float | None]:
+        return [float(v) if np.isfinite(v) else None for v in values]
+
+    return {
+        "eta": r.eta,
+        "lam0": r.lam0,
+        "batch": r.batch,
+        "diverged": r.diverged,
+        "loss_rose": r.rose,
+        "loss": clean(r.losses),
+        "lam": clean(r.lam),
+        "spikes": list(r.spikes),
+    }
