@@ -195,6 +195,22 @@ def _resumable(out: str | None) -> Iterator[None]:
 @_DATA_SEED
 @schedule_options
 @_Y_SCALED
+@click.option(
+    "--block", is_flag=True, help="full model at any size through its block map (--json only)."
+)
+@click.option(
+    "--batch",
+    "batch_text",
+    default=None,
+    help="with --block: SGD batch sizes B1,B2,... (full: full batch); one sweep over c per B.",
+)
+@click.option(
+    "--sampling",
+    type=click.Choice(SAMPLING),
+    default="shuffle",
+    show_default=True,
+    help="SGD batches (catapultlab.batches; validate --sampling means the same).",
+)
 def sweep(
     model: str | None,
     spec_ref: str | None,
@@ -222,6 +238,9 @@ def sweep(
     warmup: int | None,
     schedule_text: str | None,
     y_scaled: bool,
+    block: bool,
+    batch_text: str | None,
+    sampling: str,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
     from catapultlab.io import dumps
@@ -242,6 +261,8 @@ def sweep(
 
         raise CatapultError(NO_SCHEDULE_AT_INFINITY)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    if block or batch_text is not None:
+        return _sweep_block(choice, locals(), c, n, ys, schedule, grid)
     setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled) for y in ys]
     if float("inf") in n:
         from catapultlab.sim._limit import check_limit
@@ -274,6 +295,28 @@ def sweep(
     click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0], grid=grid))
     if out:
         click.echo(f"wrote {out}")
+
+
+def _sweep_block(
+    choice: Any, kw: dict[str, Any], c: Any, n: Any, ys: Any, schedule: Any, grid: str
+) -> None:
+    """``sweep full --block [--batch B1,B2]``: the block map's (c, B) sweep as JSON."""
+    from catapultlab.io import dumps
+    from catapultlab.sim._cli_block import block_sweep, check_block_request, parse_batches
+
+    batches = parse_batches(kw["batch_text"], kw["samples"], kw["sampling"])
+    check_block_request(choice, None, kw["samples"], False, schedule)
+    if grid != "c" or len(ys) != 1 or float("inf") in n or kw["out"] or kw["figure"]:
+        raise CatapultError(
+            "--block sweeps take --c, one --y, finite widths and print JSON (no --eta, "
+            "--n inf, --out or --figure yet)"
+        )
+    doc = block_sweep(
+        choice, inputs=kw["inputs"], samples=kw["samples"], y=ys[0], data_seed=kw["data_seed"],
+        widths=n, c=c, batches=batches, ensemble=kw["ensemble"], steps=kw["steps"],
+        seed=kw["seed"],
+    )  # fmt: skip
+    click.echo(dumps(doc))
 
 
 def _grid_choice(c_range: str | None, eta_range: str | None) -> tuple[str, str]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 
-__all__ = ["block_trajectories", "check_block_request"]
+__all__ = ["block_sweep", "block_trajectories", "check_block_request", "parse_batches"]
 
 
 def check_block_request(choice: Any, batch: Any, samples: int, exact: bool, schedule: Any) -> None:
@@ -86,3 +86,85 @@ def _run_json(r: Any) -> dict[str, Any]:
         "lam": clean(r.lam),
         "spikes": list(r.spikes),
     }
+
+
+def parse_batches(text: str | None, samples: int, sampling: str = "shuffle") -> list[Any]:
+    """``--batch B1,B2,...`` (``full`` for full-batch GD) as batch rules, checked against m."""
+    from catapultlab.batches import BatchRule
+
+    if text is None:
+        return [None]
+    out: list[Any] = []
+    for part in text.split(","):
+        if part.strip() == "full":
+            out.append(None)
+            continue
+        try:
+            size = int(part)
+        except ValueError:
+            raise CatapultError(f"bad --batch {text!r}; use B1,B2,... or full") from None
+        out.append(BatchRule(size, sampling))
+    for rule in out:
+        if rule is not None:
+            rule.check(samples)
+    return out
+
+
+def block_sweep(
+    choice: Any,
+    *,
+    inputs: int,
+    samples: int,
+    y: float,
+    data_seed: int,
+    widths: tuple[float, ...],
+    c: tuple[float, ...],
+    batches: list[Any],
+    ensemble: int,
+    steps: int,
+    seed: int,
+) -> dict[str, Any]:
+    """``sweep full --block``: per (n, B) the outcome fractions over c and c_loss, c_max."""
+    from catapultlab.sim._block_edges import block_edges
+    from catapultlab.sim._block_run import check_block_memory
+    from catapultlab.sim._setup import default_inputs
+    from catapultlab.theory import StepRule, full_block_map
+
+    _, step, hyper = choice
+    numeric = full_block_map(StepRule(step.kind, step.weight_decay)).numeric()
+    check_block_memory(numeric, samples, inputs, 1)
+    X, Y = default_inputs(samples, inputs, data_seed), np.full((samples, 1), float(y))
+    cells, bounds = [], []
+    for n in widths:
+        for rule in batches:
+            e = block_edges(numeric, X, Y, n=n, c=np.asarray(c), runs=ensemble, steps=steps,
+                            batch=rule, seed=seed, **dict(hyper))  # fmt: skip
+            for i, ci in enumerate(e.c):
+                cells.append(
+                    {"n": n, "batch": e.batch, "c": float(ci)}
+                    | {k: _finite(getattr(e, k)[i]) for k in PER_C}
+                )
+            bounds.append(
+                {"n": n, "batch": e.batch}
+                | {
+                    k: [_finite(v) for v in (b.estimate, b.low, b.high)]
+                    for k, b in (("c_loss", e.c_loss), ("c_max", e.c_max))
+                }  # fmt: skip
+            )
+    return {
+        "model": "full (block map)",
+        "inputs": inputs,
+        "samples": samples,
+        "ensemble": ensemble,
+        "steps": steps,
+        "cells": cells,
+        "boundaries": bounds,
+    }
+
+
+PER_C = ("p_rise", "p_divergent", "eta_lam_final", "spikes")
+"""The per-c columns of a block sweep."""
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

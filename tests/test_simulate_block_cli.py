@@ -52,3 +52,23 @@ def test_block_refusals_are_one_line(capsys, extra, needle):
 def test_block_is_for_the_full_model(capsys):
     assert main(["simulate", "uv", "--block", "--n", "64", "--c", "1", "--steps", "5"]) == 2
     assert "full model only" in capsys.readouterr().err
+
+
+def test_block_sweep_over_c_and_batch_sizes(capsys):
+    args = ["sweep", "full", "--block", "--inputs", "12", "--samples", "40", "--n", "512",
+            "--c", "1:7:1.5", "--batch", "full,8", "--sampling", "without-replacement",
+            "--ensemble", "4", "--steps", "80", "--y", "0.5"]  # fmt: skip
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [b["batch"] for b in doc["boundaries"]] == ["full", "B=8,without-replacement"]
+    assert len(doc["cells"]) == 2 * 5
+    full = [cell for cell in doc["cells"] if cell["batch"] == "full"]
+    assert full[0]["p_divergent"] == 0 and full[-1]["p_divergent"] == 1  # c = 1 and c = 7
+    for bad, needle in [(["--batch", "41"], "larger than"), (["--eta", "1:2:1"], "--c")]:
+        if "--eta" in bad:
+            args2 = [a for a in args if a not in ("--c", "1:7:1.5")] + bad
+        else:
+            args2 = [*args, *bad]
+        assert main(args2) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needle in err[0], err
