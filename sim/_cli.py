@@ -238,9 +238,7 @@ def sweep(
     warmup: int | None,
     schedule_text: str | None,
     y_scaled: bool,
-    block: bool,
-    batch_text: str | None,
-    sampling: str,
+    **block: Any,
 ) -> None:
     """Phase fractions, boundaries and scaling fits over a (c, n) grid (or (c, n, y))."""
     from catapultlab.io import dumps
@@ -256,13 +254,10 @@ def sweep(
         raise CatapultError("give --scheduler or --workers, not both")
     _check_outputs(out, figure, netcdf=True)
     schedule = check_schedule(warmup, schedule_text, steps)
-    if float("inf") in n and schedule.kind != "constant":
-        from catapultlab.sim._limit import NO_SCHEDULE_AT_INFINITY
-
-        raise CatapultError(NO_SCHEDULE_AT_INFINITY)
+    _check_limit_schedule(n, schedule)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    if block or batch_text is not None:
-        return _sweep_block(choice, locals(), c, n, ys, schedule, grid)
+    if block["block"] or block["batch_text"] is not None:
+        return _sweep_block(choice, locals() | block, c, n, ys, schedule, grid)
     setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled) for y in ys]
     if float("inf") in n:
         from catapultlab.sim._limit import check_limit
@@ -295,6 +290,14 @@ def sweep(
     click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0], grid=grid))
     if out:
         click.echo(f"wrote {out}")
+
+
+def _check_limit_schedule(n: Any, schedule: Any) -> None:
+    """Schedules are refused at ``--n inf`` (the limit law starts at the center)."""
+    if float("inf") in n and schedule.kind != "constant":
+        from catapultlab.sim._limit import NO_SCHEDULE_AT_INFINITY
+
+        raise CatapultError(NO_SCHEDULE_AT_INFINITY)
 
 
 def _sweep_block(
@@ -548,12 +551,9 @@ def simulate(
     data_seed: int,
     warmup: int | None,
     schedule_text: str | None,
-    block: bool,
-    batch: int | None,
-    sampling: str,
+    **block: Any,
 ) -> None:
     """Iterate one trajectory (or a few) and print f_t, lam_t and the loss, step 0 first."""
-    from catapultlab.io import dumps
     from catapultlab.sim._requests import check_simulate_request
     from catapultlab.sim._trajectory import simulate_trajectories, trajectory_to_json
 
@@ -563,9 +563,8 @@ def simulate(
     _check_outputs(out, figure, netcdf=False)
     schedule = check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    if block or batch is not None:
-        _simulate_block(choice, locals(), schedule)
-        return
+    if block["block"] or block["batch"] is not None:
+        return _simulate_block(choice, locals() | block, schedule)
     try:
         setup = _setup(choice, y, inputs, samples, data_seed, schedule)
     except NotClosedError as exc:
@@ -590,25 +589,28 @@ def simulate(
             ensemble=ensemble,
             dtype=dtype,
         )
-    doc = trajectory_to_json(trajectory)
     if figure:
         from catapultlab.sim._figures import trajectory_figure
 
         trajectory_figure(trajectory, figure)
+    _emit(trajectory_to_json(trajectory), out, as_json)
+
+
+def _emit(doc: dict[str, Any], out: str | None, as_json: bool) -> None:
+    """Write ``simulate``'s JSON to ``out``; print it (``as_json``) or its one-line summary."""
+    from catapultlab.io import atomic_write_text, dumps
+
     text = dumps(doc)
     if out:
-        from catapultlab.io import atomic_write_text
-
         atomic_write_text(out, text + "\n")
-    if as_json or not out:
-        if as_json:
-            click.echo(text)
-        else:
-            click.echo(
-                f"phase {doc['phase']}, steps {doc['steps_taken']}, peak loss "
-                f"{_number(doc['peak_loss'], '.6g')} at step {doc['t_peak']}, eta*lam_final "
-                f"{_number(doc['eta_lam_final'])}"
-            )
+    if as_json:
+        click.echo(text)
+    elif not out:
+        click.echo(
+            f"phase {doc['phase']}, steps {doc['steps_taken']}, peak loss "
+            f"{_number(doc['peak_loss'], '.6g')} at step {doc['t_peak']}, eta*lam_final "
+            f"{_number(doc['eta_lam_final'])}"
+        )
 
 
 def _simulate_block(choice: Any, kw: dict[str, Any], schedule: Any) -> None:
