@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from catapultlab.reproduce._config import preset, run_config
 from catapultlab.reproduce._validate_dynamics import late_time_section, warmup_section
 
@@ -49,3 +51,27 @@ def test_warmup_section(tmp_path):
     # the map's one mode converges during warmup and regrows at the target: no shift
     assert long.measured is not None and abs(long.measured - short.measured) < 1.0
     assert "validate.warmup.net_c_max_T100" in by
+
+
+@pytest.mark.slow
+def test_sgd_section(tmp_path):
+    """Plumbing at a tiny size: the step-by-step SGD row agrees (the map is exact), every
+    count row and the figure and data files exist."""
+    from catapultlab.reproduce._validate_sgd import sgd_section
+
+    cfg = _cfg()
+    cfg["validate"]["sgd"].update(
+        width=32, steps=30, seeds=2, batches=[8, 32], train_size=32, test_size=16,
+        step_width=32, step_batch=8, step_steps=8,
+    )  # fmt: skip
+    out = _dirs(tmp_path)
+    sec = sgd_section(cfg, out)
+    by = {r.key: r for r in sec.numbers}
+    assert by["validate.sgd.step_by_step_deviation"].agrees is True
+    for who in ("map", "linear", "relu"):
+        for B in (8, 32):
+            row = by[f"validate.sgd.spikes_{who}_B{B}"]
+            assert row.ci_low <= row.measured <= row.ci_high
+        assert f"validate.sgd.spikes_rise_as_B_falls_{who}" in by
+    assert (out / "figures" / "sgd_spikes.png").is_file()
+    assert (out / "data" / "sgd_spikes.nc").is_file()

@@ -190,6 +190,18 @@ _DEFAULT["validate"]["late_time"] = {  # progressive sharpening to the edge, bes
     "train_size": 128,
     "test_size": 128,
 }
+_DEFAULT["validate"]["sgd"] = {  # SGD catapults: networks and the block map, same batches
+    "c": 2.5,
+    "width": 1024,
+    "steps": 300,
+    "seeds": 8,
+    "batches": [16, 64, 256],  # 256 = the training set: full batch
+    "train_size": 256,
+    "test_size": 64,
+    "step_width": 256,
+    "step_batch": 32,
+    "step_steps": 25,
+}
 _DEFAULT["validate"]["warmup"] = {  # largest trainable c under linear warmup
     "T": [1, 10, 100],
     "c": [2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 14.0, 20.0, 28.0, 40.0, 56.0, 80.0, 112.0],

@@ -26,6 +26,7 @@ from catapultlab.reproduce._validate_breadth import (
 from catapultlab.reproduce._validate_dynamics import late_time_section, warmup_section
 from catapultlab.reproduce._validate_linear_map import linear_map_section
 from catapultlab.reproduce._validate_nets import NETWORKS, network_section
+from catapultlab.reproduce._validate_sgd import sgd_section
 
 __all__ = ["BREADTH", "run_validate"]
 
@@ -35,6 +36,7 @@ BREADTH = (
     ("scan", "depth x width map", depth_width_section),
     ("late_time", "late-time sharpness beside the bifurcation diagram", late_time_section),
     ("warmup", "warmup and the largest trainable c", warmup_section),
+    ("sgd", "SGD catapults: networks and the block map on the same batches", sgd_section),
 )
 """Preset section, words and section function of each breadth section."""
 
