@@ -154,6 +154,8 @@ def _draw(sec: dict[str, Any], counts: np.ndarray, out: Path) -> None:
                     capsize=3, label={"map": "block map (linear model of the data)",
                                       "linear": "linear MLP", "relu": "ReLU MLP"}[who])  # fmt: skip
     ax.set(xscale="log", xlabel="batch size B", ylabel="loss spikes per run (95% CI)")
+    ax.set_xticks(Bs, [f"{b:g}" for b in Bs])
+    ax.minorticks_off()
     ax.legend(fontsize=8)
     save_figure(fig, out, "sgd_spikes")
 
