@@ -21,10 +21,11 @@ _DEBUG = {"on": False}
 @click.option("--debug", is_flag=True, help="Print the full traceback of an unexpected error.")
 def cli(debug: bool) -> None:
     """Derive, simulate and validate the catapult phase of gradient descent."""
-    from catapultlab.checks import check_numba_threads
+    from catapultlab.checks import check_numba_threads, memory_limit
 
     _DEBUG["on"] = debug
     check_numba_threads()
+    memory_limit()  # a bad $CATAPULTLAB_MEMORY_LIMIT is one line before any command runs
 
 
 def _register() -> None:

@@ -173,9 +173,12 @@ def memory_limit() -> int:
     text = os.environ.get(MEMORY_ENV)
     if text:
         try:
-            return int(float(text))
+            value = float(text)
         except ValueError:
-            raise CatapultError(f"{MEMORY_ENV} must be a number of bytes, got {text!r}") from None
+            value = float("nan")
+        if not (math.isfinite(value) and value >= 1):
+            raise CatapultError(f"{MEMORY_ENV} must be a positive number of bytes, got {text!r}")
+        return int(value)
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
     except (ValueError, OSError, AttributeError):

@@ -17,7 +17,7 @@ import click
 
 from catapultlab import CatapultError
 from catapultlab.batches import SAMPLING
-from catapultlab.checks import check_full_model_size, check_int
+from catapultlab.checks import check_full_model_size, check_int, check_seed
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
@@ -49,6 +49,7 @@ _DATA_SEED = click.option(
     type=int,
     default=0,
     show_default=True,
+    callback=lambda ctx, param, value: check_seed(value, "--data-seed"),
     help="seed of the default inputs (models with data); --seed is the trajectories' seed.",
 )
 

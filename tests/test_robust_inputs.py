@@ -142,6 +142,8 @@ def _cases(tmp_path):
         ([*nc, "--seed", str(2**32)], "2^32"),
         ([*sim, "--seed", str(2**32)], "2^32"),
         (["validate", "--seed", "-3"], ">= 0"),
+        (["scan", "--depth", "1,1", "--width", "8"], "repeats a value"),
+        (["scan", "--depth", "1", "--width", "8,16,8"], "repeats a value"),
         (["validate", "--train-size", "1"], "a single sample would become all zeros"),
         # conflicts and silent substitutions
         (["reproduce", "--quick", "--full", "--out", str(tmp_path / "rep")], "conflict"),
@@ -315,3 +317,23 @@ def test_simulate_summary_line_says_not_finite(capsys):
     assert rc == 0
     assert out.startswith("phase divergent, steps 1, peak loss not finite")
     assert out.endswith("eta*lam_final not finite")
+
+
+@pytest.mark.parametrize("value", ["inf", "-1", "nan", "0", "lots"])
+def test_bad_memory_limit_is_one_line(monkeypatch, capsys, value):
+    from catapultlab._cli import main
+
+    monkeypatch.setenv("CATAPULTLAB_MEMORY_LIMIT", value)
+    assert main(["sweep", "uv", "--c", "1:2:1", "--n", "100", "--ensemble", "4"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "positive number of bytes" in err[0], err
+
+
+@pytest.mark.parametrize("command", ["sweep", "simulate"])
+def test_negative_data_seed_is_one_line(capsys, command):
+    from catapultlab._cli import main
+
+    args = ["--c", "1:2:1"] if command == "sweep" else ["--c", "1", "--steps", "5"]
+    assert main([command, "full", "--data-seed", "-1", "--n", "100", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--data-seed must be >= 0" in err[0], err

@@ -129,6 +129,8 @@ def test_setup_config_rebuilds_the_same_model() -> None:
         ((sp.tanh(dot("u", "v") / sp.sqrt(WIDTH)),), NotClosedError, "tanh"),
         ((sp.Integer(3),), CatapultError, "does not depend on the parameters"),
         ((dot("u", "v") + sp.Symbol("q"),), CatapultError, "q"),
+        (("u.v",), CatapultError, "build outputs with dot"),
+        ((sp.nan * dot("u", "v"),), CatapultError, "non-finite"),
     ],
 )
 def test_bad_declarations_get_one_clear_error(outputs: tuple, kind: type, needle: str) -> None:
@@ -202,3 +204,11 @@ def test_exact_jacobian_equals_sympy_jacobian() -> None:
         at[z] = sp.Integer(0) if seed == 2 else at[z]  # a zero coordinate (velocities at rest)
         got = jacobian_at(exprs, [x, y, z], at)
         assert (got - reference.xreplace(at)).applyfunc(sp.expand) == sp.zeros(3, 3)
+
+
+def test_float_coefficients_are_the_rationals_they_print_as() -> None:
+    """0.5 u.v / sqrt(n) is the model (1/2) u.v / sqrt(n): same content key, same edges."""
+    floats = ModelSpec("f", ("u", "v"), (0.5 * dot("u", "v") / sp.sqrt(WIDTH),), (Y,))
+    exact = ModelSpec("f", ("u", "v"), (sp.Rational(1, 2) * dot("u", "v") / sp.sqrt(WIDTH),), (Y,))
+    assert floats.outputs == exact.outputs
+    assert derive(floats).edges() == derive(exact).edges()

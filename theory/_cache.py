@@ -79,6 +79,9 @@ def derive(spec: ModelSpec, *, restriction: ModelSpec | None = None) -> Model:
         >>> m.boundaries["lazy_catapult"], m.edges(beta=0.5)["lazy_catapult"]
         (2*(beta + 1)/lam0, 3.0)
     """
+    from catapultlab.theory._specs_check import check_spec
+
+    check_spec(spec)  # before the content key reads the outputs (one line for bad input)
     key = model_key(spec, restriction)
     model = _MEMORY.get(key)
     cached = not os.environ.get(NO_CACHE_ENV)

@@ -26,6 +26,13 @@ WIDTH = sp.Symbol("n", positive=True)
 """The width: kept as a symbol, never truncated or expanded in."""
 
 
+def _exact(f: object) -> object:
+    """``f`` with its floating-point numbers as the rationals they print as."""
+    if isinstance(f, sp.Basic) and f.atoms(sp.Float):
+        return f.xreplace({x: sp.Rational(str(x)) for x in f.atoms(sp.Float) if x.is_finite})
+    return f
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Declaration of a model whose parameters are width-n vectors (and matrices).
@@ -54,6 +61,11 @@ class ModelSpec:
     matrices: tuple[str, ...] = ()
     description: str = ""
     step: StepRule = field(default_factory=StepRule)
+
+    def __post_init__(self) -> None:
+        # Python floats become exact rationals (0.5 -> 1/2, 0.7 -> 7/10): the engine's
+        # exact checks (the linearisation against the step rule's recursion) need them
+        object.__setattr__(self, "outputs", tuple(_exact(f) for f in self.outputs))
 
     @property
     def samples(self) -> int:

@@ -47,7 +47,14 @@ def check_spec(spec: ModelSpec) -> None:
         )
     allowed = {WIDTH, *spec.targets, *spec.data}
     for a, f in enumerate(spec.outputs):
+        if isinstance(f, str):  # sympify('u.v') would read an attribute of a symbol
+            raise CatapultError(
+                f"output {a + 1} of {spec.name!r} is the string {f!r}: build outputs with "
+                "dot('u', 'v') (and SymPy arithmetic), not text"
+            )
         f = sp.sympify(f)
+        if f.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise CatapultError(f"output {a + 1} of {spec.name!r} has a non-finite number: {f}")
         inner = inner_symbols_in(f)
         for s in inner:
             unknown = _letters(s) - set(names)

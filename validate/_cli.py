@@ -287,6 +287,8 @@ def _int_list(value: str, name: str) -> tuple[int, ...]:
         raise CatapultError(f"bad --{name} {value!r}; expected integers like 1,2,4") from None
     if min(vals) < 1:
         raise CatapultError(f"--{name} values must be at least 1, got {value!r}")
+    if len(set(vals)) != len(vals):  # a repeated value would be trained twice and fitted twice
+        raise CatapultError(f"--{name} repeats a value: {value!r}")
     return vals
 
 
