@@ -195,9 +195,18 @@ def late_phase(
     return np.where(np.asarray(collapsed, dtype=bool), Phase.COLLAPSED, out).astype(np.int8)
 
 
-def catapult_needs_drop(step_rule: object) -> bool:
-    """Does a catapult under this step rule need the NTK test (see the module docstring)?"""
-    return bool(getattr(step_rule, "has_velocity", False))
+def catapult_needs_drop(step_rule: object, beta: float | None = None) -> bool:
+    """Does a catapult under this step rule need the NTK test (see the module docstring)?
+
+    A rule with a velocity does, unless its momentum ``beta`` is 0: that rule is plain GD
+    step for step, and its phases must be GD's.
+
+    Example:
+        >>> from catapultlab.theory import StepRule
+        >>> catapult_needs_drop(StepRule("momentum"), 0.9), catapult_needs_drop(StepRule("momentum"), 0.0)
+        (True, False)
+    """
+    return bool(getattr(step_rule, "has_velocity", False)) and beta != 0
 
 
 def classify_losses(

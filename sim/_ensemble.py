@@ -246,7 +246,7 @@ def run_chunk(task: ChunkTask) -> Outcomes:
     phase = raw.phase.astype(np.int8, copy=False)
     rose = (phase == Phase.CATAPULT) | (phase == Phase.DIVERGENT)
     rose |= (phase == Phase.UNRESOLVED) & (raw.t_peak > 0)
-    if catapult_needs_drop(setup.numeric.step):
+    if catapult_needs_drop(setup.numeric.step, dict(setup.hyper).get("beta")):
         phase = refine_catapult(phase, lam0, lam_final, task.stop.lam_drop)
     phase = settle(
         setup,

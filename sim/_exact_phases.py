@@ -113,7 +113,7 @@ def exact_phases(
     check_seed(seed)
     stop = stop or StopRule()
     edge = _stability_edge(spec, beta)
-    needs_drop = catapult_needs_drop(spec.step)
+    needs_drop = catapult_needs_drop(spec.step, beta)
     rows, first = [], None
     with threadpool_limits(limits=int(blas_threads), user_api="blas"):
         for k in range(int(ensemble)):

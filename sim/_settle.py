@@ -106,7 +106,7 @@ def settle(
         good = np.isfinite(win).all(axis=(0, 1))
         win = np.where(good, win, 0.0)
         lam_end = setup.numeric.top_ntk(win[-1], setup.shared(n))
-        fell = ~catapult_needs_drop(setup.numeric.step) | (
+        fell = ~catapult_needs_drop(setup.numeric.step, dict(setup.hyper).get("beta")) | (
             lam_end < lam0[idx] * (1 - stop.lam_drop)
         )
         late = late_phase(

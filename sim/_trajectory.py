@@ -273,7 +273,7 @@ def _map_run(
     phases = rec.run.phase
     final = rec.run.state.astype(float)
     lam_end = top_ntk(setup, np.nan_to_num(final), n)
-    if catapult_needs_drop(setup.numeric.step):
+    if catapult_needs_drop(setup.numeric.step, dict(setup.hyper).get("beta")):
         phases = refine_catapult(phases, init.lam0, lam_end, stop.lam_drop)
     phases = settle(
         setup,
@@ -341,7 +341,7 @@ def _exact_runs(
     """Parameter-space GD on explicit vectors, each run classified by the shared rule."""
     from catapultlab.sim._exact import run_exact
 
-    needs_drop = catapult_needs_drop(setup.numeric.step)
+    needs_drop = catapult_needs_drop(setup.numeric.step, dict(setup.hyper).get("beta"))
     first: _Run | None = None
     phases = []
     for W in _exact_params(setup, n, seed, f0, lam0, ensemble):

@@ -62,3 +62,21 @@ def test_data_seed_is_separate_and_default_inputs_are_well_conditioned() -> None
     assert np.allclose(X @ X.T, 2 * np.eye(2))
     out = run_ensemble(a, c=1.5, n=256, ensemble=200, steps=2000, seed=0)
     assert np.mean(out.phase == phases.Phase.UNRESOLVED) < 0.05
+
+
+def test_momentum_zero_has_the_phases_of_plain_gd():
+    """--momentum 0 is GD step for step: the same phase fractions (the NTK-drop test of
+    momentum catapults applies only where beta != 0)."""
+    from catapultlab.sim import SweepConfig, make_setup, run_sweep
+    from catapultlab.theory import step_from_flags
+
+    fractions = []
+    for momentum in (None, 0.0):
+        step, hyper = step_from_flags(momentum=momentum)
+        setup = make_setup("uv", y=0.0, step=step, hyper=hyper)
+        ds = run_sweep(SweepConfig(setup, (1.5, 2.5, 3.5), (1024,), 400, 2000))
+        fractions.append(
+            {k: ds[k].values.tolist() for k in ("p_lazy", "p_catapult", "p_divergent")}
+        )
+    assert fractions[0] == fractions[1]
+    assert fractions[0]["p_catapult"][1] == [1.0]  # c = 2.5 (one width): every run catapults
