@@ -34,6 +34,7 @@ def test_linear_network_is_compared_with_its_own_model(capsys):
     assert rows["validate.c_max"]["predicted"] == 4.0 and not rows["validate.c_max"]["agrees"]
 
 
+@pytest.mark.slow  # the row itself is in the validate contract golden (a ReLU sweep)
 def test_relu_network_says_it_has_no_closed_model(capsys):
     doc, rows = _run(capsys, "--depth", "1")
     assert doc["own_model"] is None
