@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from catapultlab._cli import main
 
 TINY = ["--width", "64", "--c", "1:6:1", "--steps", "40", "--train-size", "48",
