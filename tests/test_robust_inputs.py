@@ -337,3 +337,26 @@ def test_negative_data_seed_is_one_line(capsys, command):
     assert main([command, "full", "--data-seed", "-1", "--n", "100", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--data-seed must be >= 0" in err[0], err
+
+
+def test_a_spec_runs_apart_from_the_commands_output(tmp_path, capsys):
+    """A spec's prints go to stderr (stdout stays JSON); its sys.exit is an error line."""
+    import json
+
+    from catapultlab._cli import main
+
+    spec = tmp_path / "noisy.py"
+    spec.write_text(
+        "import sys\nimport sympy as sp\nfrom catapultlab.theory import WIDTH, ModelSpec, dot\n"
+        "print('hello from the module')\n"
+        "def uv():\n    print('building')\n"
+        "    return ModelSpec('noisy', ('u', 'v'), (dot('u', 'v') / sp.sqrt(WIDTH),),\n"
+        "                     (sp.Symbol('y', real=True),))\n"
+        "def bye():\n    sys.exit(0)\n"
+    )
+    assert main(["derive", "--spec", f"{spec}:uv", "--format", "json", "--symbolic-only"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["model"] == "noisy" and "building" in out.err
+    assert main(["derive", "--spec", f"{spec}:bye", "--symbolic-only"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "called sys.exit" in err[-1] and err[-1].startswith("catapultlab: error")

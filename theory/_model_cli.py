@@ -7,8 +7,10 @@ function returning a :class:`catapultlab.theory.ModelSpec`. ``--momentum B``
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,24 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+@contextlib.contextmanager
+def _isolated(what: str) -> Iterator[None]:
+    """Run a user's code apart from the command's output.
+
+    What it prints goes to stderr (stdout carries the JSON), an exception or a
+    ``sys.exit`` becomes one line (a spec that exits must not end the command with
+    status 0 and no output).
+    """
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except CatapultError:
+        raise
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - a user's file: one line
+        kind = "called sys.exit" if isinstance(err, SystemExit) else type(err).__name__
+        raise CatapultError(f"--spec: {what} failed: {kind}: {err}") from None
+
+
 def load_spec(reference: str) -> Any:
     """Import ``FILE.py:FUNC`` and call it; it must return a ModelSpec.
 
@@ -68,21 +88,13 @@ def load_spec(reference: str) -> Any:
     if module_spec is None or module_spec.loader is None:
         raise CatapultError(f"--spec: cannot import {path}")
     module = importlib.util.module_from_spec(module_spec)
-    try:
+    with _isolated(f"importing {path}"):
         module_spec.loader.exec_module(module)
-    except Exception as err:  # noqa: BLE001 - a user's file: report it on one line
-        raise CatapultError(
-            f"--spec: importing {path} failed: {type(err).__name__}: {err}"
-        ) from err
     func = getattr(module, name, None)
     if not callable(func):
         raise CatapultError(f"--spec: {path} has no function {name!r}")
-    try:
+    with _isolated(f"{name}()"):
         spec = func()
-    except CatapultError:
-        raise
-    except Exception as err:  # noqa: BLE001
-        raise CatapultError(f"--spec: {name}() failed: {type(err).__name__}: {err}") from err
     if not isinstance(spec, ModelSpec):
         raise CatapultError(f"--spec: {name}() returned {type(spec).__name__}, not a ModelSpec")
     return spec
