@@ -43,10 +43,7 @@ def _check(eta_range: str, n: float, transient: int, max_period: int) -> Any:
     from catapultlab.checks import check_int, check_width
     from catapultlab.sim._grid import parse_c_range
 
-    try:
-        grid = parse_c_range(eta_range)
-    except CatapultError as exc:
-        raise CatapultError(str(exc).replace("--c", "--eta")) from None
+    grid = parse_c_range(eta_range, "--eta")
     check_width(n)
     check_int("--transient", transient, lo=1)
     k = check_int("--max-period", max_period, lo=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from catapultlab import CatapultError
 from catapultlab.checks import MAX_GRID_POINTS, check_width, range_count
 from catapultlab.sim._ensemble import (
@@ -34,6 +36,8 @@ def parse_c_range(text: str, name: str = "--c") -> tuple[float, ...]:
     if len(nums) > MAX_GRID_POINTS:
         raise CatapultError(f"{name} lists {len(nums)} values; the limit is {MAX_GRID_POINTS}")
     for c in nums:
+        if not (math.isfinite(c) and c > 0):
+            raise CatapultError(f"{name} values must be finite and > 0, got {c!r}")
         validate_common(c=c)
     if nums != sorted(set(nums)):
         raise CatapultError(f"{name} values must be increasing, got {text!r}")
