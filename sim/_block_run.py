@@ -144,7 +144,7 @@ def _spike_rows(
     rows = []
     for start, peak, end in spans:
         before = max(start - 1, 0)
-        _, V = top_ntk_pairs(numeric, states[before], X, n, OVERLAP_TOP)
+        lam_before, V = top_ntk_pairs(numeric, states[before], X, n, OVERLAP_TOP)
         rise = np.asarray(numeric.output(states[peak], X, n)).reshape(-1)  # sample-major
         rise -= np.asarray(numeric.output(states[before], X, n)).reshape(-1)
         share = np.cumsum((V.T @ rise) ** 2) / max(float(rise @ rise), 1e-300)
@@ -153,7 +153,7 @@ def _spike_rows(
                 "start": start,
                 "peak": peak,
                 "end": end,
-                "eta_lam_before": eta * float(top_ntk_pairs(numeric, states[before], X, n)[0][0]),
+                "eta_lam_before": eta * float(lam_before[0]),
                 "eta_lam_after": eta * float(top_ntk_pairs(numeric, states[end], X, n)[0][0]),
                 "top_overlap": [float(s) for s in share],
             }

@@ -84,7 +84,7 @@ def iterate_orbits(
     ).copy()
     dead = np.zeros(eta.size, dtype=bool)
     if setup.schedule.kind != "constant":
-        return _iterate_numpy(setup, state, dead, eta, n, 0, int(steps), bound)
+        return _iterate_numpy(setup, state, dead, eta, n, int(steps), bound)
     return _iterate_compiled(setup, state, dead, eta, n, int(steps), bound)
 
 
@@ -121,7 +121,7 @@ def _iterate_compiled(
         if bad.any():
             idx = live[bad]
             redo, died = _iterate_numpy(
-                setup, state[:, idx], np.zeros(idx.size, bool), eta[idx], n, 0, length, bound
+                setup, state[:, idx], np.zeros(idx.size, bool), eta[idx], n, length, bound
             )
             new[:, bad] = redo
             dead[idx] = died
@@ -136,14 +136,13 @@ def _iterate_numpy(
     dead: np.ndarray,
     eta: np.ndarray,
     n: float,
-    first: int,
     steps: int,
     bound: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`iterate_orbits` step by step in NumPy (any schedule, from step ``first``)."""
+    """:func:`iterate_orbits` step by step in NumPy (any schedule, from step 0)."""
     numeric, shared, schedule = setup.numeric, setup.shared(n), setup.schedule
     with np.errstate(all="ignore"):
-        for t in range(first, first + steps):
+        for t in range(steps):
             eta_t = eta if schedule.kind == "constant" else eta * schedule.factor(t)
             new = np.array(numeric.map(*state, eta_t, *shared), dtype=float).reshape(state.shape)
             loss = np.asarray(numeric.loss(*new, eta, *shared), dtype=float) * np.ones(eta.size)

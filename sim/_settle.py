@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from catapultlab.phases import Phase, StopRule, catapult_needs_drop, is_collapsed, late_phase
-from catapultlab.sim._orbits import MAX_PERIOD
+from catapultlab.sim._orbits import MAX_PERIOD, _window
 from catapultlab.sim._setup import Setup
 
 __all__ = ["BLOCK", "settle", "still_shrinking"]
@@ -45,16 +45,6 @@ def still_shrinking(window: np.ndarray) -> np.ndarray:
     envelope = blocks.max(axis=1)
     never_grows = np.all(np.diff(envelope, axis=0) <= 0, axis=0)
     return never_grows & (envelope[-1] < envelope[0])
-
-
-def _window(setup: Setup, state: np.ndarray, eta: np.ndarray, n: float, length: int) -> np.ndarray:
-    numeric, shared = setup.numeric, setup.shared(n)
-    out = np.empty((length, *state.shape))
-    with np.errstate(all="ignore"):
-        for t in range(length):
-            out[t] = state
-            state = np.array(numeric.map(*state, eta, *shared), dtype=float).reshape(state.shape)
-    return out
 
 
 def _stable(setup: Setup, state: np.ndarray, eta: np.ndarray, n: float) -> np.ndarray:

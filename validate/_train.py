@@ -241,7 +241,7 @@ def train(
         ntk_block: warm start of the first ``lambda_t`` solve (e.g. the ``lambda_0`` block).
         schedule: a learning-rate schedule (:class:`catapultlab.theory.Schedule`): step ``t``
             uses ``eta s(t)``, ``s`` built by optax (:func:`.rate_factor`).
-        late_window: also measure ``lambda_t`` at each of the last ``late_window`` steps.
+        late_window: measure ``lambda_t`` at each of the last ``late_window`` steps too.
         sampling: the batches' rule (:class:`catapultlab.batches.BatchRule`, the map's).
 
     Returns:
@@ -254,7 +254,7 @@ def train(
         raise CatapultError(f"unknown sharpness {sharpness!r}; choose ntk or hessian")
     opt = optimizer if optimizer is not None else OptimizerConfig()
     x, y, xt, yt = _arrays(data, jax.tree_util.tree_leaves(params)[0].dtype)
-    full = batch_size is None or batch_size >= x.shape[0]
+    batches = _batch_rule(batch_size, sampling, x.shape[0])  # None: full batch
     stats, step, init = _fns(net.apply, opt)
     state = init(params)
     rates = eta * _factors(schedule, steps)
@@ -264,7 +264,7 @@ def train(
     record = _Record()
     for t in range(steps + 1):
         eta_j = jnp.asarray(rates[min(t, steps - 1)] if steps else eta, x.dtype)
-        if full and t < steps:
+        if batches is None and t < steps:
             new, new_state, loss, acc = step(params, state, x, y, eta_j)
         else:
             loss, acc = stats(params, x, y)
@@ -274,12 +274,19 @@ def train(
             _measure(record.measured, t, probe, params, state, float(stats(params, xt, yt)[1]))
         if t == steps:
             break
-        if full:
+        if batches is None:
             params, state = new, new_state
         else:
-            idx = BatchRule(batch_size, sampling).indices(x.shape[0], seed=seed, step=t)
+            idx = batches.indices(x.shape[0], seed=seed, step=t)
             params, state = step(params, state, x[idx], y[idx], eta_j)[:2]
     return record.result(eta, params if keep_params else None)
+
+
+def _batch_rule(batch_size: int | None, sampling: str, samples: int) -> BatchRule | None:
+    """The SGD batches, or ``None`` for full batch (no size, or one of at least ``m``)."""
+    if batch_size is None or batch_size >= samples:
+        return None
+    return BatchRule(batch_size, sampling)
 
 
 def _arrays(data: Dataset, dtype: Any) -> tuple[Any, Any, Any, Any]:
