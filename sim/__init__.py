@@ -20,6 +20,9 @@ __all__ = [
     "Onset",
     "bifurcation",
     "bifurcation_figure",
+    "scaling_figure",
+    "trajectory_figure",
+    "theory_c_boundaries",
     "bifurcation_to_json",
     "feigenbaum_ratios",
     "late_attractors",
@@ -89,7 +92,13 @@ __all__ = [
 
 _WHERE = {
     "_cli": ("COMMANDS",),
-    "_figures": ("bifurcation_figure", "phase_diagram"),
+    "_figures": (
+        "bifurcation_figure",
+        "phase_diagram",
+        "scaling_figure",
+        "theory_c_boundaries",
+        "trajectory_figure",
+    ),
     "_bifurcation": ("Bifurcation", "bifurcation", "bifurcation_to_json", "feigenbaum_ratios"),
     "_orbits": ("Attractor", "late_attractors"),
     "_onsets": ("Onset", "multipliers", "newton_orbit", "period_onsets"),

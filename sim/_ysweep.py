@@ -78,24 +78,29 @@ def stacked_to_json(datasets: Sequence[Any], labels: Sequence[float]) -> dict[st
     return doc
 
 
-def phase_diagram_cy(stacked: Any, path: Any, *, model: Any | None = None) -> None:
+def phase_diagram_cy(stacked: Any, path: Any = None, *, model: Any | None = None, **kw: Any) -> Any:
     """Dominant phase over (c, y) at the largest width, measured boundaries and theory lines.
 
     Args:
         stacked: a dataset from :func:`stack_over_y`.
         path: output file(s).
         model: draws the theory's boundaries when given.
+        **kw: ``ax``, ``figsize``, ``dpi``, ``rc`` as for :func:`phase_diagram`.
+
+    Returns:
+        The figure.
     """
     from catapultlab.sim._figures import phase_diagram
 
     at = stacked.sortby("y").isel(n=-1)
     n = int(at["n"].values)
-    phase_diagram(
+    return phase_diagram(
         at,
         path,
         model=model,
-        title=f"phase fractions at n = {n} (blue lazy, orange catapult, red divergent)",
+        title=f"phase fractions at $n = {n}$",
         row="y",
-        row_labels=[f"{v:g} (y/sqrt(n)={v / np.sqrt(n):.3g})" for v in at["y"].values],
-        row_axis="label y",
+        row_labels=[f"{v:g} ($y/\\sqrt{{n}} = {v / np.sqrt(n):.3g}$)" for v in at["y"].values],
+        row_axis="label $y$",
+        **kw,
     )

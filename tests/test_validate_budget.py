@@ -55,3 +55,19 @@ def test_nominal_shape_matches_loaded_data(name, size):
     import jax.numpy as jnp
 
     assert estimate_bytes(net, samples, d.x_train.shape[1], jnp.float32) > 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "reason"),
+    [
+        ("--out", "{tmp}", "is a directory"),
+        ("--out", "{tmp}/plain/scan.nc", "plain"),
+        ("--figure", "{tmp}/scan.xyz", "unsupported figure extension"),
+    ],
+)
+def test_scan_refuses_bad_output_paths_before_training(no_data, tmp_path, option, value, reason):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    args = ["--depth", "1", "--width", "8", option, value.format(tmp=tmp_path)]
+    res = CliRunner().invoke(scan_cmd, args, standalone_mode=False)
+    assert isinstance(res.exception, CatapultError), res.output
+    assert reason in str(res.exception)

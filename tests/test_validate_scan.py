@@ -55,8 +55,11 @@ def test_outputs_with_out_of_grid_cells(scan, tmp_path):
     first = dataclasses.replace(scan.cells[0][0], c_sharp=Boundary(None, None, "below"))
     last = dataclasses.replace(scan.cells[1][0], c_max=Boundary(None, None, "above"))
     marked = dataclasses.replace(scan, cells=((first,), (last,)))
-    plot_scan(marked, str(tmp_path / "scan.png"))
+    fig = plot_scan(marked, str(tmp_path / "scan.png"))
     assert (tmp_path / "scan.png").stat().st_size > 1000
+    out_of_grid = [t for ax in fig.axes for t in ax.texts if t.get_text().endswith("grid")]
+    assert {t.get_text() for t in out_of_grid} == {"below grid", "above grid"}
+    assert all(t.get_color() == "k" for t in out_of_grid)  # legible on a blank cell
     ds = scan_to_xarray(marked)
     assert int(ds["c_sharp_side"].sel(depth=1, width=8)) == -1
     assert int(ds["c_max_side"].sel(depth=2, width=8)) == 1

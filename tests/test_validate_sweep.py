@@ -77,8 +77,16 @@ def test_outputs(sweep, tmp_path):
         np.testing.assert_allclose(back["loss"].values, ds["loss"].values)
         assert back.attrs["lam0"] == pytest.approx(sweep.lam0)
     png = tmp_path / "s.png"
-    plot_sweep(sweep, str(png))
-    assert png.stat().st_size > 1000
+    fig = plot_sweep(sweep, [png, tmp_path / "s.pdf"])
+    assert png.stat().st_size > 1000 and (tmp_path / "s.pdf").read_bytes()[:5] == b"%PDF-"
+    loss_ax, lam_ax, acc_ax = fig.axes
+    assert acc_ax.get_xlabel() == r"$c = \eta\lambda_0$" and lam_ax.get_ylabel()[0] == "$"
+    texts = [t.get_text() for t in loss_ax.get_legend().get_texts()]
+    assert all(any(f"({r.phase})" in t and f"{r.c:.3g}" in t for t in texts) for r in sweep.runs)
+    from matplotlib.figure import Figure
+
+    mine = Figure()
+    assert plot_sweep(sweep, ax=mine.subplots(1, 3)) is mine and len(mine.axes) == 3
 
 
 def _planted(c: float, phase: str, rose: bool = False):

@@ -302,6 +302,12 @@ def scan_cmd(
     """Sweep c per (depth, width) cell; report lambda0, c_loss, c_sharp, c_max and c_max fits."""
     ds, ws = _int_list(depths, "depth"), _int_list(widths, "width")
     cfg = _config(ds[0], ws[0], **kw)
+    from catapultlab.checks import check_figure_path, check_output_file
+
+    if out:
+        check_output_file(out, netcdf=True)
+    if figure:
+        check_figure_path(figure)
     from catapultlab.validate._scan import fit_c_max, plot_scan, run_scan, scan_to_xarray
 
     res = run_scan(cfg, ds, ws, progress=_cell_echo(len(ds) * len(ws)))

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from catapultlab import CatapultError
+from catapultlab import CatapultError, plotting
+from catapultlab.plotting import Paths
 from catapultlab.validate._budget import check_sweep_config, check_sweep_memory
 from catapultlab.validate._sweep import Boundary, SweepConfig, SweepResult, run_sweep
 
@@ -165,25 +166,44 @@ def scan_to_xarray(scan: ScanResult) -> Any:
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def plot_scan(scan: ScanResult, path: str) -> None:
-    """Heat maps of ``c_loss``, ``c_sharp`` and ``c_max`` over depth x width ("<"/">" out of grid)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+@plotting.styled
+def plot_scan(
+    scan: ScanResult,
+    path: Paths | None = None,
+    *,
+    ax: Any = None,
+    figsize: tuple[float, float] = (12.0, 3.6),
+    dpi: float | None = None,
+) -> Any:
+    """Heat maps of ``c_loss``, ``c_sharp`` and ``c_max`` over depth x width ("<"/">" out of grid).
 
-    fig = Figure(figsize=(13, 4))
-    FigureCanvasAgg(fig)
-    for ax, name in zip(fig.subplots(1, 3), BOUNDARIES, strict=True):
+    Returns:
+        The figure.
+    """
+    fig, axes = plotting.figure_axes(ax, ncols=3, figsize=figsize, dpi=dpi)
+    for ax_, name in zip(axes, BOUNDARIES, strict=True):
         vals = _grid(scan, lambda r, n=name: _value(getattr(r, n)))
-        im = ax.imshow(vals, origin="lower", cmap="viridis", aspect="auto")
-        fig.colorbar(im, ax=ax)
+        im = ax_.imshow(vals, origin="lower", cmap="viridis", aspect="auto")
+        fig.colorbar(im, ax=ax_, label=r"$c = \eta\lambda_0$")
         for i, row in enumerate(scan.cells):
             for j, res in enumerate(row):
                 b = getattr(res, name)
                 text = f"{b.value:.3g}" if b.value is not None else f"{b.side} grid"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="w")
-        ax.set_xticks(range(len(scan.widths)), [str(w) for w in scan.widths])
-        ax.set_yticks(range(len(scan.depths)), [str(d) for d in scan.depths])
-        ax.set(xlabel="width", ylabel="depth", title=name)
+                color = "w" if b.value is not None else "k"  # a cell out of grid is blank
+                ax_.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
+        ax_.set_xticks(range(len(scan.widths)), [str(w) for w in scan.widths])
+        ax_.set_yticks(range(len(scan.depths)), [str(d) for d in scan.depths])
+        ax_.set(xlabel="width", ylabel="depth", title=_SCAN_TITLES.get(name, name))
     fig.suptitle(f"{scan.base.arch}({scan.base.act}, {scan.base.param}) on {scan.base.dataset}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    if ax is None:
+        fig.tight_layout()
+    if path is not None:
+        plotting.save(fig, path, dpi=dpi)
+    return fig
+
+
+_SCAN_TITLES = {
+    "c_loss": r"$c_\mathrm{loss}$ (loss rises)",
+    "c_sharp": r"$c_\mathrm{sharp}$ (sharpness drops)",
+    "c_max": r"$c_\max$ (largest trainable)",
+}

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from catapultlab.io import atomic_write
 from catapultlab.stats import Comparison
 
 __all__ = [
@@ -84,23 +83,29 @@ def stage_result(sections: Iterable[Section], **extra: Any) -> dict[str, Any]:
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> Any:
-    """An Agg figure (no pyplot state) and its axes (a 2-d array, ``[row, column]``)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure as MplFigure
+    """An Agg figure (no pyplot state) and its axes (a 2-d array, ``[row, column]``).
 
-    fig = MplFigure(figsize=size)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axes
+    Draw under :func:`catapultlab.plotting.style` (the report's ``_draw`` functions are
+    :func:`~catapultlab.plotting.styled`), so the report's figures share the package style.
+    """
+    from catapultlab.plotting import figure_axes
+
+    fig, axes = figure_axes(nrows=nrows, ncols=ncols, figsize=size)
+    return fig, np.array(axes if nrows * ncols > 1 else [axes], dtype=object).reshape(nrows, ncols)
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+"""The files of each report figure: PNG at 200 dpi for the page, PDF and SVG for papers."""
 
 
 def save_figure(fig: Any, out: Path, name: str) -> None:
-    """Save ``out/figures/<name>.png`` and ``.pdf``."""
+    """Save ``out/figures/<name>.png``, ``.pdf`` and ``.svg``."""
+    from catapultlab.plotting import save
+
     d = out / "figures"
     d.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    atomic_write(d / f"{name}.png", lambda tmp: fig.savefig(tmp, dpi=110))
-    atomic_write(d / f"{name}.pdf", fig.savefig)
+    save(fig, [d / f"{name}.{ext}" for ext in FIGURE_FORMATS])
 
 
 def write_nc(ds: Any, out: Path, name: str) -> str:

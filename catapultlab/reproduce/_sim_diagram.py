@@ -27,10 +27,9 @@ def _draw(ds: Any, out: Path, y: float) -> None:
     (out / "figures").mkdir(parents=True, exist_ok=True)
     phase_diagram(
         ds,
-        [out / "figures" / "uv_phase_diagram.png", out / "figures" / "uv_phase_diagram.pdf"],
+        [out / "figures" / f"uv_phase_diagram.{ext}" for ext in ("png", "pdf", "svg")],
         model=theory_model(),
-        title=f"uv model, y = {y:g}: phase fractions (blue lazy, orange catapult, "
-        "red divergent, grey unresolved)",
+        title=f"uv model, $y = {y:g}$: phase fractions",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import (
     DIVERGENT,
@@ -116,22 +117,33 @@ def _label_collapse(cfg: dict[str, Any], out: Path) -> tuple[Any, Coefficient]:
     return ds, slope
 
 
+@plotting.styled
 def _draw(finite: Any, collapse: Any, out: Path) -> None:
     """``figures/uv_c_divergent_finite_width``: both boundaries against ``n``, the edge dashed."""
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
-    scaled = f"y/{width_power(theory_model().scaling.output_exponent)}"
+    import sympy as sp
+
+    from catapultlab.theory import WIDTH
+
+    scaled = f"y/{sp.latex(WIDTH ** theory_model().scaling.output_exponent)}"
     for ds, mark, label in (
-        (finite, "o-", f"measured c_divergent(n), y = {finite.attrs['y']:g} (2 s.e.)"),
-        (collapse, "s-", f"measured at fixed {scaled} = {collapse.attrs['ytilde']:g} (2 s.e.)"),
+        (
+            finite,
+            "o-",
+            "measured " + r"$c_\mathrm{div}(n)$" + f", $y = {finite.attrs['y']:g}$ (2 s.e.)",
+        ),
+        (collapse, "s-", f"measured at fixed ${scaled} = {collapse.attrs['ytilde']:g}$ (2 s.e.)"),
     ):
         se = 2 * np.nan_to_num(ds["c_divergent_se"].values)
         n, c = ds["n"].values, ds["c_divergent"].values
         ax.errorbar(n, c, yerr=se, fmt=mark, capsize=3, label=label)
     edge = edges()[DIVERGENT]
-    ax.axhline(edge, color="darkred", ls="--", label=f"derived n -> oo limit c = {edge:g}")
-    ax.set(xscale="log", xlabel="width n", ylabel="c_divergent")
-    ax.set_title("finite-width divergent boundary, y != 0")
+    ax.axhline(
+        edge, color="darkred", ls="--", label=f"derived $n \\to \\infty$ limit $c = {edge:g}$"
+    )
+    ax.set(xscale="log", xlabel="width $n$", ylabel=r"$c_\mathrm{div}$")
+    ax.set_title(r"finite-width divergent boundary, $y \neq 0$")
     ax.legend(fontsize=8)
     save_figure(fig, out, "uv_c_divergent_finite_width")
 

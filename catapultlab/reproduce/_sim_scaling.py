@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import theory_model
 from catapultlab.reproduce._sim_sweep import ENGINE, SCALING, uv_sweep
@@ -162,6 +163,7 @@ def _dataset(m: Measured, fits: Fits) -> Any:
     )
 
 
+@plotting.styled
 def _draw(ds: Any, out: Path) -> None:
     """``figures/uv_scaling``: the three measurements with their fits (and the derived slope)."""
     nx, a = ds["n"].values, ds.attrs
@@ -169,23 +171,25 @@ def _draw(ds: Any, out: Path) -> None:
     cs, cl, tpeak = a["c_catapult_run"], a["c_lazy_run"], ds["median_t_peak"].values
     fig, ax = new_figure(3, 1, (13, 3.8))
     ax[0, 0].loglog(
-        nx, ds["median_peak_loss"].values, "o", label=f"catapult c={cs:g}: median peak loss"
+        nx, ds["median_peak_loss"].values, "o", label=f"catapult $c = {cs:g}$: median peak loss"
     )
     fitted = np.exp(a["peak_intercept"] + a["peak_exponent"] * logn)
-    ax[0, 0].loglog(nx, fitted, "-", label=f"fit: n^{a['peak_exponent']:.3f}")
-    ax[0, 0].set(xlabel="width n", ylabel="peak loss")
-    ax[0, 1].plot(logn, tpeak, "o", label="median t_peak")
+    ax[0, 0].loglog(nx, fitted, "-", label=f"fit: $n^{{{a['peak_exponent']:.3f}}}$")
+    ax[0, 0].set(xlabel="width $n$", ylabel="peak loss")
+    ax[0, 1].plot(logn, tpeak, "o", label=r"median $t_\mathrm{peak}$")
     fitted = a["tpeak_intercept"] + a["tpeak_slope"] * logn
     ax[0, 1].plot(logn, fitted, "-", label=f"fit slope {a['tpeak_slope']:.3f}")
     ts = a["derived_tpeak_slope"]
     derived = np.nanmean(tpeak) + ts * (logn - logn.mean())
     ax[0, 1].plot(logn, derived, "--", label=f"derived slope {ts:.3f}")
-    ax[0, 1].set(xlabel="ln n", ylabel="t_peak (steps)")
+    ax[0, 1].set(xlabel=r"$\ln n$", ylabel=r"$t_\mathrm{peak}$ (steps)")
     drift = np.exp(ds["mean_log_lazy_lam_drift"].values)
-    ax[0, 2].loglog(nx, drift, "o", label=f"lazy c={cl:g}: |lam_final-lam0|/lam0")
+    ax[0, 2].loglog(
+        nx, drift, "o", label=f"lazy $c = {cl:g}$: " + r"$|\lambda_\infty - \lambda_0| / \lambda_0$"
+    )
     fitted = np.exp(a["lam_drift_intercept"] + a["lam_drift_exponent"] * logn)
-    ax[0, 2].loglog(nx, fitted, "-", label=f"fit: n^{a['lam_drift_exponent']:.3f}")
-    ax[0, 2].set(xlabel="width n", ylabel="relative lambda drift")
+    ax[0, 2].loglog(nx, fitted, "-", label=f"fit: $n^{{{a['lam_drift_exponent']:.3f}}}$")
+    ax[0, 2].set(xlabel="width $n$", ylabel=r"relative $\lambda$ drift")
     for panel in ax[0]:
         panel.legend(fontsize=7)
     save_figure(fig, out, "uv_scaling")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import DIVERGENT, LAZY, compared, edges
 from catapultlab.reproduce._sim_sweep import ENGINE, SINGLE
@@ -75,6 +76,7 @@ def _dataset(cfg: dict[str, Any], runs: dict[str, Any]) -> Any:
     )
 
 
+@plotting.styled
 def _draw(ds: Any, out: Path) -> None:
     """``figures/uv_single_runs``: ``|f_t|`` and ``eta lambda_t`` of each run, edges dashed."""
     fig, ax = new_figure(2, 1, (10, 3.8))
@@ -88,12 +90,12 @@ def _draw(ds: Any, out: Path) -> None:
     bounded = [p != "divergent" for p in phases]
     _clip_to_bounded(ax[0, 0], np.abs(F), bounded)
     _clip_to_bounded(ax[0, 1], EL, bounded, floor=0.5)
-    ax[0, 0].set(xlabel="step t", ylabel="|f_t|", title=f"uv model, n = {ds.attrs['n']}")
+    ax[0, 0].set(xlabel="step $t$", ylabel="$|f_t|$", title=f"uv model, $n = {ds.attrs['n']}$")
     edge = edges()
     for name, color in ((LAZY, "k"), (DIVERGENT, "darkred")):
         c = edge[name]
-        ax[0, 1].axhline(c, color=color, ls="--", lw=1, label=f"eta*lambda = {c:g}")
-    ax[0, 1].set(xlabel="step t", ylabel="eta * lambda_t", yscale="log")
+        ax[0, 1].axhline(c, color=color, ls="--", lw=1, label=f"$\\eta\\lambda = {c:g}$")
+    ax[0, 1].set(xlabel="step $t$", ylabel=r"$\eta\lambda_t$", yscale="log")
     ax[0, 0].legend(fontsize=7)
     ax[0, 1].legend(fontsize=7)
     save_figure(fig, out, "uv_single_runs")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import LAZY, edges
 
@@ -24,6 +25,7 @@ def _accuracy(res: Any) -> tuple[np.ndarray, np.ndarray]:
     return c, acc
 
 
+@plotting.styled
 def _draw(sweeps: dict[str, Any], out: Path, dataset: str) -> None:
     """``figures/test_accuracy_vs_c``: accuracy per network, measured c_max, derived lazy edge."""
     fig, ax = new_figure(1, 1, (6, 4))
@@ -33,10 +35,11 @@ def _draw(sweeps: dict[str, Any], out: Path, dataset: str) -> None:
         ax.plot(*_accuracy(res), "o-", color=col, label=f"{res.network}")
         cmax = res.c_max.value
         if cmax is not None:
-            ax.axvline(cmax, color=col, ls=":", lw=1, label=f"measured c_max = {cmax:.3g}")
+            ax.axvline(cmax, color=col, ls=":", lw=1, label=f"measured $c_\\max = {cmax:.3g}$")
     lazy = edges()[LAZY]
-    ax.axvline(lazy, color="k", ls="--", lw=1, label=f"derived lazy edge c = {lazy:g}")
-    ax.set(xscale="log", xlabel="c = eta*lambda0", ylabel="final test accuracy", title=dataset)
+    ax.axvline(lazy, color="k", ls="--", lw=1, label=f"derived lazy edge $c = {lazy:g}$")
+    ax.set(xscale="log", xlabel=r"$c = \eta\lambda_0$", ylabel="final test accuracy", title=dataset)
+    plotting.plain_log_ticks(ax.xaxis)
     ax.legend(fontsize=7)
     save_figure(fig, out, "test_accuracy_vs_c")
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import LAZY, edge_formula, edges
 from catapultlab.reproduce._verdicts import inconclusive, rekeyed, without_verdict
@@ -77,15 +78,32 @@ def _sharpness(res: Any) -> Any:
     )
 
 
+@plotting.styled
 def _draw_sharpness(ds: Any, out: Path, edge: float) -> None:
     fig, ax = new_figure(1, 1, (7, 4))
     ax = ax[0, 0]
     steps = ds["measured_step"].values
     for k, c in enumerate(ds["c"].values):
-        ax.plot(steps, ds["eta_hessian"].values[k], "-", color=f"C{k}", label=f"eta*S_t, c={c:g}")
-        ax.plot(steps, ds["eta_ntk"].values[k], ":", color=f"C{k}", label=f"eta*lambda_t, c={c:g}")
+        ax.plot(
+            steps,
+            ds["eta_hessian"].values[k],
+            "-",
+            color=f"C{k}",
+            label=f"$\\eta S_t$, $c = {c:g}$",
+        )
+        ax.plot(
+            steps,
+            ds["eta_ntk"].values[k],
+            ":",
+            color=f"C{k}",
+            label=f"$\\eta\\lambda_t$, $c = {c:g}$",
+        )
     ax.axhline(edge, color="k", ls="--", lw=1, label=f"derived lazy edge {edge:g}")
-    ax.set(xlabel="step", ylabel="eta * sharpness", title=f"{ds.attrs['network']} (standard GD)")
+    ax.set(
+        xlabel="step",
+        ylabel=r"$\eta S_t$ (Hessian), $\eta\lambda_t$ (NTK)",
+        title=f"{ds.attrs['network']} (standard GD)",
+    )
     ax.legend(fontsize=7)
     save_figure(fig, out, "eos_sharpness")
 
@@ -157,6 +175,7 @@ def _measured(b: Any) -> float:
     return np.nan if b.value is None else b.value
 
 
+@plotting.styled
 def _momentum_figure(results: dict[float, Any], out: Path) -> str:
     """Data and figure of measured and derived edges against ``beta``; the data file."""
     import xarray as xr
@@ -180,11 +199,14 @@ def _momentum_figure(results: dict[float, Any], out: Path) -> str:
     formula = edge_formula(theory_model("momentum"), LAZY)
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
-    ax.plot(betas, c_loss, "o", color="C0", label="measured c_loss")
-    ax.plot(betas, c_max, "s", color="C3", label="measured c_max")
+    ax.plot(betas, c_loss, "o", color="C0", label=r"measured $c_\mathrm{loss}$")
+    ax.plot(betas, c_max, "s", color="C3", label=r"measured $c_\max$")
     ax.plot(betas, derived["loss_rises"], "x--", color="C0", label="derived loss-rises edge")
     ax.plot(betas, derived[LAZY], "x--", color="k", label=f"derived stability edge {formula}")
-    ax.set(xlabel="momentum beta", ylabel="c = eta*lambda0", yscale="log", title="heavy ball")
+    ax.set(
+        xlabel=r"momentum $\beta$", ylabel=r"$c = \eta\lambda_0$", yscale="log", title="heavy ball"
+    )
+    plotting.plain_log_ticks(ax.yaxis)
     ax.legend(fontsize=7)
     save_figure(fig, out, "momentum_edges")
     return data

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import LAZY, edges
 from catapultlab.stats import Comparison
@@ -85,17 +86,24 @@ def _late_data(c: np.ndarray, found: list[Any], res: Any) -> Any:
     )  # fmt: skip
 
 
+@plotting.styled
 def _draw_late(ds: Any, out: Path, edge: float) -> None:
     fig, ax = new_figure(2, 1, (11, 4))
     c = ds["map_c"].values
     for j in range(ds["map_eta_lam"].shape[1]):
         ax[0, 0].plot(c, ds["map_eta_lam"].values[:, j], ",", color="k")
-    ax[0, 0].set(xlabel="c = eta lam0", ylabel="late eta * lambda", title="uv map, y = 1, n = 1")
+    ax[0, 0].set(
+        xlabel=r"$c = \eta\lambda_0$",
+        ylabel=r"late $\eta\lambda$",
+        title="uv map, $y = 1$, $n = 1$",
+    )
     nc = ds["net_c"].values
     lo, hi = ds["net_eta_lam_low"].values, ds["net_eta_lam_high"].values
     ax[0, 1].vlines(nc, lo, hi, color="tab:blue", lw=3)
     ax[0, 1].plot(nc, (lo + hi) / 2, "o", ms=3, color="tab:blue", label="late band")
-    ax[0, 1].set(xlabel="c = eta lam0", ylabel="late eta * lambda_t", title=ds.attrs["network"])
+    ax[0, 1].set(
+        xlabel=r"$c = \eta\lambda_0$", ylabel=r"late $\eta\lambda_t$", title=ds.attrs["network"]
+    )
     for a in ax[0]:
         a.axhline(edge, color="darkred", ls="--", lw=1, label=f"edge of stability {edge:g}")
         a.legend(fontsize=7)
@@ -187,6 +195,7 @@ def _net_c_max(cfg: dict[str, Any], sec: dict[str, Any], T: int) -> Any:
     return run_sweep(sc).c_max
 
 
+@plotting.styled
 def warmup_section(cfg: dict[str, Any], out: Path) -> Section:
     """The largest trainable c under linear warmup: the uv map against a ReLU MLP."""
     import xarray as xr
@@ -209,9 +218,9 @@ def warmup_section(cfg: dict[str, Any], out: Path) -> Section:
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
     ax.errorbar(Ts, ds["map_c_max"].values, yerr=2 * np.nan_to_num(ds["map_c_max_se"].values),
-                fmt="o-", label=f"uv map, n = {sec['map_n']} (2 s.e.)")  # fmt: skip
+                fmt="o-", label=f"uv map, $n = {sec['map_n']}$ (2 s.e.)")  # fmt: skip
     ax.plot(Ts, ds["net_c_max"].values, "s-", label="ReLU MLP (bisected)")
-    ax.set(xscale="log", yscale="log", xlabel="warmup length T (steps)", ylabel="c_max")
+    ax.set(xscale="log", yscale="log", xlabel="warmup length $T$ (steps)", ylabel=r"$c_\max$")
     ax.legend(fontsize=8)
     save_figure(fig, out, "warmup_c_max")
     rows = []

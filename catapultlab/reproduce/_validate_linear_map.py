@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.stats import Comparison
 
@@ -65,6 +66,7 @@ def _compare(cfg: dict[str, Any]) -> Any:
     )
 
 
+@plotting.styled
 def _draw(ds: Any, out: Path) -> None:
     """``figures/linear_network_vs_map``: ``|f_t(x_1)|`` and ``lambda_t``, network and map."""
     fig, ax = new_figure(2, 1, (11, 4))
@@ -74,11 +76,11 @@ def _draw(ds: Any, out: Path) -> None:
             k = "net" if who == "network" else "map"
             ms = {} if style == "-" else {"ms": 4}
             f, lam = ds[f"f_{k}"].values[i, :, 0], ds[f"lam_{k}"].values[i]
-            ax[0, 0].plot(np.abs(f), style, color=col, label=f"{who}, c={c:g}", **ms)
-            ax[0, 1].plot(lam, style, color=col, label=f"{who}, c={c:g}", **ms)
+            ax[0, 0].plot(np.abs(f), style, color=col, label=f"{who}, $c = {c:g}$", **ms)
+            ax[0, 1].plot(lam, style, color=col, label=f"{who}, $c = {c:g}$", **ms)
     title = f"linear net (width {ds.attrs['width']}) vs full-model map"
-    ax[0, 0].set(yscale="log", xlabel="step", ylabel="|f_t(x_1)|", title=title)
-    ax[0, 1].set(xlabel="step", ylabel="lambda_t")
+    ax[0, 0].set(yscale="log", xlabel="step $t$", ylabel="$|f_t(x_1)|$", title=title)
+    ax[0, 1].set(xlabel="step $t$", ylabel=r"$\lambda_t$")
     ax[0, 0].legend(fontsize=6)
     ax[0, 1].legend(fontsize=6)
     save_figure(fig, out, "linear_network_vs_map")

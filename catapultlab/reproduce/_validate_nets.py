@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.reproduce._predictions import LAZY, edges
 from catapultlab.reproduce._verdicts import inconclusive, rekeyed, without_verdict
@@ -76,6 +77,7 @@ def network_rows(res: Any, net: str, label: str) -> list[Comparison]:
     return rows
 
 
+@plotting.styled
 def _draw(ds: Any, out: Path, name: str, title: str) -> None:
     """``figures/<name>``: training loss and ``eta lambda_t`` of every ``c``."""
     fig, ax = new_figure(2, 1, (11, 4))
@@ -88,20 +90,22 @@ def _draw(ds: Any, out: Path, name: str, title: str) -> None:
         loss = ds["loss"].values[i]
         t = np.arange(loss.size)
         phase = names[int(ds["phase"].values[i])]
-        ax[0, 0].plot(t + 1, loss, color=cols[i], lw=1, label=f"c={ci:.3g} ({phase})")
+        ax[0, 0].plot(t + 1, loss, color=cols[i], lw=1, label=f"$c = {ci:.3g}$ ({phase})")
         el = ds["eta_lam"].values[i]
         ok = np.isfinite(el)
         ax[0, 1].plot(t[ok] + 1, el[ok], "o-", ms=2, lw=1, color=cols[i])
     ax[0, 0].axhline(ds.attrs["loss0"], color="k", ls=":", lw=0.8)
-    ax[0, 0].set(xscale="log", yscale="log", xlabel="step + 1", ylabel="train loss", title=title)
+    ax[0, 0].set(
+        xscale="log", yscale="log", xlabel="step $t + 1$", ylabel="train loss", title=title
+    )
     ax[0, 0].legend(fontsize=6, ncol=2)
     lazy = edges()[LAZY]
-    label = f"derived lazy edge eta*lambda = {lazy:g}"
+    label = f"derived lazy edge $\\eta\\lambda = {lazy:g}$"
     ax[0, 1].axhline(lazy, color="k", ls="--", lw=1, label=label)
     if np.isfinite(cmax):
-        label = f"measured c_max = {cmax:.3g}"
+        label = f"measured $c_\\max = {cmax:.3g}$"
         ax[0, 1].axhline(cmax, color="r", ls="--", lw=1, label=label)
-    ax[0, 1].set(xscale="log", yscale="log", xlabel="step + 1", ylabel="eta * lambda_t")
+    ax[0, 1].set(xscale="log", yscale="log", xlabel="step $t + 1$", ylabel=r"$\eta\lambda_t$")
     ax[0, 1].legend(fontsize=7)
     save_figure(fig, out, name)
 

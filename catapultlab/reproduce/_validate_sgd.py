@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab import plotting
 from catapultlab.reproduce._common import Figure, Section, new_figure, save_figure, write_nc
 from catapultlab.stats import Comparison
 
@@ -144,6 +145,7 @@ def _rows(sec: dict[str, Any], counts: np.ndarray) -> list[Comparison]:
     return rows
 
 
+@plotting.styled
 def _draw(sec: dict[str, Any], counts: np.ndarray, out: Path) -> None:
     fig, ax = new_figure(1, 1, (6, 4))
     ax = ax[0, 0]
@@ -153,7 +155,7 @@ def _draw(sec: dict[str, Any], counts: np.ndarray, out: Path) -> None:
         ax.errorbar(Bs * (1 + 0.04 * (i - 1)), mean, yerr=[mean - lo, hi - mean], fmt="o-",
                     capsize=3, label={"map": "block map (linear model of the data)",
                                       "linear": "linear MLP", "relu": "ReLU MLP"}[who])  # fmt: skip
-    ax.set(xscale="log", xlabel="batch size B", ylabel="loss spikes per run (95% CI)")
+    ax.set(xscale="log", xlabel="batch size $B$", ylabel="loss spikes per run (95% CI)")
     ax.set_xticks(Bs, [f"{b:g}" for b in Bs])
     ax.minorticks_off()
     ax.legend(fontsize=8)
