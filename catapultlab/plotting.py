@@ -15,7 +15,7 @@ for the session by updating :data:`STYLE`:
 >>> from catapultlab import plotting
 >>> with plotting.style({"font.size": 11}):
 ...     fig, ax = plotting.figure_axes(figsize=(3, 2))
->>> round(fig.get_figwidth(), 1), fig.dpi >= 100
+>>> float(fig.get_figwidth()), fig.dpi >= 100
 (3.0, True)
 """
 

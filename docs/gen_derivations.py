@@ -21,8 +21,7 @@ MATHJAX = "js/mathjax/tex-svg.js"
 
 
 def _page(dims: tuple[int, int] | None) -> str:
-    from catapultlab.theory import full_model, to_json, to_text, uv_model
-    from catapultlab.theory._render import latex_blocks
+    from catapultlab.theory import full_model, latex_blocks, to_json, to_text, uv_model
 
     model = uv_model() if dims is None else full_model(*dims)
     title = "uv model" if dims is None else f"full model, d = {dims[0]}, m = {dims[1]}"

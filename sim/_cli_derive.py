@@ -87,7 +87,11 @@ def derive(
     else:
         derived = derive(source.with_step(StepRule(step.kind, step.weight_decay)))
     values = dict(hyper)
-    edges = derived.edges(beta=values.get("beta", 0.0), kappa=values.get("kappa", 0.0))
+    if "kappa" in values:  # weight decay's edges depend on kappa / lam0: say which lam0
+        values["lam0"] = LAM0_ASSUMED
+    edges = derived.edges(
+        beta=values.get("beta", 0.0), kappa=values.get("kappa", 0.0), lam0=LAM0_ASSUMED
+    )
     sets = _boundary_sets(derived, hyper, edges, c_max, symbolic_only)
     methods = {k: "none" if v is None else "closed form" for k, v in edges.items()}
     first = sets.get("divergence", {}).get("first_divergent")
@@ -110,6 +114,10 @@ def derive(
 
 
 LABELS_ON_SCALE = (0.01, 0.1, 0.3, 1.0, 3.0)
+
+LAM0_ASSUMED = 1.0
+"""The initial NTK eigenvalue derive's numeric edges assume (they depend on it only
+through ``kappa / lam0`` under weight decay; printed beside them)."""
 """The y~ = y / n^(b_f) of derive's c_div(y~) table."""
 
 

@@ -48,15 +48,9 @@ def theory_c_boundaries(model: Any, hyper: dict[str, float] | None = None) -> di
 
 def edge_label(name: str, c: float) -> str:
     """Legend text of a theory line: ``"theory lazy/catapult = loss rises: $c = 2$"``."""
-    return f"theory {' = '.join(_edge_words(part) for part in name.split('='))}: $c = {c:.4g}$"
+    from catapultlab.theory import boundary_words
 
-
-def _edge_words(name: str) -> str:
-    """``lazy_catapult`` -> ``lazy/catapult`` (two outcomes); ``loss_rises`` -> ``loss rises``."""
-    words = name.split("_")
-    if len(words) == 2 and all(w in PHASE_COLORS for w in words):
-        return "/".join(words)
-    return " ".join(words)
+    return f"theory {' = '.join(boundary_words(p) for p in name.split('='))}: $c = {c:.4g}$"
 
 
 def _hyper_of(ds: Any) -> dict[str, float]:

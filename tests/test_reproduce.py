@@ -68,13 +68,17 @@ def _open(path: Path):
 @pytest.mark.slow
 def test_every_figure_and_file_exists(quick: Path) -> None:
     for name in FIGURES:
-        for ext in ("png", "pdf"):
+        for ext in ("png", "pdf", "svg"):
             f = quick / "figures" / f"{name}.{ext}"
             assert f.is_file() and f.stat().st_size > 1000, f
     for rel in ("report.md", "report.html", "numbers.json", "config.json", "data/numbers.nc"):
         assert (quick / rel).is_file(), rel
     for rel in ("theory/uv.tex", "theory/uv.json", "theory/full_d2_m2.tex"):
         assert (quick / rel).is_file(), rel
+    from catapultlab.theory import check_latex
+
+    for tex in (quick / "theory").glob("*.tex"):
+        check_latex(tex.read_text())  # every derivation the report prints is valid LaTeX
     md = (quick / "report.md").read_text()
     for name in FIGURES:
         assert f"figures/{name}.png" in md

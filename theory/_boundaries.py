@@ -37,7 +37,7 @@ class ScalarBoundaries:
         catapult_divergent: learning rate where lambda stops shrinking at large |f|.
         large_f_growth: the leading coefficient of ``lam' - lam`` as ``|f| -> oo``.
         scaling_exponent: ``a`` such that ``f = n^a g, y = n^a y~`` removes n (None if none).
-        scaled_maps: the maps of ``(g, lam)`` in that scaling (free of n).
+        scaled_maps: the maps of ``(ftilde, lam)`` in that scaling (free of n).
         catapult_time: leading-order steps until |f| reaches its nonlinear scale,
             as a function of ``n`` and ``c`` (for ``|f_0| = O(1)``).
         catapult_time_exact_linear: ``log(|f_nl| / |f_0|) / log|mu|`` before the leading-order step.
@@ -75,7 +75,7 @@ def _scaling(
     fmap: sp.Expr, lmap: sp.Expr, f: sp.Symbol, lam: sp.Symbol, y: sp.Symbol, n: sp.Symbol
 ) -> tuple[sp.Expr | None, dict[str, sp.Expr]]:
     a = sp.Symbol("a", real=True)
-    g, yt = sp.Symbol("g", real=True), sp.Symbol("ytilde", real=True)
+    g, yt = sp.Symbol("ftilde", real=True), sp.Symbol("ytilde", real=True)
     sub = {f: n**a * g, y: n**a * yt}
     g_new = sp.expand(fmap.xreplace(sub) / n**a)
     l_new = sp.expand(lmap.xreplace(sub))
@@ -85,7 +85,7 @@ def _scaling(
         return None, {}
     exponent = solutions[0][a]
     scaled = {
-        "g": sp.simplify(sp.powsimp(g_new.subs(a, exponent), force=True)),
+        "ftilde": sp.simplify(sp.powsimp(g_new.subs(a, exponent), force=True)),
         "lam": sp.simplify(sp.powsimp(l_new.subs(a, exponent), force=True)),
     }
     if any(e.has(n) for e in scaled.values()):

@@ -88,15 +88,15 @@ class ScalarDynamics:
 def _normalised(model: Any) -> tuple[dict[sp.Symbol, sp.Expr], sp.Expr] | None:
     """The map in ``(phi, ell)`` and ``eta_hat``, if the n-free map is label-homogeneous."""
     maps = model.scaling.scaled_maps
-    if set(maps) != {"g", "lam"}:
+    if set(maps) != {"ftilde", "lam"}:
         return None
     named = {s.name: s for e in maps.values() for s in e.free_symbols}
-    g, lam, eta, yt = (named.get(k) for k in ("g", "lam", "eta", "ytilde"))
+    g, lam, eta, yt = (named.get(k) for k in ("ftilde", "lam", "eta", "ytilde"))
     if None in (g, lam, eta, yt):
         return None
     sub = {g: yt * PHI, lam: yt * ELL, eta: ETA_HAT / yt}
     out = {
-        PHI: sp.expand(maps["g"].xreplace(sub) / yt),
+        PHI: sp.expand(maps["ftilde"].xreplace(sub) / yt),
         ELL: sp.expand(maps["lam"].xreplace(sub) / yt),
     }
     if any(e.has(yt) for e in out.values()):

@@ -142,11 +142,27 @@ def _linear_edge(spec: ModelSpec, rec: LinearRecursion) -> sp.Expr:
     return sp.simplify(edge / LAM0)
 
 
-def _scalar(state: tuple, maps: dict, spec: ModelSpec) -> tuple[ScalarBoundaries | None, str]:
-    if tuple(state) != (F, LAM) or spec.step.has_velocity or spec.step.weight_decay:
-        return None, "no scalar (f, lam) map closes for this model and step rule"
+def scalar_unavailable(state: tuple, spec: ModelSpec) -> str:
+    """Why a model gets no scalar ``(f, lam)`` analysis (``""`` when it is attempted)."""
+    if tuple(state) != (F, LAM):
+        names = ", ".join(s.name for s in state)
+        return f"the model is iterated in ({names}), not in one output f and one eigenvalue lam"
+    if spec.step.has_velocity:
+        return "the step rule carries velocities, so (f, lam) alone is not the state"
+    if spec.step.weight_decay:
+        return (
+            "(f, lam) closes under weight decay, but the scalar analysis (fixed points, "
+            "large-|f| growth edge) is derived for steps without weight decay only"
+        )
     if spec.data:
-        return None, "the scalar map depends on the data"
+        return "the scalar map depends on the data"
+    return ""
+
+
+def _scalar(state: tuple, maps: dict, spec: ModelSpec) -> tuple[ScalarBoundaries | None, str]:
+    why = scalar_unavailable(state, spec)
+    if why:
+        return None, why
     (y,) = spec.targets
     try:
         return (
@@ -309,7 +325,7 @@ def _projection_notes(proj: Projection) -> list[str]:
     closes = [s.name for s, miss in proj.missing.items() if not miss]
     opens = {s.name: [m.name for m in miss] for s, miss in proj.missing.items() if miss}
     if not opens:
-        return [f"The update of the observables ({', '.join(closes)}) closes by itself."]
+        return [f"The update of the observables ({', '.join(closes)}) closes in them alone."]
     needs = sorted({m for ms in opens.values() for m in ms})
     return [
         f"Observables whose update closes in the observables: {', '.join(closes) or 'none'}; "

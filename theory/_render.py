@@ -16,6 +16,7 @@ import sympy as sp
 
 from catapultlab.theory._boundaries import C
 from catapultlab.theory._derive import inner_symbols_in
+from catapultlab.theory._derive_model import scalar_unavailable
 from catapultlab.theory._drift import sharpness_drift
 from catapultlab.theory._model import Model
 from catapultlab.theory._render_format import LATEX_NAMES, bracket, grouped, parse_text, text
@@ -164,7 +165,8 @@ def to_text(model: Model) -> str:
         growth = text(r["large_f_growth_of_lam"])
         lines.append(f"  leading growth of lam' - lam as |f| -> oo: {growth} * f**2")
     else:
-        lines.append("scalar (f, lam) analysis: none (no scalar map closes for this model)")
+        why = scalar_unavailable(model.state, model.spec) or "no large-|f| growth edge found"
+        lines.append(f"scalar (f, lam) analysis: none ({why})")
     lines.append("range of validity:")
     lines += [f"  {k}: {v}" for k, v in r["validity"].items()]
     lines.append(f"small-eta sharpness drift: {r['sharpness_drift']['statement']}")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter, greek_letters_set
 from sympy.printing.str import StrPrinter
 
 from catapultlab.theory._algebra import inner_symbol, is_inner, symbol_words
@@ -28,6 +29,7 @@ __all__ = [
     "bracket",
     "latex",
     "latex_symbol",
+    "tex_escape",
     "text",
     "grouped",
     "parse_text",
@@ -39,9 +41,18 @@ LATEX_NAMES = {
     "eta": r"\eta",
     "beta": r"\beta",
     "kappa": r"\kappa",
-    "ytilde": r"\tilde{y}",
-    "rtilde": r"\tilde{r}",
 }
+
+
+def tex_escape(words: str) -> str:
+    r"""Plain words for ``\text{...}``: LaTeX's special characters escaped.
+
+    Example:
+        >>> tex_escape("model uv_mf, 50% & more")
+        'model uv\\_mf, 50\\% \\& more'
+    """
+    return re.sub(r"([_&%#$])", r"\\\1", words)
+
 
 _BRACKET = re.compile(r"⟨\s*([^,⟩]+?)\s*,\s*([^⟩]+?)\s*⟩")
 
@@ -63,17 +74,24 @@ def _latex_word(word: tuple[str, ...]) -> str:
 
 
 def _latex_name(name: str) -> str:
-    r"""``u1 -> u_{1}``, ``x_1_2 -> x_{12}``, ``ntk_1_2 -> \Theta_{12}``, ``lam -> \lambda``."""
+    r"""``u1 -> u_{1}``, ``ntk_1_2 -> \Theta_{12}``, ``lam -> \lambda``, ``etatilde -> \tilde{\eta}``."""
     if name in LATEX_NAMES:
         return LATEX_NAMES[name]
+    if name.endswith("tilde") and len(name) > len("tilde"):
+        return rf"\tilde{{{_latex_name(name[: -len('tilde')])}}}"
     head, *rest = name.split("_")
     m = re.fullmatch(r"([A-Za-z]+)(\d+)", head)
     if m and not rest:
         head, rest = m.group(1), [m.group(2)]
-    head = {"ntk": r"\Theta"}.get(head, LATEX_NAMES.get(head, head))
+    head = {"ntk": r"\Theta", "vel": r"\nu"}.get(head, LATEX_NAMES.get(head, head))
+    if head.lower() in greek_letters_set:
+        head = "\\" + head
+    elif len(head) > 1 and not head.startswith("\\"):
+        head = rf"\mathrm{{{head}}}"  # a word of several letters is upright, not a product
     if not rest:
         return head
     sep = "" if all(len(r) == 1 for r in rest) else ","
+    rest = [r if len(r) == 1 or r.isdigit() else _latex_name(r) for r in rest]
     return f"{head}_{{{sep.join(rest)}}}"
 
 
@@ -93,6 +111,16 @@ class _Text(StrPrinter):
 class _Latex(LatexPrinter):
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         return latex_symbol(expr)
+
+    def _print_Function(self, expr: sp.Expr, exp: str | None = None) -> str:
+        r"""An undefined function ``c_loss_rises(beta)`` as ``c_{\text{loss rises}}(\beta)``."""
+        name = type(expr).__name__
+        if not isinstance(expr, AppliedUndef) or "_" not in name:
+            return super()._print_Function(expr, exp)
+        head, words = name.split("_", 1)
+        args = ", ".join(self._print(a) for a in expr.args)
+        body = rf"{_latex_name(head)}_{{\text{{{words.replace('_', ' ')}}}}}\left({args}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
 
 
 def text(expr: sp.Expr, order: str | None = None) -> str:

@@ -15,9 +15,9 @@ import sympy as sp
 
 from catapultlab.theory._boundaries import LAM0
 from catapultlab.theory._model import Model
-from catapultlab.theory._render_format import grouped, latex, latex_symbol, text
+from catapultlab.theory._render_format import grouped, latex, latex_symbol, tex_escape, text
 from catapultlab.theory._render_steps import ReadableDerivation, readable_or_reason
-from catapultlab.theory._spec import ETA
+from catapultlab.theory._spec import ETA, VELOCITY_PREFIX, WIDTH
 
 __all__ = ["Row", "Section", "sections", "provenance", "factored_text"]
 
@@ -38,8 +38,7 @@ class Row:
         r"""The note in LaTeX (``\text{...}`` unless a LaTeX form was given)."""
         if self.note_tex or not self.note:
             return self.note_tex
-        escaped = re.sub(r"([_&%#$])", r"\\\1", self.note)
-        return rf"\text{{{escaped}}}"
+        return rf"\text{{{tex_escape(self.note)}}}"
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,13 @@ def _restriction(model: Model) -> str | None:
     return None
 
 
-def _label(key: str) -> str:
-    """``lazy_catapult -> lazy/catapult`` (an edge between two phases), else words."""
+def boundary_words(key: str) -> str:
+    """A boundary's name in words: ``lazy_catapult -> lazy/catapult``, ``loss_rises -> loss rises``.
+
+    Example:
+        >>> boundary_words("catapult_divergent"), boundary_words("loss_rises")
+        ('catapult/divergent', 'loss rises')
+    """
     from catapultlab.phases import PHASE_NAMES
 
     parts = key.split("_")
@@ -209,30 +213,50 @@ def _where_rows(d: ReadableDerivation, model: Model) -> list[Row]:
 
 
 def _scaled_rows(model: Model) -> list[Row]:
+    """The n-free maps in the rescaled variables, then a definition of every new symbol."""
     scaled = model.scaling.scaled_maps if model.scaling is not None else {}
     rows = []
-    g, yt = sp.Symbol("g", real=True), sp.Symbol("ytilde", real=True)
+    ft, yt = sp.Symbol("ftilde", real=True), sp.Symbol("ytilde", real=True)
     rt = sp.Symbol("rtilde", real=True)
+    used: set[sp.Symbol] = set()
     for name, expr in scaled.items():
-        s = g if name == "g" else sp.Symbol(name, real=True)
         free = {x.name: x for x in expr.free_symbols}
-        s = free.get(name, s)
-        yt = free.get("ytilde", yt)
-        gg = free.get("g", g)
-        change = sp.factor_terms(sp.expand(expr.xreplace({yt: gg - rt}) - s))
-        if sp.expand((s + change).xreplace({rt: gg - yt}) - expr) != 0:  # pragma: no cover
+        used |= expr.free_symbols
+        s = free.get(name, sp.Symbol(name, real=True))
+        yt, fv = free.get("ytilde", yt), free.get("ftilde", ft)
+        change = sp.factor_terms(sp.expand(expr.xreplace({yt: fv - rt}) - s))
+        if sp.expand((s + change).xreplace({rt: fv - yt}) - expr) != 0:  # pragma: no cover
             rows.append(_row(s, (text(expr), latex(expr)), prime=True))
             continue
+        used.add(rt)
         rows.append(_row(s, factored_text(s, change), prime=True))
-    if rows:
-        rows.append(Row("rtilde", "g - ytilde", r"\tilde{r}", r"g - \tilde{y}"))
+    return rows + _tilde_definitions(model, used)
+
+
+def _tilde_definitions(model: Model, used: set[sp.Symbol]) -> list[Row]:
+    """``ftilde = f / n^a``, ``ytilde``, ``etatilde``, ``rtilde``...: each rescaled symbol used."""
+    powers = {s.name: e for s, e in model.scaling.exponents.items()}
+    powers.update(f=model.scaling.output_exponent, y=model.scaling.output_exponent)
+    powers.update(eta=model.scaling.eta_exponent)
+    rows = []
+    for sym in sorted(used, key=lambda x: (x.name == "rtilde", x.name)):
+        base = sym.name.removesuffix("tilde")
+        if sym.name == "rtilde":
+            rows.append(Row("rtilde", "ftilde - ytilde", r"\tilde{r}", r"\tilde{f} - \tilde{y}"))
+        elif base != sym.name and base in powers:
+            plain = sp.Symbol(base, real=True) / WIDTH ** powers[base]
+            rows.append(_row(sym, (text(plain), latex(plain)), "rescaled variable"))
+        elif base != sym.name and base == "kappa":
+            lam_p = next((e for s, e in model.scaling.exponents.items() if s.name == "lam"), 0)
+            plain = sp.Symbol("kappa", real=True) / WIDTH**lam_p
+            rows.append(_row(sym, (text(plain), latex(plain)), "rescaled weight decay"))
     return rows
 
 
 def _boundary_rows(model: Model, source: dict[str, str]) -> list[Row]:
     rows = []
     for key, value in model.boundaries.items():
-        lhs, lhs_tex = f"eta_{key}", rf"\eta_{{\text{{{_label(key)}}}}}"
+        lhs, lhs_tex = f"eta_{key}", rf"\eta_{{\text{{{tex_escape(boundary_words(key))}}}}}"
         how = model.boundary_notes.get(key, "")
         if value is None:
             note = f"does not exist for this model ({how})" if how else "does not exist"
@@ -240,7 +264,7 @@ def _boundary_rows(model: Model, source: dict[str, str]) -> list[Row]:
             continue
         c = sp.simplify(value * LAM0)
         note = f"c = eta*lam0 = {text(c)}; {source[key]}"
-        note_tex = rf"c = \eta \lambda_{{0}} = {latex(c)};\ \text{{{source[key]}}}"
+        note_tex = rf"c = \eta \lambda_{{0}} = {latex(c)};\ \text{{{tex_escape(source[key])}}}"
         rows.append(Row(lhs, text(value), lhs_tex, latex(value), note, note_tex))
     return rows
 
@@ -255,7 +279,7 @@ def sections(model: Model) -> list[Section]:
             _row(s, (text(model.maps[s]), latex(model.maps[s])), prime=True) for s in model.state
         )
         title = f"exact one-step maps of {own} (the step form is not shown: {reason})"
-        return [Section(title, maps), *_tail(model, source, own)]
+        return [Section(title, maps + _velocity_rows(model)), *_tail(model, source, own)]
     out = [Section("parameter step (gradient descent, learning rate eta)", tuple(_step_rows(d)))]
     gram_rows = tuple(_row(s, _eta_series(expr), prime=True) for s, expr in d.gram_updates.items())
     if d.factored_changes:
@@ -276,6 +300,18 @@ def sections(model: Model) -> list[Section]:
     return out + _tail(model, source, own)
 
 
+def _velocity_rows(model: Model) -> tuple[Row, ...]:
+    """Define each velocity the maps print (``vel_u``: the step rule's buffer for ``u``)."""
+    if not model.spec.step.has_velocity:
+        return ()
+    rows = []
+    for name in (*model.spec.vectors, *model.spec.matrices):
+        vel = latex_symbol(sp.Symbol(f"{VELOCITY_PREFIX}{name}"))
+        words = f"velocity of {name}: the step rule's buffer, sum of past beta-weighted gradients"
+        rows.append(Row(f"{VELOCITY_PREFIX}{name}", words, vel, rf"\text{{{tex_escape(words)}}}"))
+    return tuple(rows)
+
+
 def _tail(model: Model, source: dict[str, str], own: str) -> list[Section]:
     out = []
     out.append(
@@ -288,7 +324,8 @@ def _tail(model: Model, source: dict[str, str], own: str) -> list[Section]:
             f"{s.name} ~ n^({e})" for s, e in model.scaling.exponents.items() if s.name != "f"
         )
         title = (
-            f"with f = n^({a}) g, y = n^({a}) ytilde ({rest}) the maps lose n ({source['scalar']})"
+            f"with f = n^({a}) ftilde, y = n^({a}) ytilde ({rest}) the maps lose n "
+            f"({source['scalar']})"
         )
         out.append(Section(title, tuple(scaled)))
     t = model.catapult_time

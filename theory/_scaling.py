@@ -60,12 +60,9 @@ class Scaling:
         return not self.reason
 
 
-_SCALED_NAMES = {"f": "g", "y": "ytilde", "eta": "etatilde"}
-
-
 def _scaled(s: sp.Symbol) -> sp.Symbol:
-    """The rescaled variable: ``f -> g``, ``y -> ytilde``, others ``name_s``."""
-    return sp.Symbol(_SCALED_NAMES.get(s.name, s.name + "_s"), real=True)
+    """The rescaled variable ``s~ = s / n^p``, named ``<name>tilde`` (``f -> ftilde``)."""
+    return sp.Symbol(f"{s.name}tilde", real=True)
 
 
 def leading_exponent(expr: sp.Expr, exponents: dict[sp.Symbol, sp.Expr | None]) -> sp.Expr | None:
@@ -166,7 +163,7 @@ def derive_scaling(
         **{y: values[b_f] for y in labels},
         **{k: lam_exponent for k in hyper if k.name == "kappa"},
     }
-    renamed = {k for k in hyper if k.name == "kappa"}  # kappa is always written kappa_s
+    renamed = {k for k in hyper if k.name == "kappa"}  # kappa is always written kappatilde
     scaled = _scaled_maps(state, maps, powers, renamed) if len(state) <= max_scaled else {}
     if any(e.has(WIDTH) for e in scaled.values()):  # pragma: no cover - the equations say not
         return _no(out, "the rescaled maps still depend on n")
