@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = ["MedianFit", "median_line_bootstrap"]
 
 
@@ -30,6 +32,8 @@ class MedianFit:
         high: upper end.
         resamples: bootstrap resamples used.
     """
+
+    __repr__ = short_repr
 
     slope: float
     intercept: float

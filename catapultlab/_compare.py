@@ -20,6 +20,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from catapultlab.records import short_repr
+
 __all__ = ["RELATIONS", "Comparison", "agrees"]
 
 RELATIONS = ("=", "<=", ">", "")
@@ -82,6 +84,8 @@ class Comparison:
         source: where the prediction comes from, and notes.
         tolerance: the slack of an exact prediction (round-off), or ``None``.
     """
+
+    __repr__ = short_repr
 
     key: str
     quantity: str

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = ["MANTISSA_BITS", "QUANTILE_RTOL", "Histogram", "log_keys", "key_midpoints", "quantile"]
 
 MANTISSA_BITS = 10
@@ -80,6 +82,8 @@ class Histogram:
         counts: int64 count of each key.
         log: keys are :func:`log_keys` bins (values are their midpoints), else the values.
     """
+
+    __repr__ = short_repr
 
     keys: np.ndarray
     counts: np.ndarray

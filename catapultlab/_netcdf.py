@@ -27,11 +27,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = ["Variable", "PlainDataset", "encode_netcdf3", "write_netcdf"]
 
 
 class Variable(NamedTuple):
     """One variable: dimension names, values and attributes."""
+
+    __repr__ = short_repr
 
     dims: tuple[str, ...]
     values: np.ndarray
@@ -46,6 +50,8 @@ class Variable(NamedTuple):
 @dataclass
 class PlainDataset:
     """Data variables, coordinates (1-D, named by their dimension) and global attributes."""
+
+    __repr__ = short_repr
 
     data: dict[str, Variable]
     coords: dict[str, Variable]

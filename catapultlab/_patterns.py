@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = ["HitPatterns"]
 
 
@@ -30,6 +32,8 @@ class HitPatterns:
             and that hit at every later index (``t = C``: never hit).
         other: non-monotone patterns (``numpy.packbits`` of the ``C`` booleans) -> count.
     """
+
+    __repr__ = short_repr
 
     monotone: np.ndarray
     other: dict[bytes, int] = field(default_factory=dict)

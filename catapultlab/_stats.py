@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = [
     "half_crossing",
     "level_intervals",
@@ -103,6 +105,8 @@ class Boundary:
         below_grid: the first grid point already has at least half hits.
         above_grid: no grid point reaches half hits.
     """
+
+    __repr__ = short_repr
 
     estimate: float
     low: float
@@ -205,6 +209,8 @@ class Fit:
         points: number of points.
         slope_se: standard error of the slope (NaN with fewer than 3 points).
     """
+
+    __repr__ = short_repr
 
     slope: float
     intercept: float

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 
 __all__ = ["SAMPLING", "BatchRule", "check_batch"]
 
@@ -53,6 +54,8 @@ class BatchRule:
         size: ``B``, samples per step.
         sampling: one of :data:`SAMPLING`.
     """
+
+    __repr__ = short_repr
 
     size: int
     sampling: str = "shuffle"

@@ -55,6 +55,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = [
     "Phase",
     "PHASE_NAMES",
@@ -104,6 +106,8 @@ class StopRule:
             converging apart (:func:`late_phase`).
         return_rtol: relative tolerance of a return ``|x_{t+k} - x_t| / max |x|``.
     """
+
+    __repr__ = short_repr
 
     converge_loss: float = 1e-8
     diverge_ratio: float = 1e6

@@ -16,7 +16,7 @@ independent reference and raises ``AssertionError`` with the worst discrepancy:
 
 Example:
     >>> from catapultlab.theory import uv_spec
-    >>> check_map_against_gd(uv_spec(), trials=2, steps=5) < 1e-9
+    >>> check_map_against_gd(uv_spec(), trials=2, steps=5).worst < 1e-9
     True
 """
 
@@ -29,8 +29,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from catapultlab.records import short_repr
+
 __all__ = [
     "Symmetry",
+    "CheckResult",
     "check_invariants",
     "check_kernel_against_pure",
     "check_map_against_gd",
@@ -82,7 +85,7 @@ def check_map_against_gd(
     c_range: tuple[float, float] = (0.5, 3.5),
     seed: int = 0,
     rtol: float = 1e-8,
-) -> float:
+) -> CheckResult:
     """The derived map against exact parameter-space steps under the declared rule.
 
     Args:
@@ -97,7 +100,7 @@ def check_map_against_gd(
         rtol: allowed relative error (float64, a few steps).
 
     Returns:
-        The largest relative error seen.
+        A :class:`CheckResult`: the states compared and the largest relative error seen.
 
     Raises:
         AssertionError: the map and parameter-space GD disagree by more than ``rtol``.
@@ -108,7 +111,7 @@ def check_map_against_gd(
     spec = model.spec
     rng = np.random.default_rng(seed)
     hyper = _hyper(model, beta, kappa)
-    worst = 0.0
+    worst, cases = 0.0, 0
     for _ in range(trials):
         n = int(rng.integers(1, max_width + 1))
         P = {w: rng.standard_normal(n) for w in spec.vectors}
@@ -127,13 +130,14 @@ def check_map_against_gd(
             err = float(np.max(np.abs(state - ref))) / scale
             if not np.isfinite(scale) or scale > 1e12:
                 break
-            worst = max(worst, err)
+            worst, cases = max(worst, err), cases + 1
             assert err <= rtol, (
                 f"{model.name}: map and parameter-space {spec.step.label} differ by {err:.3g} "
                 f"(relative) at step {t}, n = {n}"
             )
             state = model.step(state, eta=eta, n=n, y=y, x=x, **hyper)
-    return worst
+    what = f"map vs parameter-space {spec.step.label} (relative error of the state)"
+    return CheckResult(what, model.name, cases, worst, rtol)
 
 
 def check_kernel_against_pure(
@@ -147,8 +151,11 @@ def check_kernel_against_pure(
     beta: float = 0.5,
     seed: int = 0,
     dtype: str = "float64",
-) -> None:
+) -> CheckResult:
     """The generated kernel against the pure NumPy path on the same initial states.
+
+    Returns:
+        A :class:`CheckResult`: runs compared and the largest relative gap of final states.
 
     Raises:
         AssertionError: different phases or step counts, or final states apart by more
@@ -168,7 +175,40 @@ def check_kernel_against_pure(
     a, b = kern.state, pure.state
     ok = np.isfinite(a) & np.isfinite(b)
     scale = np.maximum(1.0, np.abs(b))
-    assert np.all(np.abs(a - b)[ok] <= tol * scale[ok]), f"{model.name}: final states differ"
+    gap = (np.abs(a - b) / scale)[ok]
+    worst = float(gap.max()) if gap.size else 0.0
+    assert worst <= tol, f"{model.name}: final states differ by {worst:.3g} (relative)"
+    what = f"Numba kernel vs pure NumPy ({dtype}; phases and step counts equal)"
+    return CheckResult(what, model.name, int(kern.phase.size), worst, tol)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check compared and how far apart the two sides were.
+
+    Attributes:
+        check: what was compared, in words.
+        model: the model's name.
+        cases: how many states (or runs) were compared.
+        worst: the largest relative difference seen.
+        tolerance: the largest allowed.
+    """
+
+    __repr__ = short_repr
+
+    check: str
+    model: str
+    cases: int
+    worst: float
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        """Did every case agree within the tolerance?"""
+        return self.worst <= self.tolerance
+
+    def __float__(self) -> float:
+        return self.worst
 
 
 @dataclass(frozen=True)
@@ -181,6 +221,8 @@ class Symmetry:
         signs: vector name -> +1 or -1.
         label_sign: +1, or -1 where the outputs change sign.
     """
+
+    __repr__ = short_repr
 
     name: str
     perm: dict[str, str]
@@ -328,7 +370,6 @@ def reachable_states(model: Any, *, max_width: int = 10**6) -> Any:
     p = len(_all_vectors(model))
     names = _all_vectors(model)
 
-    @st.composite
     def draw(draw_value: Any) -> tuple[np.ndarray, int]:
         n = draw_value(st.integers(1, max_width))
         seed = draw_value(st.integers(0, 2**32 - 1))
@@ -345,4 +386,5 @@ def reachable_states(model: Any, *, max_width: int = 10**6) -> Any:
             values.append(G[names.index(a[-1]), names.index(b[-1])])
         return model.state_from_inner(np.array(values), n), n
 
-    return draw()
+    draw.__name__ = draw.__qualname__ = f"reachable_states_of_{model.name}"  # its repr
+    return st.composite(draw)()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.sim._onsets import Onset, OrbitError, period_onsets
 from catapultlab.sim._orbits import Attractor, late_attractors
 from catapultlab.sim._setup import Setup
@@ -49,6 +50,8 @@ class Bifurcation:
         edge: the model's derived linear-stability edge in ``eta * lambda`` (the edge of
             stability of a fixed point).
     """
+
+    __repr__ = short_repr
 
     model: str
     n: float

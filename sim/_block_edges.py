@@ -20,6 +20,7 @@ import numpy as np
 
 from catapultlab.batches import BatchRule
 from catapultlab.phases import StopRule
+from catapultlab.records import short_repr
 from catapultlab.sim._block_run import run_block
 from catapultlab.stats import Boundary, boundary
 
@@ -42,6 +43,8 @@ class BlockEdges:
         c_loss: where half the runs' loss rises.
         c_max: where half the runs diverge.
     """
+
+    __repr__ = short_repr
 
     c: np.ndarray
     n: float

@@ -22,6 +22,7 @@ import numpy as np
 
 from catapultlab.batches import BatchRule, check_batch
 from catapultlab.phases import SPIKE_FACTOR, StopRule, loss_spikes
+from catapultlab.records import short_repr
 
 __all__ = [
     "BlockRun",
@@ -53,6 +54,8 @@ class BlockRun:
             ``k + 1`` NTK eigendirections of that step: a catapult is ~1 at ``k = 0``).
         batch: the batch rule's label, ``"full"`` for GD.
     """
+
+    __repr__ = short_repr
 
     eta: float
     lam0: float

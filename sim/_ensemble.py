@@ -20,6 +20,7 @@ import numpy as np
 from catapultlab import CatapultError
 from catapultlab.checks import check_int, check_positive, check_seed, check_steps, check_width
 from catapultlab.phases import Phase, StopRule, catapult_needs_drop, refine_catapult
+from catapultlab.records import short_repr
 from catapultlab.sim._init import initial_state, top_ntk
 from catapultlab.sim._kernel import run_kernel
 from catapultlab.sim._limit import limit_start
@@ -89,6 +90,8 @@ class ChunkTask:
             ``"eta"`` (a fixed learning rate for every trajectory).
     """
 
+    __repr__ = short_repr
+
     setup: Setup
     c: float
     n: float
@@ -120,6 +123,8 @@ class Outcomes:
         steps: steps until the run stopped.
         state: final states ``(S, B)`` when requested, else None.
     """
+
+    __repr__ = short_repr
 
     phase: np.ndarray
     rose: np.ndarray

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.sim._setup import Setup
 
 __all__ = [
@@ -47,6 +48,8 @@ class ExactRun:
         losses: ``(T+1,)`` losses.
         vectors: final parameter vectors ``(p, n)`` (order of the model's vectors).
     """
+
+    __repr__ = short_repr
 
     states: np.ndarray
     losses: np.ndarray

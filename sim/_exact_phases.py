@@ -20,6 +20,7 @@ import numpy as np
 
 from catapultlab.checks import check_positive, check_seed, check_width
 from catapultlab.phases import Phase, StopRule, catapult_needs_drop, classify_losses
+from catapultlab.records import short_repr
 from catapultlab.sim._exact import SpecRun, run_exact_spec
 
 __all__ = ["ExactPhases", "exact_phases", "spec_params"]
@@ -38,6 +39,8 @@ class ExactPhases:
         steps: steps until each run stopped ``(K,)``.
         first: the recorded run of member 0.
     """
+
+    __repr__ = short_repr
 
     phase: np.ndarray
     eta: np.ndarray

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.sim._compiled import sampler
 from catapultlab.sim._kernel import call_lock
 from catapultlab.sim._setup import Setup
@@ -118,6 +119,8 @@ class Init:
         state: ``(S, B)`` model states.
         lam0: ``(B,)`` top NTK eigenvalue at init.
     """
+
+    __repr__ = short_repr
 
     state: np.ndarray
     lam0: np.ndarray

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab.records import short_repr
 from catapultlab.sim._compiled import CompiledModule, compiled_module, kernel_dir
 from catapultlab.theory import NumericModel, Schedule
 
@@ -170,6 +171,8 @@ class KernelRun:
         steps: steps taken before the run stopped, ``(B,)``.
         phase: :class:`catapultlab.phases.Phase` codes, ``(B,)`` int8.
     """
+
+    __repr__ = short_repr
 
     state: np.ndarray
     peak: np.ndarray

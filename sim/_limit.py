@@ -41,6 +41,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 from catapultlab.phases import StopRule
+from catapultlab.records import short_repr
 from catapultlab.sim._setup import Setup
 
 __all__ = [
@@ -103,6 +104,8 @@ class LimitStart:
         converge_loss: the convergence threshold on the rescaled loss.
         diverge_loss: the divergence threshold on the rescaled loss.
     """
+
+    __repr__ = short_repr
 
     state: np.ndarray
     lam0: np.ndarray

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.sim._setup import Setup
 
 __all__ = ["Onset", "OrbitError", "multipliers", "newton_orbit", "orbit_points", "period_onsets"]
@@ -44,6 +45,8 @@ class Onset:
         neutral: number of neutral multipliers (directions along a set of fixed points).
         method: how it was found.
     """
+
+    __repr__ = short_repr
 
     period: int
     eta: float

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab.phases import StopRule, return_periods
+from catapultlab.records import short_repr
 from catapultlab.sim._setup import Setup
 
 __all__ = ["MAX_PERIOD", "Attractor", "late_attractors", "iterate_orbits"]
@@ -37,6 +38,8 @@ class Attractor:
         lyapunov: the largest Lyapunov exponent per step (``None`` if divergent).
         state: a point of the orbit (the last state of the window).
     """
+
+    __repr__ = short_repr
 
     eta: float
     period: int | None

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab.phases import Phase, StopRule
+from catapultlab.records import short_repr
 from catapultlab.sim._kernel import KernelRun
 from catapultlab.theory import NumericModel, Schedule
 
@@ -28,6 +29,8 @@ class PureRun:
         states: ``(T+1, S, B)`` states, step 0 first (only when recorded; frozen after the stop).
         losses: ``(T+1, B)`` losses (only when recorded).
     """
+
+    __repr__ = short_repr
 
     run: KernelRun
     states: np.ndarray | None

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.theory import BUILTIN, NumericModel, Schedule, StepKind, builtin_numeric
 
 __all__ = ["Data", "Setup", "make_setup", "default_inputs", "MODELS"]
@@ -43,6 +44,8 @@ class Data:
             and ``y~ -> 0`` (for ``b_f > 0``).
     """
 
+    __repr__ = short_repr
+
     y: tuple[float, ...]
     x: tuple[tuple[float, ...], ...] = ()
     hyper: tuple[tuple[str, float], ...] = ()
@@ -62,6 +65,8 @@ class Setup:
         model: the derived :class:`catapultlab.theory.Model` it came from, when one was at
             hand (kept in this process only; the exact parameter-space path needs it).
     """
+
+    __repr__ = short_repr
 
     numeric: NumericModel
     data: Data

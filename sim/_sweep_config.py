@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from catapultlab.phases import StopRule
+from catapultlab.records import short_repr
 from catapultlab.sim._ensemble import SEED_BLOCK
 from catapultlab.sim._setup import Setup
 
@@ -33,6 +34,8 @@ class SweepConfig:
             rate: for models whose ``lam0`` stays random at order one, where ``c`` would
             sort trajectories by their init).
     """
+
+    __repr__ = short_repr
 
     setup: Setup
     c: tuple[float, ...]

@@ -20,6 +20,7 @@ from catapultlab.phases import (
     refine_catapult,
     stop_index,
 )
+from catapultlab.records import short_repr
 from catapultlab.sim._init import (
     check_reachable,
     initial_state,
@@ -66,6 +67,8 @@ class Trajectory:
         stop: the stopping thresholds.
         ensemble: phase fractions of the whole ensemble (``None`` for one trajectory).
     """
+
+    __repr__ = short_repr
 
     model: str
     c: float

@@ -20,12 +20,13 @@ RULES = [StepRule(), StepRule("momentum"), StepRule("nesterov"), StepRule("gd", 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.label)
 def test_uv_map_against_parameter_space_steps(rule: StepRule) -> None:
-    assert check_map_against_gd(uv_spec(rule), trials=4, steps=8) < 1e-8
+    res = check_map_against_gd(uv_spec(rule), trials=4, steps=8)
+    assert res.worst < 1e-8 and res.passed and res.cases >= 4 and len(repr(res)) < 200
 
 
 def test_full_map_against_parameter_space_steps() -> None:
-    assert check_map_against_gd(full_spec(2, 2), trials=3, steps=6) < 1e-8
-    assert check_map_against_gd(full_spec(2, 2, StepRule("momentum")), trials=2, steps=6) < 1e-8
+    assert check_map_against_gd(full_spec(2, 2), trials=3, steps=6).worst < 1e-8
+    assert check_map_against_gd(full_spec(2, 2, StepRule("momentum")), trials=2, steps=6).passed
 
 
 def test_a_wrong_map_is_caught() -> None:
@@ -41,7 +42,8 @@ def test_a_wrong_map_is_caught() -> None:
 
 @pytest.mark.parametrize("rule", [StepRule(), StepRule("momentum")], ids=lambda r: r.label)
 def test_kernel_against_pure(rule: StepRule) -> None:
-    check_kernel_against_pure(uv_model(rule), c=3.0, n=512, ensemble=32, steps=600)
+    res = check_kernel_against_pure(uv_model(rule), c=3.0, n=512, ensemble=32, steps=600)
+    assert res.cases == 32 and res.passed and 0.0 <= res.worst <= res.tolerance
 
 
 def test_invariants_and_symmetries_found() -> None:

@@ -57,6 +57,7 @@ def test_outputs_with_out_of_grid_cells(scan, tmp_path):
     marked = dataclasses.replace(scan, cells=((first,), (last,)))
     fig = plot_scan(marked, str(tmp_path / "scan.png"))
     assert (tmp_path / "scan.png").stat().st_size > 1000
+    assert marked._repr_html_().count("grid</td>") == 2
     out_of_grid = [t for ax in fig.axes for t in ax.texts if t.get_text().endswith("grid")]
     assert {t.get_text() for t in out_of_grid} == {"below grid", "above grid"}
     assert all(t.get_color() == "k" for t in out_of_grid)  # legible on a blank cell

@@ -85,6 +85,9 @@ def test_outputs(sweep, tmp_path):
     assert all(any(f"({r.phase})" in t and f"{r.c:.3g}" in t for t in texts) for r in sweep.runs)
     from matplotlib.figure import Figure
 
+    html = sweep._repr_html_()
+    assert html.count("<tr>") == len(sweep.runs) + len(rows) + 2 and "validate.c_max" in html
+    assert len(repr(sweep)) <= 200
     mine = Figure()
     assert plot_sweep(sweep, ax=mine.subplots(1, 3)) is mine and len(mine.axes) == 3
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._steprule import BETA, KAPPA, StepRule
 
 __all__ = [
@@ -72,6 +73,8 @@ class BlockMap:
         ntk_vector: ``Theta w`` for the probe ``w`` (:data:`PROBE`, ``m x k``): the NTK of
             all ``m k`` outputs, ``J J^T / m``, as an operator (matrix-free eigensolvers).
     """
+
+    __repr__ = short_repr
 
     name: str
     step: StepRule

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._block import (
     DIM_IN,
     ETA,
@@ -124,6 +125,8 @@ class BlockNumeric:
         imports: ``(name, module)`` pairs the source uses.
         key: content hash of the source.
     """
+
+    __repr__ = short_repr
 
     name: str
     step: str

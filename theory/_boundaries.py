@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from catapultlab.records import short_repr
+
 __all__ = ["ScalarBoundaries", "derive_scalar_boundaries", "LAM0", "C"]
 
 LAM0 = sp.Symbol("lam0", positive=True)
@@ -42,6 +44,8 @@ class ScalarBoundaries:
             as a function of ``n`` and ``c`` (for ``|f_0| = O(1)``).
         catapult_time_exact_linear: ``log(|f_nl| / |f_0|) / log|mu|`` before the leading-order step.
     """
+
+    __repr__ = short_repr
 
     fixed_points: list[dict[sp.Symbol, sp.Expr]]
     jacobian: sp.Matrix

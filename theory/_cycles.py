@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 
 import sympy as sp
 
+from catapultlab.records import short_repr
+
 __all__ = ["ETA_HAT", "ScalarDynamics", "TwoCycle", "scalar_dynamics"]
 
 ETA_HAT = sp.Symbol("eta_hat", positive=True)
@@ -49,6 +51,8 @@ class TwoCycle(NamedTuple):
         attractor: it is the attractor just past the period-2 onset (real, reachable,
             stable).
     """
+
+    __repr__ = short_repr
 
     residual: tuple[sp.Expr, sp.Expr]
     eta_lam: tuple[sp.Expr, sp.Expr]
@@ -73,6 +77,8 @@ class ScalarDynamics:
         cycles: every 2-cycle found.
         period_four: the onset of period 4 (the attractor cycle's flip), or ``None``.
     """
+
+    __repr__ = short_repr
 
     eta_hat: sp.Expr
     maps: dict[sp.Symbol, sp.Expr]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.theory._algebra import (
     VecExpr,
     Word,
@@ -135,6 +136,8 @@ class GramDerivation:
         ntk: the empirical NTK ``Theta = (1/m) J J^T`` in the state.
         rounds: how many times the state had to grow before it closed.
     """
+
+    __repr__ = short_repr
 
     spec: ModelSpec
     vector_steps: dict[str, VecExpr]

@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._spec import ETA
 
 __all__ = ["SharpnessDrift", "sharpness_drift"]
@@ -29,6 +30,8 @@ class SharpnessDrift:
         factored: ``D`` factored (the 1x1 entry; ``None`` for several outputs).
         outputs: m.
     """
+
+    __repr__ = short_repr
 
     drift: sp.Matrix
     factored: sp.Expr | None

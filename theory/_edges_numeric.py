@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from catapultlab.records import short_repr
+
 __all__ = [
     "EDGE_KINDS",
     "EdgeFunctions",
@@ -40,6 +42,8 @@ class EdgeFunctions(NamedTuple):
             ``None`` for a model without a recursion).
         stability_edge: ``stability_edge(beta)``: the linear-stability edge in ``c``.
     """
+
+    __repr__ = short_repr
 
     kinds: tuple[tuple[str, str], ...]
     closed: Callable[..., Any]

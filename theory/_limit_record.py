@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from catapultlab.records import short_repr
+
 __all__ = ["WidthLimit"]
 
 
@@ -41,6 +43,8 @@ class WidthLimit:
         variances: their variances (2 on the diagonal, 1 off it).
         random_center: does ``center`` depend on ``Z`` (an order-one random init)?
     """
+
+    __repr__ = short_repr
 
     reason: str = ""
     state_exponents: tuple[float, ...] = ()

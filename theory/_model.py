@@ -88,6 +88,18 @@ class Model:
             f"state={[s.name for s in self.state]})"
         )
 
+    def _repr_latex_(self) -> str:
+        """The maps and the phase boundaries, typeset (a notebook shows this)."""
+        from catapultlab.theory._render import latex_blocks
+        from catapultlab.theory._render_format import tex_escape
+
+        rows = []
+        for title, block in latex_blocks(self):
+            if title.startswith(("exact one-step maps", "where", "phase boundaries")):
+                rows.append(rf"&\text{{{tex_escape(title)}}} \\")
+                rows += [r if r.endswith("\\\\") else r + r" \\" for r in block]
+        return "$$\\begin{aligned}\n" + "\n".join(rows) + "\n\\end{aligned}$$"
+
     def numeric(self) -> Any:
         """The model as a :class:`~catapultlab.theory.NumericModel`: plain data and printed code.
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from catapultlab.records import short_repr
 from catapultlab.theory._edges_numeric import EdgeFunctions, edges_c
 from catapultlab.theory._limit_record import WidthLimit
 from catapultlab.theory._stepkind import StepKind
@@ -66,6 +67,8 @@ class KernelSpec:
         key: a hash of everything above (the cache key).
         ops: operation count of the maps (large maps are not unrolled).
     """
+
+    __repr__ = short_repr
 
     state: tuple[str, ...]
     shared: tuple[str, ...]

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from catapultlab.records import short_repr
+
 __all__ = ["COMPARED_WITH", "Prediction", "prediction"]
 
 
@@ -58,6 +60,8 @@ class Prediction(NamedTuple):
         relation: how the measurement is compared (``"="``, ``"<="``, ``">"``).
         source: how the edge was obtained (the model's boundary note).
     """
+
+    __repr__ = short_repr
 
     quantity: str
     edge: str

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._derive import GramDerivation
 from catapultlab.theory._exact import jacobian_at, random_point
 
@@ -25,6 +26,8 @@ class Projection:
         missing: for each observable, the state symbols its update still needs beyond
             the observables (empty tuple = that update closes in the observables).
     """
+
+    __repr__ = short_repr
 
     observables: tuple[sp.Symbol, ...]
     definitions: dict[sp.Symbol, sp.Expr]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._algebra import VecExpr, inner, symbol_words, vec, vec_add, vec_scale
 from catapultlab.theory._model import Model
 from catapultlab.theory._spec import ETA
@@ -48,6 +49,8 @@ class ReadableDerivation:
         factored_changes: each iterated observable's change ``s' - s``, factored through
             the residuals (``s' = s + change``).
     """
+
+    __repr__ = short_repr
 
     model: str
     outputs: dict[sp.Symbol, sp.Expr]

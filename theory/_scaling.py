@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._spec import ETA, WIDTH
 
 __all__ = ["Scaling", "derive_scaling", "leading_exponent"]
@@ -45,6 +46,8 @@ class Scaling:
         scaled_maps: the maps in the rescaled variables (free of ``n``), by name.
         reason: why there is no rescaling (empty when there is one).
     """
+
+    __repr__ = short_repr
 
     init_exponents: dict[sp.Symbol, sp.Expr | None]
     eta_exponent: sp.Expr

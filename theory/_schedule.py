@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 
 __all__ = ["SCHEDULES", "Schedule"]
 
@@ -39,6 +40,8 @@ class Schedule:
         >>> Schedule("warmup", 4).factor(np.arange(6)).tolist()
         [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     """
+
+    __repr__ = short_repr
 
     kind: str = "constant"
     length: int = 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from catapultlab.records import short_repr
 from catapultlab.theory._steprule import StepRule
 
 __all__ = ["ModelSpec", "ETA", "WIDTH", "VELOCITY_PREFIX", "velocity_name"]
@@ -52,6 +53,8 @@ class ModelSpec:
     The loss is always ``L = (1/2m) sum_a (f_a - y_a)^2``; every parameter moves at once
     by the step rule with learning rate ``eta``.
     """
+
+    __repr__ = short_repr
 
     name: str
     vectors: tuple[str, ...]

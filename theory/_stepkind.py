@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 
 __all__ = ["KINDS", "DECAYS", "StepKind", "step_from_flags"]
 
@@ -30,6 +31,8 @@ class StepKind:
         >>> StepKind("nesterov", "l2").label
         'nesterov+l2'
     """
+
+    __repr__ = short_repr
 
     kind: str = "gd"
     weight_decay: str | None = None

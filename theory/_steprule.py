@@ -31,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.theory._stepkind import StepKind
 
 __all__ = [
@@ -66,6 +67,8 @@ class StepRule(StepKind):
         >>> StepRule("gd", weight_decay="l2").label
         'gd+l2'
     """
+
+    __repr__ = short_repr
 
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:

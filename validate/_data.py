@@ -32,6 +32,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 from catapultlab.checks import check_seed
+from catapultlab.records import short_repr
 from catapultlab.validate._userdata import check_labels, check_pair, read_cifar_batch, read_idx
 
 __all__ = [
@@ -96,6 +97,8 @@ class Dataset:
         y_test: ``(m_test, k)`` one-hot targets.
         image_shape: ``(H, W, C)`` with ``H * W * C == D``.
     """
+
+    __repr__ = short_repr
 
     name: str
     x_train: np.ndarray

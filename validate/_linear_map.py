@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 from catapultlab.validate._optim import OptimizerConfig
 
 __all__ = [
@@ -46,6 +47,8 @@ class LinearMapComparison:
         lam_map: ``(T+1,)`` map ``lambda_t``.
         stopped_early: whether iteration stopped at ``blowup`` before ``steps``.
     """
+
+    __repr__ = short_repr
 
     eta: float
     c: float

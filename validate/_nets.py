@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 
 __all__ = ["ACTIVATIONS", "ARCHITECTURES", "Network", "make_network", "mlp", "cnn", "resnet"]
 
@@ -61,6 +62,8 @@ class Network:
             and outputs of shape ``(m, k)``.
         num_outputs: ``k``.
     """
+
+    __repr__ = short_repr
 
     name: str
     init: Callable[..., Params]

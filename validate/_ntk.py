@@ -32,6 +32,7 @@ from jax.flatten_util import ravel_pytree
 from scipy.sparse.linalg import LinearOperator, lobpcg
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 
 __all__ = [
     "TopEigen",
@@ -58,6 +59,8 @@ class TopEigen:
         block: the final ``(N, b)`` block of vectors (warm start for the next call).
         matvecs: number of kernel-vector products used (block columns counted).
     """
+
+    __repr__ = short_repr
 
     value: float
     residual: float

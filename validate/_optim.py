@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.records import short_repr
 
 __all__ = [
     "OPTIMIZERS",
@@ -54,6 +55,8 @@ class OptimizerConfig:
         b2: Adam's ``beta_2``.
         eps: Adam's ``epsilon``.
     """
+
+    __repr__ = short_repr
 
     name: str = "gd"
     momentum: float | None = None

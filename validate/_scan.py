@@ -23,6 +23,7 @@ import numpy as np
 
 from catapultlab import CatapultError, plotting
 from catapultlab.plotting import Paths
+from catapultlab.records import short_repr
 from catapultlab.validate._budget import check_sweep_config, check_sweep_memory
 from catapultlab.validate._sweep import Boundary, SweepConfig, SweepResult, run_sweep
 
@@ -36,15 +37,31 @@ BOUNDARIES: tuple[str, ...] = ("c_loss", "c_sharp", "c_max")
 class ScanResult:
     """Sweeps on a depth x width grid; ``cells[i][j]`` is ``(depths[i], widths[j])``."""
 
+    __repr__ = short_repr
+
     base: SweepConfig
     depths: tuple[int, ...]
     widths: tuple[int, ...]
     cells: tuple[tuple[SweepResult, ...], ...]
 
+    def _repr_html_(self) -> str:
+        """``c_loss``, ``c_sharp`` and ``c_max`` per (depth, width) cell, as a table."""
+        from catapultlab.records import html_table
+
+        rows = [
+            [d, w, *(_shown(getattr(res, b)) for b in BOUNDARIES)]
+            for d, row in zip(self.depths, self.cells, strict=True)
+            for w, res in zip(self.widths, row, strict=True)
+        ]
+        caption = f"{self.base.arch}({self.base.act}, {self.base.param}) on {self.base.dataset}"
+        return html_table(caption, ["depth", "width", *BOUNDARIES], rows)
+
 
 @dataclass(frozen=True)
 class PowerFit:
     """``log c_max = intercept + sum_k exponents[k] log(regressor_k)``."""
+
+    __repr__ = short_repr
 
     regressors: tuple[str, ...]
     exponents: tuple[float, ...]
@@ -92,6 +109,10 @@ def run_scan(
 
 def _grid(scan: ScanResult, get: Callable[[SweepResult], Any]) -> np.ndarray:
     return np.array([[get(c) for c in row] for row in scan.cells], dtype=float)
+
+
+def _shown(b: Boundary) -> float | str:
+    return f"{b.side} grid" if b.value is None else b.value
 
 
 def _value(b: Boundary) -> float:

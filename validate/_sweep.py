@@ -51,6 +51,7 @@ from catapultlab import CatapultError
 from catapultlab.batches import BatchRule
 from catapultlab.checks import range_count
 from catapultlab.phases import PHASE_NAMES, Phase, classify_losses, is_collapsed, return_periods
+from catapultlab.records import short_repr
 from catapultlab.theory import Schedule
 from catapultlab.validate._budget import (
     check_memory_budget,
@@ -78,6 +79,8 @@ OUTCOMES: tuple[str, ...] = PHASE_NAMES
 @dataclass(frozen=True)
 class SweepConfig:
     """Everything that defines a sweep (stored as attributes of the results)."""
+
+    __repr__ = short_repr
 
     arch: str = "mlp"
     act: str = "relu"
@@ -137,6 +140,8 @@ class SweepConfig:
 class RunSummary:
     """Scalar summary of one run at one ``c``."""
 
+    __repr__ = short_repr
+
     c: float
     eta: float
     phase: str
@@ -173,6 +178,8 @@ class Boundary:
     that did not diverge, the lower end; ``c_loss``: the first run whose loss rose).
     """
 
+    __repr__ = short_repr
+
     value: float | None
     uncertainty: float | None
     side: str | None = None
@@ -203,6 +210,8 @@ class Boundary:
 class SweepResult:
     """A finished sweep; ``runs`` and ``trajectories`` are sorted by ``c``."""
 
+    __repr__ = short_repr
+
     config: SweepConfig
     network: str
     lam0: float
@@ -215,6 +224,24 @@ class SweepResult:
     c_max: Boundary
     sharpness_reduction: float | None = None
     own_model: Any = field(default=None, repr=False)
+
+    def _repr_html_(self) -> str:
+        """Runs and the prediction-beside-measurement rows, as tables (for a notebook)."""
+        from catapultlab.records import html_table
+        from catapultlab.validate._report import comparison_table
+
+        caption = f"{self.network} on {self.config.dataset}: lam0 = {self.lam0:.4g}"
+        runs = [
+            [r.c, r.phase, r.final_loss, r.max_loss_ratio, r.lam_final, r.test_acc]
+            for r in self.runs
+        ]
+        heads = ["c", "phase", "final loss", "max loss / L0", "lam final", "test acc"]
+        rows = [
+            [c.key, c.measured, c.ci_low, c.ci_high, c.predicted, c.agrees]
+            for c in comparison_table(self)
+        ]
+        compare = ["key", "measured", "CI low", "CI high", "predicted", "agrees"]
+        return html_table(caption, heads, runs) + html_table("comparison", compare, rows)
 
 
 def c_grid(spec: str) -> tuple[float, ...]:

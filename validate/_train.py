@@ -35,6 +35,7 @@ from jax.flatten_util import ravel_pytree
 
 from catapultlab import CatapultError
 from catapultlab.batches import BatchRule
+from catapultlab.records import short_repr
 from catapultlab.validate._data import Dataset
 from catapultlab.validate._hessian import top_hessian_eigenvalue
 from catapultlab.validate._nets import Network
@@ -75,6 +76,8 @@ class TrainResult:
         precond_sharpness: Adam's preconditioned sharpness at ``measure_steps`` (``nan`` at
             step 0; empty unless Adam and asked).
     """
+
+    __repr__ = short_repr
 
     eta: float
     loss: np.ndarray
