@@ -18,10 +18,12 @@ import click
 from catapultlab import CatapultError
 from catapultlab.batches import SAMPLING
 from catapultlab.checks import check_full_model_size, check_int, check_seed
+from catapultlab.sim._data_files import UserData, data_line, read_user_data, unfittable_note
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
 from catapultlab.theory import (
+    FULL_DEFAULT_SIZE,
     NotClosedError,
     check_schedule,
     model_options,
@@ -30,11 +32,31 @@ from catapultlab.theory import (
 )
 
 _INPUTS = click.option(
-    "--inputs", type=int, default=2, show_default=True, help="full model: input dimension d."
+    "--inputs",
+    "-d",
+    type=int,
+    default=FULL_DEFAULT_SIZE[0],
+    show_default=True,
+    help="full model: input dimension d.",
 )
 _SAMPLES = click.option(
-    "--samples", type=int, default=2, show_default=True, help="full model: number of samples m."
+    "--samples",
+    "-m",
+    type=int,
+    default=FULL_DEFAULT_SIZE[1],
+    show_default=True,
+    help="full model: number of samples m.",
 )
+
+
+NO_USER_DATA = UserData()
+
+
+def _user_data(choice: tuple[Any, Any, Any], x_file: str | None, labels_file: str | None) -> Any:
+    """Read ``--x`` / ``--labels`` (checked before any compute)."""
+    source = choice[0]
+    has_data = source == "full" or bool(getattr(source, "data", ()))
+    return read_user_data(x_file, labels_file, has_data)
 
 
 def _float(text: str, name: str) -> float:
@@ -43,6 +65,21 @@ def _float(text: str, name: str) -> float:
     except ValueError as exc:
         raise CatapultError(f"{name} must be a number, got {text!r}") from exc
 
+
+_X_FILE = click.option(
+    "--x",
+    "x_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="inputs, one sample per row (m x d; .npy, CSV or whitespace): sets d and m.",
+)
+_LABELS_FILE = click.option(
+    "--labels",
+    "labels_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="one label per sample (.npy, CSV or whitespace); replaces --y.",
+)
 
 _DATA_SEED = click.option(
     "--data-seed",
@@ -62,15 +99,18 @@ def _setup(
     seed: int,
     schedule: Any = None,
     labels_scaled: bool = False,
+    user: UserData = NO_USER_DATA,
 ) -> Any:
     from catapultlab.sim._setup import make_setup
 
     source, step, hyper = choice
+    inputs, samples = user.sizes(inputs, samples)
     if source == "full":
         check_full_model_size(inputs, samples)
     return make_setup(
         source,
-        y=y,
+        y=y if user.labels is None else tuple(float(v) for v in user.labels),
+        x=user.x,
         inputs=inputs,
         samples=samples,
         data_seed=seed,
@@ -194,6 +234,8 @@ def _resumable(out: str | None) -> Iterator[None]:
 @_INPUTS
 @_SAMPLES
 @_DATA_SEED
+@_X_FILE
+@_LABELS_FILE
 @schedule_options
 @_Y_SCALED
 @click.option(
@@ -236,6 +278,8 @@ def sweep(
     inputs: int,
     samples: int,
     data_seed: int,
+    x_file: str | None,
+    labels_file: str | None,
     warmup: int | None,
     schedule_text: str | None,
     y_scaled: bool,
@@ -257,16 +301,13 @@ def sweep(
     schedule = check_schedule(warmup, schedule_text, steps)
     _check_limit_schedule(n, schedule)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    user = _user_data(choice, x_file, labels_file)
+    if user.labels is not None and len(ys) > 1:
+        raise CatapultError("--labels gives one label per sample; a c x y diagram takes --y")
     if block["block"] or block["batch_text"] is not None:
         return _sweep_block(choice, locals() | block, c, n, ys, schedule, grid)
-    setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled) for y in ys]
-    if float("inf") in n:
-        from catapultlab.sim._limit import check_limit
-
-        for setup in setups:
-            check_limit(setup)
-    if grid == "c":
-        _warn_random_lam0(setups[0], n)
+    setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled, user) for y in ys]
+    _check_setups(setups, n, grid)
     cfgs = [
         SweepConfig(
             setup, c, n, ensemble, steps, seed=seed, dtype=dtype, backend=backend, grid=grid
@@ -288,9 +329,25 @@ def sweep(
         return
     from catapultlab.sim._sweep_json import boundary_table
 
+    if setups[0].data.x:
+        click.echo(data_line(setups[0], user, data_seed))
     click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0], grid=grid))
     if out:
         click.echo(f"wrote {out}")
+
+
+def _check_setups(setups: list[Any], n: Any, grid: str) -> None:
+    """Before the sweep: the unfittable-labels note, the n = inf law's checks, lam0 spread."""
+    note = unfittable_note(setups[0])
+    if note:
+        click.echo(f"catapultlab: note: {note}", err=True)
+    if float("inf") in n:
+        from catapultlab.sim._limit import check_limit
+
+        for setup in setups:
+            check_limit(setup)
+    if grid == "c":
+        _warn_random_lam0(setups[0], n)
 
 
 def _check_limit_schedule(n: Any, schedule: Any) -> None:
@@ -308,8 +365,9 @@ def _sweep_block(
     from catapultlab.io import dumps
     from catapultlab.sim._cli_block import block_sweep, check_block_request, parse_batches
 
-    batches = parse_batches(kw["batch_text"], kw["samples"], kw["sampling"])
-    check_block_request(choice, None, kw["samples"], False, schedule)
+    samples = kw["user"].sizes(kw["inputs"], kw["samples"])[1]
+    batches = parse_batches(kw["batch_text"], samples, kw["sampling"])
+    check_block_request(choice, None, samples, False, schedule)
     if grid != "c" or len(ys) != 1 or float("inf") in n or kw["out"] or kw["figure"]:
         raise CatapultError(
             "--block sweeps take --c, one --y, finite widths and print JSON (no --eta, "
@@ -318,7 +376,7 @@ def _sweep_block(
     doc = block_sweep(
         choice, inputs=kw["inputs"], samples=kw["samples"], y=ys[0], data_seed=kw["data_seed"],
         widths=n, c=c, batches=batches, ensemble=kw["ensemble"], steps=kw["steps"],
-        seed=kw["seed"],
+        seed=kw["seed"], user=kw["user"],
     )  # fmt: skip
     click.echo(dumps(doc))
 
@@ -513,6 +571,8 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int, grid: str = "c") -
 @_INPUTS
 @_SAMPLES
 @_DATA_SEED
+@_X_FILE
+@_LABELS_FILE
 @schedule_options
 @click.option(
     "--block",
@@ -550,6 +610,8 @@ def simulate(
     inputs: int,
     samples: int,
     data_seed: int,
+    x_file: str | None,
+    labels_file: str | None,
     warmup: int | None,
     schedule_text: str | None,
     **block: Any,
@@ -564,10 +626,11 @@ def simulate(
     _check_outputs(out, figure, netcdf=False)
     schedule = check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    user = _user_data(choice, x_file, labels_file)
     if block["block"] or block["batch"] is not None:
         return _simulate_block(choice, locals() | block, schedule)
     try:
-        setup = _setup(choice, y, inputs, samples, data_seed, schedule)
+        setup = _setup(choice, y, inputs, samples, data_seed, schedule, user=user)
     except NotClosedError as exc:
         if not exact or schedule.kind != "constant":
             raise CatapultError(f"{exc}; simulate --exact runs it in parameter space") from None
@@ -594,6 +657,8 @@ def simulate(
         from catapultlab.sim._figures import trajectory_figure
 
         trajectory_figure(trajectory, figure)
+    if setup is not None and setup.data.x and not as_json and not out:
+        click.echo(data_line(setup, user, data_seed))
     _emit(trajectory_to_json(trajectory), out, as_json)
 
 
@@ -623,11 +688,12 @@ def _simulate_block(choice: Any, kw: dict[str, Any], schedule: Any) -> None:
     if kw["figure"]:
         raise CatapultError("--figure is not drawn for --block runs yet; use --json")
     rule = None if kw["batch"] is None else BatchRule(kw["batch"], kw["sampling"])
-    check_block_request(choice, rule, kw["samples"], kw["exact"], schedule)
+    samples = kw["user"].sizes(kw["inputs"], kw["samples"])[1]
+    check_block_request(choice, rule, samples, kw["exact"], schedule)
     doc = block_trajectories(
         choice, inputs=kw["inputs"], samples=kw["samples"], y=kw["y"],
         data_seed=kw["data_seed"], n=kw["n"], c=kw["c"], steps=kw["steps"],
-        seed=kw["seed"], ensemble=kw["ensemble"], batch=rule,
+        seed=kw["seed"], ensemble=kw["ensemble"], batch=rule, user=kw["user"],
     )  # fmt: skip
     text = dumps(doc)
     if kw["out"]:

@@ -41,18 +41,18 @@ def block_trajectories(
     seed: int,
     ensemble: int,
     batch: Any,
+    user: Any = None,
 ) -> dict[str, Any]:
     """Run ``ensemble`` block-map trajectories; the JSON document of ``simulate --block``."""
     from catapultlab.sim._block_run import check_block_memory, run_block
-    from catapultlab.sim._setup import default_inputs
     from catapultlab.theory import StepRule, full_block_map
 
     _, step, hyper = choice
     rule = StepRule(step.kind, step.weight_decay)
     numeric = full_block_map(rule).numeric()
+    X, Y = block_data(inputs, samples, y, data_seed, user)
+    samples, inputs = X.shape
     check_block_memory(numeric, samples, inputs, 1)
-    X = default_inputs(samples, inputs, data_seed)
-    Y = np.full((samples, 1), float(y))
     runs = []
     for k in range(int(ensemble)):
         r = run_block(
@@ -86,6 +86,21 @@ def _run_json(r: Any) -> dict[str, Any]:
         "lam": clean(r.lam),
         "spikes": list(r.spikes),
     }
+
+
+def block_data(
+    inputs: int, samples: int, y: float, data_seed: int, user: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, Y)`` of a block run: ``--x``/``--labels`` where given, else the defaults."""
+    from catapultlab.sim._setup import default_inputs
+
+    x = getattr(user, "x", None)
+    labels = getattr(user, "labels", None)
+    if x is None:
+        m = samples if labels is None else labels.size
+        x = default_inputs(m, inputs, data_seed)
+    Y = np.full((x.shape[0], 1), float(y)) if labels is None else labels.reshape(-1, 1)
+    return np.asarray(x, dtype=float), np.asarray(Y, dtype=float)
 
 
 def parse_batches(text: str | None, samples: int, sampling: str = "shuffle") -> list[Any]:
@@ -123,17 +138,18 @@ def block_sweep(
     ensemble: int,
     steps: int,
     seed: int,
+    user: Any = None,
 ) -> dict[str, Any]:
     """``sweep full --block``: per (n, B) the outcome fractions over c and c_loss, c_max."""
     from catapultlab.sim._block_edges import block_edges
     from catapultlab.sim._block_run import check_block_memory
-    from catapultlab.sim._setup import default_inputs
     from catapultlab.theory import StepRule, full_block_map
 
     _, step, hyper = choice
     numeric = full_block_map(StepRule(step.kind, step.weight_decay)).numeric()
+    X, Y = block_data(inputs, samples, y, data_seed, user)
+    samples, inputs = X.shape
     check_block_memory(numeric, samples, inputs, 1)
-    X, Y = default_inputs(samples, inputs, data_seed), np.full((samples, 1), float(y))
     cells, bounds = [], []
     for n in widths:
         for rule in batches:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from catapultlab import CatapultError
-from catapultlab.theory import model_options
+from catapultlab.theory import FULL_DEFAULT_SIZE, model_options
 
 __all__ = ["derive"]
 
@@ -25,10 +25,20 @@ FORMATS = ("text", "latex", "json")
 @click.command()
 @model_options
 @click.option(
-    "--inputs", "-d", type=int, default=1, show_default=True, help="full: input dimension d."
+    "--inputs",
+    "-d",
+    type=int,
+    default=FULL_DEFAULT_SIZE[0],
+    show_default=True,
+    help="full: input dimension d.",
 )
 @click.option(
-    "--samples", "-m", type=int, default=1, show_default=True, help="full: number of samples m."
+    "--samples",
+    "-m",
+    type=int,
+    default=FULL_DEFAULT_SIZE[1],
+    show_default=True,
+    help="full: number of samples m.",
 )
 @click.option("--format", "fmt", default="text", show_default=True, help="text, latex or json.")
 @click.option(

@@ -101,7 +101,7 @@ def phase_diagram(
     extent = (c[0] - half, c[-1] + half, -0.5, len(r) - 0.5)
     ax_.imshow(np.einsum("pcn,pk->nck", probs, rgb), aspect="auto", origin="lower", extent=extent)
     handles = plotting.phase_handles([k for k, p in zip(names, probs, strict=True) if p.max() > 0])
-    for name, mk in (("c_divergent", "o"), ("c_catapult", "s")):
+    for name, mk in (("c_divergent", "o"), ("c_loss_rises", "s")):
         handles.append(_measured_boundary(ax_, ds, name, mk, y, c))
     if model is not None:
         bounds = theory_c_boundaries(model, _hyper_of(ds))
@@ -115,7 +115,7 @@ def phase_diagram(
     return _finish(fig, ax is None, path, dpi)
 
 
-_MEASURED = {"c_divergent": r"$c_\mathrm{div}$", "c_catapult": r"$c_\mathrm{cat}$"}
+_MEASURED = {"c_divergent": r"$c_\mathrm{div}$", "c_loss_rises": r"$c_\mathrm{rise}$"}
 
 
 def _measured_boundary(ax: Any, ds: Any, name: str, marker: str, y: Any, c: Any) -> Any:

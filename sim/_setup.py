@@ -198,24 +198,28 @@ class Setup:
 
 
 def default_inputs(samples: int, inputs: int, data_seed: int) -> np.ndarray:
-    """Well-conditioned default inputs ``(m, d)``, each row of norm ``sqrt(d)``.
+    """Well-conditioned, distinct default inputs ``(m, d)``, of mean squared row norm ``d``.
 
     For ``m <= d`` the rows are a random orthonormal set (times ``sqrt(d)``), so
-    ``X X^T = d I`` and every NTK eigen-direction starts alike; for ``m > d`` the rows
-    are random directions (then ``X X^T`` has rank ``d`` and the NTK has ``m - d`` zero
-    eigenvalues: those residual directions cannot move, whatever the learning rate).
+    ``X X^T = d I`` and every NTK eigen-direction starts alike. For ``m > d`` the rows
+    are Gaussian draws scaled together so that their mean squared norm is ``d`` (then
+    ``X X^T`` has rank ``d`` and the NTK has ``m - d`` zero eigenvalues: those residual
+    directions cannot move, whatever the learning rate). The rows are not scaled one by
+    one: at ``d = 1`` that would make every input +1 or -1, and samples would repeat.
 
     Example:
         >>> x = default_inputs(2, 3, 0)
         >>> bool(np.allclose(x @ x.T, 3 * np.eye(2)))
         True
+        >>> len(set(default_inputs(4, 1, 0)[:, 0].round(12)))  # d = 1: four distinct inputs
+        4
     """
     rng = np.random.default_rng(np.random.SeedSequence(data_seed, spawn_key=(7,)))
     if samples <= inputs:
         q, _ = np.linalg.qr(rng.standard_normal((inputs, samples)))
         return q.T * np.sqrt(inputs)
     x = rng.standard_normal((samples, inputs))
-    return x * np.sqrt(inputs) / np.linalg.norm(x, axis=1, keepdims=True)
+    return x * np.sqrt(inputs * samples) / np.linalg.norm(x)
 
 
 def _resolve(model: Any, inputs: int, samples: int, step: Any) -> tuple[NumericModel, Any]:
@@ -295,7 +299,7 @@ def make_setup(
         inputs: input dimension d (``"full"`` only).
         samples: number of samples m (``"full"`` only).
         x: inputs ``(m, d)`` for models with data; default rows drawn N(0, I_d) from
-            ``data_seed`` and rescaled to norm sqrt(d).
+            ``data_seed``, distinct, of mean squared norm d (:func:`default_inputs`).
         data_seed: seed of the default inputs.
         step: a step rule overriding the declaration's
             (:func:`catapultlab.theory.step_from_flags`).

@@ -24,7 +24,7 @@ from catapultlab.stats import HitPatterns
 
 __all__ = ["ChunkSummary", "summarise", "summarise_chunk", "SweepStats", "HITS", "ensemble_stats"]
 
-HITS = ("c_divergent", "c_catapult")
+HITS = ("c_divergent", "c_loss_rises")
 """The two boundaries and their hit: diverged, and the loss rose."""
 
 
@@ -59,7 +59,7 @@ class ChunkSummary:
 def summarise(outcomes: Any, n: int) -> ChunkSummary:
     """Reduce a chunk's outcomes at width ``n``."""
     phase = np.asarray(outcomes.phase)
-    hits = {"c_divergent": phase == Phase.DIVERGENT, "c_catapult": np.asarray(outcomes.rose)}
+    hits = {"c_divergent": phase == Phase.DIVERGENT, "c_loss_rises": np.asarray(outcomes.rose)}
     return ChunkSummary(
         reduce_chunk(outcomes, n), {k: np.packbits(v) for k, v in hits.items()}, phase.size
     )

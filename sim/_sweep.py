@@ -10,10 +10,10 @@ Per cell (over its trajectories): ``p_lazy, p_catapult, p_divergent, p_unresolve
 and ``p_rise`` (the loss rose above its initial value); quartiles of
 ``eta * lam_final``, ``peak_loss / n`` and ``t_peak`` over the *converged* runs
 (lazy + catapult). Per ``n``: ``c_divergent`` (where half diverge) and
-``c_catapult`` (where half the losses rise) with bootstrap CIs and standard
+``c_loss_rises`` (where half the losses rise; ``c_catapult`` is its deprecated alias) with bootstrap CIs and standard
 errors (:func:`catapultlab.stats.boundary`); a boundary outside the ``c``
 grid is NaN (``null`` in JSON) with ``<name>_below_grid`` / ``<name>_above_grid``
-set (e.g. ``c_catapult_below_grid`` when the first ``c`` already has half its
+set (e.g. ``c_loss_rises_below_grid`` when the first ``c`` already has half its
 losses rising). Per ``c`` where
 every width is mostly catapult: fits ``log(peak_loss) = a + b log n`` and
 ``t_peak = a + b ln n`` on the catapult runs' medians (the ``t_peak`` slope's

@@ -14,6 +14,30 @@ from catapultlab.sim._sweep_reduce import QUANTILE_ERRORS, QUANTILES
 __all__ = ["boundary_table", "sweep_to_json"]
 
 
+def _boundaries_json(ds: Any) -> list[dict[str, Any]]:
+    """Per width: each boundary with ``_lo``, ``_hi``, ``_se``, grid flags (and aliases)."""
+    bounds = []
+    for j, n in enumerate(ds["n"].values):
+        b = {"n": width_label(n)}
+        for name in ("c_divergent", "c_loss_rises"):
+            b[name] = _num(ds[name].values[j])
+            lo, hi = _num(ds[f"{name}_lo"].values[j]), _num(ds[f"{name}_hi"].values[j])
+            b[f"{name}_lo"], b[f"{name}_hi"] = (None, None) if b[name] is None else (lo, hi)
+            b[f"{name}_ci"] = None if b[name] is None else [lo, hi]  # deprecated: _lo, _hi
+            b[f"{name}_se"] = _num(ds[f"{name}_se"].values[j])
+            for side in ("below", "above"):
+                b[f"{name}_{side}_grid"] = bool(ds[f"{name}_{side}_grid"].values[j])
+        b |= {  # deprecated alias (removed in 0.2): c_catapult was the loss-rise crossing
+            k.replace("c_loss_rises", "c_catapult"): v for k, v in b.items() if "c_loss_rises" in k
+        }
+        # every 50% crossing, not only the first: re-entrant windows show up here
+        b["divergent_intervals"] = [
+            [_num(lo), _num(hi)] for lo, hi in ds["divergent_intervals"].values[j] if lo == lo
+        ]
+        bounds.append(b)
+    return bounds
+
+
 def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
@@ -48,7 +72,7 @@ def boundary_table(
     """
     from catapultlab.stats import CONVENTION, PLUS_MINUS
 
-    names = ("c_divergent", "c_catapult")
+    names = ("c_divergent", "c_loss_rises")
     shown = [name.replace("c_", f"{grid}_", 1) for name in names]
     head = f"{'y':>6} {'n':>8}" + "".join(
         f" {name:>12} {PLUS_MINUS:>8} {'95% CI':>20}" for name in shown
@@ -96,21 +120,7 @@ def sweep_to_json(ds: Any) -> dict[str, Any]:
                     },
                 }
             )
-    bounds = []
-    for j, n in enumerate(ds["n"].values):
-        b = {"n": width_label(n)}
-        for name in ("c_divergent", "c_catapult"):
-            b[name] = _num(ds[name].values[j])
-            lo, hi = _num(ds[f"{name}_lo"].values[j]), _num(ds[f"{name}_hi"].values[j])
-            b[f"{name}_ci"] = None if b[name] is None else [lo, hi]
-            b[f"{name}_se"] = _num(ds[f"{name}_se"].values[j])
-            for side in ("below", "above"):
-                b[f"{name}_{side}_grid"] = bool(ds[f"{name}_{side}_grid"].values[j])
-        # every 50% crossing, not only the first: re-entrant windows show up here
-        b["divergent_intervals"] = [
-            [_num(lo), _num(hi)] for lo, hi in ds["divergent_intervals"].values[j] if lo == lo
-        ]
-        bounds.append(b)
+    bounds = _boundaries_json(ds)
     fits = {"peak_loss_vs_n": [], "t_peak_vs_log_n": []}
     for k, c in enumerate(ds["c_fit"].values):
         fits["peak_loss_vs_n"].append(

@@ -2,7 +2,7 @@
 
 Per cell: ``p_lazy, p_catapult, p_divergent, p_unresolved`` and ``p_rise``; quartiles of
 ``eta * lam_final``, ``peak_loss / n`` and ``t_peak`` over the converged runs with their
-rank errors. Per width: ``c_divergent`` and ``c_catapult`` with bootstrap CIs
+rank errors. Per width: ``c_divergent`` and ``c_loss_rises`` with bootstrap CIs
 (:func:`catapultlab.stats.boundary_from_patterns`). Per ``c`` where every width is mostly
 catapult: the peak-loss and ``t_peak`` scaling fits.
 """
@@ -153,6 +153,24 @@ def _divergent_intervals(c: np.ndarray, p_divergent: np.ndarray) -> np.ndarray:
     return out
 
 
+DEPRECATED = {"c_catapult": "c_loss_rises"}
+"""Old name -> name, kept as a copy for one release (removed in catapultlab 0.2).
+
+``c_catapult`` was the 50% crossing of "the loss rose": the catapult edge under plain GD,
+but not under momentum, where the loss rises without a catapult. The data are unchanged.
+"""
+
+
+def _deprecated_aliases(bounds: dict[str, Any], flags: dict[str, Any]) -> dict[str, Variable]:
+    out = {}
+    for old, new in DEPRECATED.items():
+        for key, values in {**bounds, **flags}.items():
+            if key.startswith(new):
+                note = {"deprecated": f"alias of {key}; removed in catapultlab 0.2"}
+                out[old + key[len(new) :]] = Variable(("n",), values, note)
+    return out
+
+
 def _result(
     cfg: SweepConfig,
     cell: dict[str, np.ndarray],
@@ -178,6 +196,7 @@ def _result(
         },
         **{k: Variable(("n",), v, {}) for k, v in bounds.items()},
         **{k: Variable(("n",), v, {}) for k, v in flags.items()},
+        **_deprecated_aliases(bounds, flags),
         **{
             f"fit_{k}": Variable(("c_fit",), np.asarray(v, dtype=float), {})
             for k, v in fits.items()

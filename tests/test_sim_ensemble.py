@@ -105,7 +105,7 @@ def test_phase_fractions_monotone_and_boundaries(uv):
     assert np.all(ds["p_lazy"].values[ds["c"].values < 1.9] == 1)
     cdiv = ds["c_divergent"].values
     assert np.all((cdiv > 3.3) & (cdiv < 4.3))
-    ccat = ds["c_catapult"].values
+    ccat = ds["c_loss_rises"].values
     assert np.all(np.abs(ccat - 2) < 0.3)
     lo, hi = ds["c_divergent_lo"].values, ds["c_divergent_hi"].values
     assert np.all(lo <= cdiv + 1e-12) and np.all(cdiv <= hi + 1e-12)
@@ -120,15 +120,19 @@ def test_boundary_outside_grid_is_null_with_a_flag(uv):
     cfg = SweepConfig(setup=uv, c=(3.0, 3.25, 3.5), n=(256,), ensemble=256, steps=500)
     ds = run_sweep(cfg)
     assert ds["p_rise"].values[0, 0] >= 0.5
-    assert np.isnan(ds["c_catapult"].values[0])
-    assert ds["c_catapult_below_grid"].values[0] == 1
-    assert ds["c_catapult_above_grid"].values[0] == 0
+    assert np.isnan(ds["c_loss_rises"].values[0])
+    assert ds["c_loss_rises_below_grid"].values[0] == 1
+    assert ds["c_loss_rises_above_grid"].values[0] == 0
     assert np.isnan(ds["c_divergent"].values[0])
     assert ds["c_divergent_above_grid"].values[0] == 1
     assert ds["c_divergent_below_grid"].values[0] == 0
     b = sweep_to_json(ds)["boundaries"][0]
-    assert b["c_catapult"] is None and b["c_catapult_ci"] is None
-    assert b["c_catapult_below_grid"] is True and b["c_catapult_above_grid"] is False
+    assert b["c_loss_rises"] is None and b["c_loss_rises_lo"] is None
+    assert b["c_loss_rises_below_grid"] is True and b["c_loss_rises_above_grid"] is False
+    assert {k: v for k, v in b.items() if k.startswith("c_catapult")} == {
+        k.replace("c_loss_rises", "c_catapult"): v for k, v in b.items() if "c_loss_rises" in k
+    }  # the deprecated alias, for one release
+    assert np.array_equal(ds["c_catapult_below_grid"].values, ds["c_loss_rises_below_grid"].values)
     assert b["c_divergent"] is None and b["c_divergent_above_grid"] is True
     # directly: half already at the first grid point -> below; bracketed -> a value
     c = np.array([1.0, 2.0, 3.0])

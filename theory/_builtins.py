@@ -11,10 +11,14 @@ from typing import Any
 from catapultlab import CatapultError
 from catapultlab.theory._stepkind import StepKind
 
-__all__ = ["BUILTIN", "builtin_spec", "builtin_model", "check_builtin"]
+__all__ = ["BUILTIN", "FULL_DEFAULT_SIZE", "builtin_spec", "builtin_model", "check_builtin"]
 
 BUILTIN = ("uv", "full")
 """Names of the built-in models."""
+
+FULL_DEFAULT_SIZE = (2, 2)
+"""``(d, m)`` of ``full`` when a command is given no ``--inputs``/``--samples`` (every
+command: derive, simulate, sweep, so that one name means one model)."""
 
 
 def check_builtin(name: str, inputs: int = 0, samples: int = 0) -> None:

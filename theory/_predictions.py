@@ -7,7 +7,7 @@ in units of ``c = eta lambda_0``:
 ====================  =====================  ========  ==============================================
 measured quantity     theory edge            relation  what is measured
 ====================  =====================  ========  ==============================================
-``c_catapult``        ``loss_rises``         ``=``     sim: c where half the trajectories' losses rise
+``c_loss_rises``      ``loss_rises``         ``=``     sim: c where half the trajectories' losses rise
 ``c_loss``            ``loss_rises``         ``=``     validate: smallest c whose loss rises above L0
 ``c_divergent``       ``catapult_divergent`` ``=``     sim: c where half the trajectories diverge
 ``c_max``             ``catapult_divergent`` ``=``     validate: largest c that does not diverge
@@ -39,7 +39,7 @@ class Compared(NamedTuple):
 
 
 COMPARED_WITH: dict[str, Compared] = {
-    "c_catapult": Compared("loss_rises", "=", "c where half the trajectories' losses rise"),
+    "c_loss_rises": Compared("loss_rises", "=", "c where half the trajectories' losses rise"),
     "c_loss": Compared("loss_rises", "=", "smallest c whose loss rises above L0"),
     "c_divergent": Compared("catapult_divergent", "=", "c where half the trajectories diverge"),
     "c_max": Compared("catapult_divergent", "=", "largest c that does not diverge"),

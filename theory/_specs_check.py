@@ -17,6 +17,59 @@ def _letters(symbol: sp.Symbol) -> set[str]:
     return {x.replace("^T", "") for x in a + b}
 
 
+def _check_output(spec: ModelSpec, a: int, f: object, names: list[str], allowed: set) -> set:
+    """Check output ``a``: a finite polynomial in declared inner products; its inner products."""
+    if isinstance(f, str):  # sympify('u.v') would read an attribute of a symbol
+        raise CatapultError(
+            f"output {a + 1} of {spec.name!r} is the string {f!r}: build outputs with "
+            "dot('u', 'v') (and SymPy arithmetic), not text"
+        )
+    f = sp.sympify(f)
+    if f.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise CatapultError(f"output {a + 1} of {spec.name!r} has a non-finite number: {f}")
+    inner = inner_symbols_in(f)
+    for s in inner:
+        unknown = _letters(s) - set(names)
+        if unknown:
+            raise CatapultError(
+                f"output {a + 1} of {spec.name!r} uses undeclared parameter(s) "
+                f"{', '.join(sorted(unknown))} (declared: {', '.join(names)})"
+            )
+    if not inner:
+        raise CatapultError(
+            f"output {a + 1} of {spec.name!r} does not depend on the parameters: {f}"
+        )
+    other = f.free_symbols - inner - allowed
+    if other:
+        raise CatapultError(
+            f"output {a + 1} of {spec.name!r} has symbols that are neither inner products "
+            f"(build them with dot(...)) nor n, labels or data: "
+            f"{', '.join(sorted(map(str, other)))}"
+        )
+    try:
+        sp.Poly(f, *sorted(inner, key=str))
+    except sp.PolynomialError:
+        bad = [t for t in sp.preorder_traversal(f) if isinstance(t, sp.Function)]
+        term = bad[0] if bad else f
+        raise NotClosedError(
+            spec.name,
+            [str(term)],
+            0,
+            detail=f"output {a + 1} is not a polynomial in inner products: "
+            f"the term {term} has no exact Gram-state update",
+        ) from None
+    offset = sp.Poly(f, *sorted(inner, key=str)).coeff_monomial(1)
+    frozen = sorted(map(str, sp.sympify(offset).free_symbols & set(spec.data)))
+    if frozen:
+        raise CatapultError(
+            f"output {a + 1} of {spec.name!r} adds data {', '.join(frozen)} with no "
+            "parameter (a bias?): data are frozen inputs, so it would never train, and "
+            "scalar parameters are not supported; drop it or fold a fixed offset into "
+            "the labels"
+        )
+    return inner
+
+
 def check_spec(spec: ModelSpec) -> None:
     """Raise on an unknown vector, a non-polynomial output, or one without parameters.
 
@@ -47,45 +100,8 @@ def check_spec(spec: ModelSpec) -> None:
         )
     allowed = {WIDTH, *spec.targets, *spec.data}
     for a, f in enumerate(spec.outputs):
-        if isinstance(f, str):  # sympify('u.v') would read an attribute of a symbol
-            raise CatapultError(
-                f"output {a + 1} of {spec.name!r} is the string {f!r}: build outputs with "
-                "dot('u', 'v') (and SymPy arithmetic), not text"
-            )
+        inner = _check_output(spec, a, f, names, allowed)
         f = sp.sympify(f)
-        if f.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-            raise CatapultError(f"output {a + 1} of {spec.name!r} has a non-finite number: {f}")
-        inner = inner_symbols_in(f)
-        for s in inner:
-            unknown = _letters(s) - set(names)
-            if unknown:
-                raise CatapultError(
-                    f"output {a + 1} of {spec.name!r} uses undeclared parameter(s) "
-                    f"{', '.join(sorted(unknown))} (declared: {', '.join(names)})"
-                )
-        if not inner:
-            raise CatapultError(
-                f"output {a + 1} of {spec.name!r} does not depend on the parameters: {f}"
-            )
-        other = f.free_symbols - inner - allowed
-        if other:
-            raise CatapultError(
-                f"output {a + 1} of {spec.name!r} has symbols that are neither inner products "
-                f"(build them with dot(...)) nor n, labels or data: "
-                f"{', '.join(sorted(map(str, other)))}"
-            )
-        try:
-            sp.Poly(f, *sorted(inner, key=str))
-        except sp.PolynomialError:
-            bad = [t for t in sp.preorder_traversal(f) if isinstance(t, sp.Function)]
-            term = bad[0] if bad else f
-            raise NotClosedError(
-                spec.name,
-                [str(term)],
-                0,
-                detail=f"output {a + 1} is not a polynomial in inner products: "
-                f"the term {term} has no exact Gram-state update",
-            ) from None
         coeffs = sp.Poly(f, *sorted(inner, key=str)).coeffs()
         for coef in coeffs:
             if any(isinstance(t, sp.Function) for t in sp.preorder_traversal(coef)):

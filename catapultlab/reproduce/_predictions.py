@@ -54,7 +54,7 @@ def compared(quantity: str, note: str = "") -> dict[str, Any]:
     """The prediction for a measured quantity as keyword arguments of ``Comparison.make``.
 
     Args:
-        quantity: a key of :data:`catapultlab.theory.COMPARED_WITH` (``c_catapult``,
+        quantity: a key of :data:`catapultlab.theory.COMPARED_WITH` (``c_loss_rises``,
             ``c_divergent``, ``eta_lam_final``, ...).
         note: words appended to the prediction's source.
 

@@ -60,11 +60,11 @@ def phase_diagram_section(cfg: dict[str, Any], out: Path) -> Section:
     numbers = [
         boundary_row(
             "sim.c_catapult_largest_n",
-            f"uv c_catapult at n={ns[j]} (y={y:g}; half the losses rise)",
+            f"uv c_loss_rises at n={ns[j]} (y={y:g}; half the losses rise: the catapult edge under GD)",
             ds,
-            "c_catapult",
+            "c_loss_rises",
             j,
-            **compared("c_catapult"),
+            **compared("c_loss_rises"),
         ),
         boundary_row(
             "sim.c_divergent_largest_n",

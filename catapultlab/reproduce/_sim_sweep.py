@@ -76,7 +76,7 @@ def uv_sweep(
 
 
 def boundary_row(key: str, quantity: str, ds: Any, name: str, j: int, **kw: Any) -> Comparison:
-    """The report row of boundary ``name`` (``c_catapult`` or ``c_divergent``) at width ``j``."""
+    """The report row of boundary ``name`` (``c_loss_rises`` or ``c_divergent``) at width ``j``."""
     return Comparison.make(
         key,
         quantity,

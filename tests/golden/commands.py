@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[list[str], str]] = {
         ["derive", "uv", "--weight-decay", "0.01", "--format", "json"],
         "stdout",
     ),
-    "derive_full_json": (["derive", "full", "--format", "json"], "stdout"),
+    "derive_full_json": (["derive", "full", "-d", "1", "-m", "1", "--format", "json"], "stdout"),
     "derive_full22_json": (["derive", "full", "-d", "2", "-m", "2", "--format", "json"], "stdout"),
     "derive_spec_json": (["derive", "--spec", SPEC, "--format", "json"], "stdout"),
     "sweep_uv_json": (["sweep", "uv", *SWEEP, "--json"], "stdout"),
