@@ -23,6 +23,9 @@ from catapultlab.lazy import attach
 
 __all__ = [
     "QUANTITIES",
+    "TMP_PREFIX",
+    "remove_stale_temps",
+    "temp_pattern",
     "PlainDataset",
     "Variable",
     "atomic_path",
@@ -41,7 +44,15 @@ __all__ = [
 ]
 
 _WHERE = {
-    "_atomic": ("atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text"),
+    "_atomic": (
+        "TMP_PREFIX",
+        "atomic_path",
+        "atomic_write",
+        "atomic_write_bytes",
+        "atomic_write_text",
+        "remove_stale_temps",
+        "temp_pattern",
+    ),
     "_cf": ("QUANTITIES", "cf_attributes", "describe"),
     "_jsonio": ("dumps", "jsonable"),
     "_netcdf": ("PlainDataset", "Variable", "write_netcdf"),

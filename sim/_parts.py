@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.io import TMP_PREFIX
 
 __all__ = ["code_version", "write_part", "read_part", "sweep_lock", "clean_tmp"]
-
-TMP_PREFIX = ".tmp_"
 
 
 def code_version() -> str:

@@ -24,10 +24,14 @@ the residual-based error meaningless).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from catapultlab.sim._ensemble import (
     SEED_BLOCK,
@@ -35,7 +39,6 @@ from catapultlab.sim._ensemble import (
     chunk_tasks,
 )
 from catapultlab.sim._parts import (
-    TMP_PREFIX,
     clean_tmp,
     code_version,
     read_part,
@@ -61,6 +64,57 @@ __all__ = [
 
 def _part_name(t: ChunkTask, ic: int, jn: int) -> str:
     return f"c{ic}_n{jn}_b{t.first_block}_{len(t.sizes)}.part"
+
+
+IDENTITY = "identity"
+"""The array of a part that says what made it (inside its checksummed payload)."""
+
+
+def part_identity(cfg: SweepConfig, where: tuple[int, int] | None, t: ChunkTask | None) -> str:
+    """What a part holds: config, code, model and kernel keys, and its cell and blocks.
+
+    A resume reads a part only if its identity is the one expected at that file name: a
+    part copied from another cell or width, or made by another plan or kernel, is
+    recomputed. ``where`` and ``t`` are ``None`` for the merged statistics.
+    """
+    from catapultlab.sim._kernel import kernel_tag
+
+    ident: dict[str, Any] = {
+        "config": cfg.key(),
+        "code": code_version(),
+        "model": cfg.setup.numeric.key,
+        "kernel": kernel_tag(cfg.setup.numeric, cfg.dtype, cfg.setup.data.schedule.kind),
+    }
+    if where is not None and t is not None:
+        ic, jn = where
+        ident |= {
+            "c": float(cfg.c[ic]),
+            "n": float(cfg.n[jn]),
+            "first_block": int(t.first_block),
+            "sizes": [int(v) for v in t.sizes],
+        }
+    return json.dumps(ident, sort_keys=True)
+
+
+def _write_identified(path: Path, arrays: dict[str, np.ndarray], ident: str) -> None:
+    write_part(path, {**arrays, IDENTITY: np.frombuffer(ident.encode(), dtype=np.uint8)})
+
+
+def _read_identified(path: Path, ident: str) -> dict[str, np.ndarray] | None:
+    """The part's arrays if it is whole and is the part expected here; else None (one line)."""
+    arrays = read_part(path) if path.exists() else None
+    if arrays is None:
+        return None
+    found = arrays.pop(IDENTITY, None)
+    if found is None or bytes(found.astype(np.uint8)).decode(errors="replace") != ident:
+        print(
+            f"catapultlab: part {path.name} was made for another cell, width, configuration "
+            "or kernel; recomputed",
+            file=sys.stderr,
+        )
+        path.unlink(missing_ok=True)
+        return None
+    return arrays
 
 
 REDUCED = "reduced.part"
@@ -152,13 +206,13 @@ def sweep_result(
         return reduce_sweep(cfg, _accumulate(cfg, chunk, runner, None, progress))
     with sweep_lock(parts_dir):
         clean_tmp(parts_dir)
-        saved = parts_dir / REDUCED
-        arrays = read_part(saved) if saved.exists() else None
+        saved, ident = parts_dir / REDUCED, part_identity(cfg, None, None)
+        arrays = _read_identified(saved, ident)
         if arrays is not None:
             acc = SweepStats.from_arrays(arrays, cfg)
         else:
             acc = _accumulate(cfg, chunk, runner, parts_dir, progress)
-            write_part(saved, acc.to_arrays())
+            _write_identified(saved, acc.to_arrays(), ident)
         return reduce_sweep(cfg, acc)
 
 
@@ -174,12 +228,11 @@ def _accumulate(
     acc = SweepStats.empty(cfg)
     todo: list[int] = []
     for i, t in enumerate(tasks):
-        path = None if parts_dir is None else parts_dir / _part_name(t, *where[i])
-        arrays = read_part(path) if path is not None and path.exists() else None
-        if arrays is None:
+        summary = _saved_summary(cfg, parts_dir, where[i], t)
+        if summary is None:
             todo.append(i)
         else:
-            acc.add(*where[i], t, ChunkSummary.from_arrays(arrays))
+            acc.add(*where[i], t, summary)
     bar = None
     if progress:
         from catapultlab.progress import progress as progress_bar
@@ -191,7 +244,8 @@ def _accumulate(
         t = tasks[i]
         summary = out if isinstance(out, ChunkSummary) else summarise(out, t.n)
         if parts_dir is not None:
-            write_part(parts_dir / _part_name(t, *where[i]), summary.to_arrays())
+            ident = part_identity(cfg, where[i], t)
+            _write_identified(parts_dir / _part_name(t, *where[i]), summary.to_arrays(), ident)
         acc.add(*where[i], t, summary)
         if bar is not None:
             bar.update(1)
@@ -199,6 +253,29 @@ def _accumulate(
         bar.close()
     acc.check_complete()
     return acc
+
+
+def _saved_summary(
+    cfg: SweepConfig, parts_dir: Path | None, where: tuple[int, int], t: ChunkTask
+) -> ChunkSummary | None:
+    """A finished chunk's summary from its part, if it is the right, whole part."""
+    if parts_dir is None:
+        return None
+    path = parts_dir / _part_name(t, *where)
+    arrays = _read_identified(path, part_identity(cfg, where, t))
+    if arrays is None:
+        return None
+    try:
+        summary = ChunkSummary.from_arrays(arrays)
+    except (KeyError, ValueError):
+        summary = None
+    if summary is None or summary.size != int(sum(t.sizes)):
+        print(
+            f"catapultlab: part {path.name} is short or inconsistent; recomputed", file=sys.stderr
+        )
+        path.unlink(missing_ok=True)
+        return None
+    return summary
 
 
 def parts_dir_for(out: str | os.PathLike[str], cfg: SweepConfig) -> Path:
@@ -211,11 +288,9 @@ def clean_output_tmp(out: str | os.PathLike[str]) -> int:
 
     Call it only while holding the lock of ``out`` (no other writer of it is running).
     """
-    path = Path(out)
-    stale = list(path.parent.glob(f"{TMP_PREFIX}{path.name}.*"))
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return len(stale)
+    from catapultlab.io import remove_stale_temps
+
+    return remove_stale_temps(out, older_than=0.0)
 
 
 def kept_parts(out: str | os.PathLike[str]) -> int:

@@ -407,3 +407,24 @@ def test_sweep_bar_ends_only_after_every_chunk_statistic(monkeypatch, tmp_path):
     chunks = int(events[0].split()[1])
     assert chunks == 4
     assert events[1:] == ["merged", "tick"] * chunks + ["close", "reduce"]
+
+
+def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
+    import os
+    import time
+
+    from catapultlab.io import atomic_write_text, temp_pattern
+
+    old, fresh = tmp_path / ".tmp_x_abc123.nc", tmp_path / ".tmp_x_def456.nc"
+    for p in (old, fresh):
+        p.write_bytes(b"half a file")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    assert {p.name for p in tmp_path.glob(temp_pattern(tmp_path / "x.nc"))} == {
+        old.name,
+        fresh.name,
+    }
+    atomic_write_text(tmp_path / "x.nc", "done")
+    assert not old.exists()  # left by a killed writer: removed
+    assert fresh.exists()  # may belong to a writer still running: kept
+    assert (tmp_path / "x.nc").read_text() == "done"

@@ -86,6 +86,40 @@ def test_finished_reduction_is_reused(cfg, fresh, tmp_path):
     xr.testing.assert_identical(fresh, again)
 
 
+def test_a_part_from_another_cell_is_recomputed_not_merged(cfg, fresh, tmp_path, capsys):
+    parts = parts_dir_for(tmp_path / "s.nc", cfg)
+    run_sweep(cfg, parts_dir=parts, chunk=1024)
+    (parts / REDUCED).unlink()
+    first, other = _chunk_parts(parts)[0], _chunk_parts(parts)[-1]  # c index 0 vs 1
+    assert first.name.split("_")[0] != other.name.split("_")[0]
+    first.write_bytes(other.read_bytes())  # a valid checksum, the wrong cell
+    capsys.readouterr()
+    runner = Counting()
+    again = run_sweep(cfg, parts_dir=parts, chunk=1024, runner=runner)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"catapultlab: part {first.name} was made for another cell, width, configuration or "
+        "kernel; recomputed"
+    ]
+    assert runner.calls == [1]
+    xr.testing.assert_identical(fresh, again)
+
+
+def test_a_part_of_another_kernel_is_recomputed(cfg, fresh, tmp_path, capsys, monkeypatch):
+    import catapultlab.sim._kernel as kernel
+
+    parts = parts_dir_for(tmp_path / "s.nc", cfg)
+    run_sweep(cfg, parts_dir=parts, chunk=1024)
+    real = kernel.kernel_tag
+    monkeypatch.setattr(kernel, "kernel_tag", lambda *a, **k: "another-plan-" + real(*a, **k))
+    capsys.readouterr()
+    runner = Counting()
+    again = run_sweep(cfg, parts_dir=parts, chunk=1024, runner=runner)
+    assert "reduced.part was made for another" in capsys.readouterr().err
+    assert runner.calls == [len(_chunk_parts(parts))]  # every part: none is this kernel's
+    xr.testing.assert_identical(fresh, again)
+
+
 def test_parts_keyed_by_config_and_code_version(cfg, tmp_path, monkeypatch):
     from dataclasses import replace
 
@@ -104,7 +138,7 @@ def test_stale_temporary_files_are_cleaned(cfg, tmp_path, capsys):
     out = tmp_path / "s.nc"
     parts = parts_dir_for(out, cfg)
     parts.mkdir(parents=True)
-    stale = [parts / ".tmp_abc.part", tmp_path / ".tmp_s.nc.xyz.nc"]
+    stale = [parts / ".tmp_abc.part", tmp_path / ".tmp_s_k3j9x2.nc"]  # as atomic_path names them
     for p in stale:
         p.write_bytes(b"debris")
     code = main(_cli(cfg, out))
