@@ -428,3 +428,24 @@ def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
     assert not old.exists()  # left by a killed writer: removed
     assert fresh.exists()  # may belong to a writer still running: kept
     assert (tmp_path / "x.nc").read_text() == "done"
+
+
+@pytest.mark.parametrize("damage", ["kernels-is-a-file", "user-numba-cache-garbage"])
+def test_a_damaged_cache_folder_is_repaired_in_one_line(tmp_path, damage):
+    env = {"CATAPULTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    if damage == "user-numba-cache-garbage":
+        env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")
+    first = _run_python(_KEY, env)
+    assert first.returncode == 0, first.stderr
+    if damage == "kernels-is-a-file":
+        import shutil
+
+        shutil.rmtree(tmp_path / "cache" / "kernels")
+        (tmp_path / "cache" / "kernels").write_text("not a folder")
+    else:
+        for f in (tmp_path / "numba").rglob("*.nb[ci]"):
+            f.write_bytes(b"garbage")
+    again = _run_python(_KEY, env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert len(again.stderr.strip().splitlines()) <= 1, again.stderr
