@@ -26,6 +26,9 @@ def cli(debug: bool) -> None:
     _DEBUG["on"] = debug
     check_numba_threads()
     memory_limit()  # a bad $CATAPULTLAB_MEMORY_LIMIT is one line before any command runs
+    from catapultlab.theory import derive_budget_s
+
+    derive_budget_s()  # likewise $CATAPULTLAB_DERIVE_BUDGET
 
 
 def _register() -> None:

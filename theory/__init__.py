@@ -92,6 +92,9 @@ __all__ = [
     "to_latex",
     "latex_blocks",
     "boundary_words",
+    "DERIVE_BUDGET_ENV",
+    "DerivationTimeoutError",
+    "derive_budget_s",
     "check_latex",
     "to_text",
     "uv_model",
@@ -173,6 +176,11 @@ _WHERE = {
         "to_text",
     ),
     "_render_sections": ("boundary_words",),
+    "_budget": (
+        "DERIVE_BUDGET_ENV",
+        "DerivationTimeoutError",
+        "derive_budget_s",
+    ),
     "_latex_check": ("check_latex",),
     "_render_steps": (
         "ReadableDerivation",

@@ -21,6 +21,7 @@ import sympy as sp
 
 from catapultlab.cache import NO_CACHE_ENV, code_version, read_entry, write_entry
 from catapultlab.theory._algebra import _REGISTRY, symbol_words
+from catapultlab.theory._budget import derivation_budget
 from catapultlab.theory._derive import inner_symbols_in
 from catapultlab.theory._derive_model import ENGINE_VERSION, derive_uncached, spec_key
 from catapultlab.theory._model import Model
@@ -88,7 +89,8 @@ def derive(spec: ModelSpec, *, restriction: ModelSpec | None = None) -> Model:
     if model is None and cached:
         model = _load(key)
     if model is None:
-        model = derive_uncached(spec, restriction=restriction)
+        with derivation_budget(spec.name):
+            model = derive_uncached(spec, restriction=restriction)
         if cached:
             payload = pickle.dumps((_words(model), model), protocol=pickle.HIGHEST_PROTOCOL)
             write_entry(KIND, f"{key}.pkl", payload)

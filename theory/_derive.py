@@ -36,6 +36,7 @@ from catapultlab.theory._algebra import (
     vec_add,
     vec_scale,
 )
+from catapultlab.theory._budget import stage
 from catapultlab.theory._spec import ETA, ModelSpec, velocity_name
 
 __all__ = ["GramDerivation", "NotClosedError", "derive_gram", "inner_symbols_in"]
@@ -190,16 +191,34 @@ def _vector_steps(spec: ModelSpec, loss: sp.Expr) -> dict[str, VecExpr]:
     return out
 
 
+def _size_words(spec: ModelSpec) -> str:
+    """How large a declaration is, in words (for a refusal past the time budget)."""
+    inner = inner_symbols_in(sp.Matrix(spec.outputs))
+    terms = sum(len(sp.Add.make_args(sp.expand(f))) for f in spec.outputs)
+    k = len(spec.vectors) + len(spec.velocities)
+    return (
+        f"its {len(spec.outputs)} output(s) expand to {terms} monomials in {len(inner)} inner "
+        f"products of {k} vectors, so the Gram update holds up to about "
+        f"{k * (k + 1) // 2 * terms**2:.2g} terms"
+    )
+
+
 def derive_gram(
-    spec: ModelSpec, *, max_state: int | None = None, max_rounds: int = 2
+    spec: ModelSpec, *, max_state: int | None = None, max_rounds: int | None = None
 ) -> GramDerivation:
     """Derive the exact Gram-state map of ``spec`` and prove it closes.
+
+    The state grows until it closes. For a model of vectors alone it is bounded by size:
+    it can only gain inner products of the declared vectors (and velocities), so it
+    closes within ``k (k + 1) / 2`` of them (an 8-vector chain needs 3 rounds). Words
+    with matrices can grow without end, so there the size bound ``max_state`` stops it.
 
     Args:
         spec: the model declaration.
         max_state: give up (no closed state) once the state has more inner products
             (default: every inner product of the vectors and velocities, at least 40).
-        max_rounds: give up once the state has grown this many times without closing.
+        max_rounds: give up once the state has grown this many times without closing
+            (default: no round limit; the size bound decides).
 
     Returns:
         The derivation; every map is a function of the state, data, labels, ``eta``, ``n``.
@@ -216,6 +235,9 @@ def derive_gram(
     if max_state is None:
         k = len(spec.vectors) + len(spec.velocities)
         max_state = max(40, k * (k + 1) // 2)
+    stage("declaration size")
+    size = _size_words(spec)
+    stage("gradient step", size)
     loss = spec.loss()
     vector_steps = _vector_steps(spec, loss)
     if spec.matrices and (spec.step.has_velocity or spec.step.weight_decay):
@@ -235,6 +257,7 @@ def derive_gram(
     state = set(inner_symbols_in(sp.Matrix(spec.outputs))) | inner_symbols_in(theta)
     maps: dict[sp.Symbol, sp.Expr] = {}
     rounds = 0
+    stage("Gram update")
     while True:
         for s in state - set(maps):
             a, b = symbol_words(s)
@@ -247,7 +270,7 @@ def derive_gram(
         missing = needed - state
         if not missing:
             break
-        if len(state | missing) > max_state or rounds >= max_rounds:
+        if len(state | missing) > max_state or (max_rounds is not None and rounds >= max_rounds):
             raise NotClosedError(spec.name, [pretty_inner(s) for s in _sort(missing)], len(state))
         state |= missing
         rounds += 1

@@ -32,6 +32,7 @@ import sympy as sp
 from catapultlab import CatapultError
 from catapultlab.theory._algebra import is_inner, symbol_words
 from catapultlab.theory._boundaries import LAM0, C, ScalarBoundaries, derive_scalar_boundaries
+from catapultlab.theory._budget import stage
 from catapultlab.theory._derive import GramDerivation, derive_gram
 from catapultlab.theory._linear_check import linearisation_matches
 from catapultlab.theory._model import LAM, F, Model
@@ -196,12 +197,16 @@ def derive_uncached(spec: ModelSpec, *, restriction: ModelSpec | None = None) ->
     """
     check_spec(spec)
     gram = derive_gram(spec)
+    stage("projection on (f, Theta)")
     proj = project(gram, _observables(gram))
     state, maps, outputs, ntk, loss = _state(gram, proj)
     rec = linear_recursion(spec.step)
     bnotes: dict[str, str] = {}
+    stage("stability edges")
     lazy, rises = _linear_edges(spec, gram, rec, bnotes)
+    stage("growth edge")
     scalar, divergent = _growth_edge(state, maps, spec, restriction, lazy, bnotes)
+    stage("width scaling")
     scaling = derive_scaling(
         state=tuple(state),
         maps=maps,
