@@ -17,6 +17,7 @@ Given a :class:`ModelSpec`, :func:`derive_gram` does three things:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
@@ -203,6 +204,35 @@ def _size_words(spec: ModelSpec) -> str:
     )
 
 
+def _close(
+    spec: ModelSpec,
+    state: set[sp.Symbol],
+    updated_vectors: dict[str, Any],
+    matrix_steps: dict[str, Any],
+    max_state: int,
+    max_rounds: int | None,
+) -> tuple[set[sp.Symbol], dict[sp.Symbol, sp.Expr], int]:
+    """Grow ``state`` until every update is a function of it: (state, maps, rounds)."""
+    maps: dict[sp.Symbol, sp.Expr] = {}
+    rounds = 0
+    while True:
+        for s in state - set(maps):
+            a, b = symbol_words(s)
+            new_a = _updated_word(a, updated_vectors, matrix_steps)
+            new_b = _updated_word(b, updated_vectors, matrix_steps)
+            maps[s] = inner(new_a, new_b)  # exact; left unexpanded (compact for codegen)
+        needed: set[sp.Symbol] = set()
+        for expr in maps.values():
+            needed |= inner_symbols_in(expr)
+        missing = needed - state
+        if not missing:
+            return state, maps, rounds
+        if len(state | missing) > max_state or (max_rounds is not None and rounds >= max_rounds):
+            raise NotClosedError(spec.name, [pretty_inner(s) for s in _sort(missing)], len(state))
+        state = state | missing
+        rounds += 1
+
+
 def derive_gram(
     spec: ModelSpec, *, max_state: int | None = None, max_rounds: int | None = None
 ) -> GramDerivation:
@@ -255,25 +285,8 @@ def derive_gram(
     updated_vectors = {w: vec_add(vec(w), step) for w, step in vector_steps.items()}
     theta = _ntk(spec)
     state = set(inner_symbols_in(sp.Matrix(spec.outputs))) | inner_symbols_in(theta)
-    maps: dict[sp.Symbol, sp.Expr] = {}
-    rounds = 0
     stage("Gram update")
-    while True:
-        for s in state - set(maps):
-            a, b = symbol_words(s)
-            new_a = _updated_word(a, updated_vectors, matrix_steps)
-            new_b = _updated_word(b, updated_vectors, matrix_steps)
-            maps[s] = inner(new_a, new_b)  # exact; left unexpanded (compact for codegen)
-        needed: set[sp.Symbol] = set()
-        for expr in maps.values():
-            needed |= inner_symbols_in(expr)
-        missing = needed - state
-        if not missing:
-            break
-        if len(state | missing) > max_state or (max_rounds is not None and rounds >= max_rounds):
-            raise NotClosedError(spec.name, [pretty_inner(s) for s in _sort(missing)], len(state))
-        state |= missing
-        rounds += 1
+    state, maps, rounds = _close(spec, state, updated_vectors, matrix_steps, max_state, max_rounds)
     order = _sort(state)
     return GramDerivation(
         spec=spec,
