@@ -93,3 +93,24 @@ def test_dynamics_page_is_generated_from_the_code(site: Path) -> None:
     assert len(deltas) >= 2 and abs(deltas[-1] - 4.6692) < abs(deltas[0] - 4.6692) < 0.1
     assert "between" in html and "unstable manifold" in html
     assert (site / "img" / "generated" / "bifurcation_uv.png").stat().st_size > 10_000
+
+
+def test_readme_examples_run_and_its_commands_parse(capsys) -> None:
+    """README opens with a quick start: its Python runs, its commands are valid CLI."""
+    import re
+    import shlex
+
+    from catapultlab._cli import cli
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    (python,) = re.findall(r"```python\n(.*?)```", readme, re.S)
+    exec(compile(python, "README.md", "exec"), {})
+    assert "2*(beta + 1)/lam0" in capsys.readouterr().out
+    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+        for line in block.strip().splitlines():
+            args = shlex.split(line.split("&&")[-1].strip())
+            if args[0].endswith("catapultlab"):
+                name = args[1]
+                command = cli.commands.get(name)
+                assert command is not None, line
+                command.make_context(name, args[2:])  # raises on an unknown option
