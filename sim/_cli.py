@@ -7,6 +7,7 @@ it (and click's own usage errors) into one stderr line and exit status 2.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +20,11 @@ from catapultlab import CatapultError
 from catapultlab.batches import SAMPLING
 from catapultlab.checks import check_full_model_size, check_int, check_seed
 from catapultlab.sim._data_files import UserData, data_line, read_user_data, unfittable_note
+from catapultlab.sim._options import FINITE, INPUTS, POSITIVE, SAMPLES
 
 __all__ = ["COMMANDS", "sweep", "simulate", "bench"]
 
 from catapultlab.theory import (
-    FULL_DEFAULT_SIZE,
     NotClosedError,
     check_schedule,
     model_options,
@@ -31,22 +32,7 @@ from catapultlab.theory import (
     schedule_options,
 )
 
-_INPUTS = click.option(
-    "--inputs",
-    "-d",
-    type=int,
-    default=FULL_DEFAULT_SIZE[0],
-    show_default=True,
-    help="full model: input dimension d.",
-)
-_SAMPLES = click.option(
-    "--samples",
-    "-m",
-    type=int,
-    default=FULL_DEFAULT_SIZE[1],
-    show_default=True,
-    help="full model: number of samples m.",
-)
+_INPUTS, _SAMPLES = INPUTS, SAMPLES
 
 
 NO_USER_DATA = UserData()
@@ -552,9 +538,9 @@ def _note_unresolved(cells: list[dict[str, Any]], steps: int, grid: str = "c") -
 @model_options
 @click.option("--c", "c", type=float, required=True, help="c = eta lam0.")
 @click.option("--n", "n", type=float, required=True, help="width.")
-@click.option("--y", type=float, default=1.0, show_default=True)
-@click.option("--f0", type=float, default=None, help="explicit initial output (uv).")
-@click.option("--lam0", type=float, default=None, help="explicit initial NTK (uv).")
+@click.option("--y", default=1.0, show_default=True, **FINITE)
+@click.option("--f0", default=None, help="explicit initial output (uv).", **FINITE)
+@click.option("--lam0", default=None, help="explicit initial NTK (uv).", **POSITIVE)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--steps", type=int, required=True)
 @click.option("--exact", is_flag=True, help="parameter-space GD on explicit width-n vectors.")
@@ -765,7 +751,7 @@ def bench(
         ("--sweep-ensemble", sweep_ensemble),
         ("--dynamics-ensemble", dynamics_ensemble),
     ):
-        if not (value == 0 or (value >= 1 and value == int(value))):
+        if not (value == 0 or (math.isfinite(value) and value >= 1 and value == int(value))):
             raise CatapultError(f"{flag} must be 0 or an integer >= 1, got {value!r}")
 
     base = check_bench_request(

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from catapultlab import CatapultError
+from catapultlab.sim._options import FINITE, INPUTS, POSITIVE, SAMPLES
 from catapultlab.theory import check_schedule, model_options, resolve_model, schedule_options
 
 __all__ = ["bifurcation_cmd"]
@@ -54,16 +55,16 @@ def _check(eta_range: str, n: float, transient: int, max_period: int) -> Any:
 
 @click.command("bifurcation")
 @model_options
-@click.option("--y", type=float, default=1.0, show_default=True, help="label (every sample).")
+@click.option("--y", default=1.0, show_default=True, help="label (every sample).", **FINITE)
 @click.option("--n", "n", type=float, default=1.0, show_default=True, help="width.")
 @click.option("--eta", "eta_range", required=True, help="learning rates A:B:STEP or a list.")
-@click.option("--f0", type=float, default=None, help="explicit initial output (f, lam models).")
-@click.option("--lam0", type=float, default=None, help="explicit initial NTK (f, lam models).")
+@click.option("--f0", default=None, help="explicit initial output (f, lam models).", **FINITE)
+@click.option("--lam0", default=None, help="explicit initial NTK (f, lam models).", **POSITIVE)
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the Gaussian init.")
 @click.option("--transient", type=int, default=20000, show_default=True)
 @click.option("--max-period", type=int, default=16, show_default=True)
-@click.option("--inputs", type=int, default=2, show_default=True, help="full model: d.")
-@click.option("--samples", type=int, default=2, show_default=True, help="full model: m.")
+@INPUTS
+@SAMPLES
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON.")
 @click.option("--figure", type=click.Path(dir_okay=False), default=None, help="PNG/PDF/SVG.")
 @schedule_options

@@ -360,3 +360,50 @@ def test_a_spec_runs_apart_from_the_commands_output(tmp_path, capsys):
     assert main(["derive", "--spec", f"{spec}:bye", "--symbolic-only"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "called sys.exit" in err[-1] and err[-1].startswith("catapultlab: error")
+
+
+_BASE = {
+    "derive": ["uv"],
+    "sweep": ["uv", "--c", "1:2:1", "--n", "10"],
+    "simulate": ["uv", "--c", "3", "--n", "10", "--steps", "10"],
+    "bench": [],
+    "bifurcation": ["uv", "--eta", "1:2:0.5"],
+    "validate": [],
+    "scan": [],
+    "reproduce": [],
+}
+_TEXT_OPTIONS = {"--spec", "--out", "--figure", "--data-dir", "--scheduler", "--x", "--labels"}
+_INFINITE_ALLOWED = {("sweep", "--n")}  # the n = inf limit law
+
+
+def _numeric_options():
+    import click
+
+    from catapultlab._cli import cli
+
+    for name, base in _BASE.items():
+        for p in cli.commands[name].params:
+            if not isinstance(p, click.Option) or p.is_flag or isinstance(p.type, click.Choice):
+                continue
+            if p.opts[0] not in _TEXT_OPTIONS:
+                yield name, base, p.opts[0]
+
+
+def test_every_numeric_option_of_every_command_refuses_nan_inf_and_text(
+    tmp_path, no_compute, monkeypatch, capsys
+):
+    """Table-driven over every option click knows (scan, bifurcation, dynamics included)."""
+    import catapultlab.sim._bifurcation as bifurcation
+
+    monkeypatch.setattr(bifurcation, "bifurcation", _sentinel)
+    failures, probed = [], 0
+    for name, base, option in _numeric_options():
+        for bad in ("nan", "inf", "-inf", "1e400", "abc"):
+            if bad in ("inf", "1e400") and (name, option) in _INFINITE_ALLOWED:
+                continue
+            rc = main([name, *base, option, bad])
+            err = capsys.readouterr().err.strip().splitlines()
+            probed += 1
+            if rc != 2 or len(err) != 1 or "error" not in err[0] or "internal" in err[0]:
+                failures.append((name, option, bad, rc, err[:2]))
+    assert probed > 300 and not failures, "\n".join(map(str, failures))
