@@ -39,6 +39,7 @@ class BlockEdges:
         p_rise: fraction of runs whose loss rose, per ``c``.
         p_divergent: fraction that diverged, per ``c``.
         eta_lam_final: median final ``eta lambda`` of the runs that did not diverge.
+        eta_lam_final_sd: their standard deviation (``nan`` below two such runs).
         spikes: mean number of loss spikes per run (all runs), per ``c``.
         c_loss: where half the runs' loss rises.
         c_max: where half the runs diverge.
@@ -54,6 +55,7 @@ class BlockEdges:
     p_divergent: np.ndarray
     eta_lam_final: np.ndarray
     spikes: np.ndarray
+    eta_lam_final_sd: np.ndarray
     c_loss: Boundary
     c_max: Boundary
 
@@ -96,7 +98,10 @@ def block_edges(
         median = np.array(
             [np.nanmedian(row) if np.isfinite(row).any() else np.nan for row in final]
         )
+    with np.errstate(all="ignore"):
+        sd = np.array([np.nanstd(r, ddof=1) if np.isfinite(r).sum() > 1 else np.nan for r in final])
     return BlockEdges(
+        eta_lam_final_sd=sd,
         c=c,
         n=float(n),
         runs=int(runs),

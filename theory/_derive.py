@@ -204,6 +204,12 @@ def _size_words(spec: ModelSpec) -> str:
     )
 
 
+def _matrix_factors(spec: ModelSpec, symbol: sp.Symbol) -> int:
+    """How many matrix factors the two words of an inner product hold together."""
+    a, b = symbol_words(symbol)
+    return sum(w.replace("^T", "") in spec.matrices for w in (*a, *b))
+
+
 def _close(
     spec: ModelSpec,
     state: set[sp.Symbol],
@@ -215,6 +221,7 @@ def _close(
     """Grow ``state`` until every update is a function of it: (state, maps, rounds)."""
     maps: dict[sp.Symbol, sp.Expr] = {}
     rounds = 0
+    longest = max((_matrix_factors(spec, x) for x in state), default=0) + 2
     while True:
         for s in state - set(maps):
             a, b = symbol_words(s)
@@ -227,6 +234,17 @@ def _close(
         missing = needed - state
         if not missing:
             return state, maps, rounds
+        grown = [x for x in _sort(missing) if _matrix_factors(spec, x) > longest]
+        if grown:
+            raise NotClosedError(
+                spec.name,
+                [pretty_inner(x) for x in grown],
+                len(state),
+                detail=f"the update needs ever longer words through the matrices "
+                f"({pretty_inner(grown[0])} has {_matrix_factors(spec, grown[0])} matrix "
+                f"factors, the declaration's inner products at most {longest - 2}): such a "
+                "state grows without end",
+            )
         if len(state | missing) > max_state or (max_rounds is not None and rounds >= max_rounds):
             raise NotClosedError(spec.name, [pretty_inner(s) for s in _sort(missing)], len(state))
         state = state | missing
@@ -241,7 +259,9 @@ def derive_gram(
     The state grows until it closes. For a model of vectors alone it is bounded by size:
     it can only gain inner products of the declared vectors (and velocities), so it
     closes within ``k (k + 1) / 2`` of them (an 8-vector chain needs 3 rounds). Words
-    with matrices can grow without end, so there the size bound ``max_state`` stops it.
+    through matrices can grow without end: a word with two more matrix factors than the
+    declaration's inner products have (``W^T W W^T v`` from ``v . W u``), or a state past
+    ``max_state``, stops it.
 
     Args:
         spec: the model declaration.

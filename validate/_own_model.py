@@ -24,6 +24,7 @@ from catapultlab.stats import Comparison
 
 __all__ = [
     "DEFAULT_RUNS",
+    "WIDE_N",
     "OWN_MODEL_POINTS",
     "is_own_model",
     "own_model_edges",
@@ -51,8 +52,17 @@ def own_model_runs(cfg: Any) -> int:
     return DEFAULT_RUNS if is_own_model(cfg) else 0
 
 
-def own_model_edges(cfg: Any, data: Any) -> Any:
-    """The block-map ensemble for this sweep, or ``None`` (off, or no derived step rule)."""
+WIDE_N = 1e6
+"""The width of the own model's second ensemble: the approach to infinite width (the
+block map has no exact ``n = inf`` law; its catapult takes ``~log n`` steps, so a fixed
+step budget covers ``n = 10^6``, and its cost per step does not depend on ``n``)."""
+
+
+def own_model_edges(cfg: Any, data: Any, n: float | None = None) -> Any:
+    """The block-map ensemble for this sweep at width ``n`` (default: the network's).
+
+    Returns ``None`` when it is off, or the step rule has no derived map.
+    """
     from catapultlab.batches import BatchRule
     from catapultlab.phases import StopRule
     from catapultlab.sim import block_edges
@@ -73,7 +83,7 @@ def own_model_edges(cfg: Any, data: Any) -> Any:
     stop = StopRule(rise_tol=cfg.effective_rise_tol)  # "the loss rose" as the sweep says it
     return block_edges(
         numeric, np.asarray(data.x_train, float), np.asarray(data.y_train, float),
-        n=cfg.width, c=c, runs=runs, steps=cfg.steps, batch=batch,
+        n=cfg.width if n is None else n, c=c, runs=runs, steps=cfg.steps, batch=batch,
         seed=cfg.seed, stop=stop, **values,
     )  # fmt: skip
 
@@ -111,13 +121,44 @@ def own_model_rows(res: Any) -> list[Comparison]:
         f"closed model for a {cfg.act} network of depth {cfg.depth})"
     )
     tag = "own_model" if is_own_model(cfg) else "linear_reference"
-    rows = [
+    rows = _edge_rows(res, e, what, tag)
+    wide = getattr(res, "own_model_wide", None)
+    if wide is not None and is_own_model(cfg):
+        what = f"full model of this data at n = {wide.n:g}, the approach to n = inf ({wide.runs} inits per c)"
+        rows += _edge_rows(res, wide, what, "own_model_wide")
+    return rows
+
+
+def _edge_rows(res: Any, e: Any, what: str, tag: str) -> list[Comparison]:
+    """``c_loss``, ``c_max`` and ``eta_lam_final`` of the network beside ensemble ``e``."""
+    return [
         _row(f"validate.c_loss.{tag}", "c_loss against the network's own model", res.c_loss,
              e.c_loss, what),
         _row(f"validate.c_max.{tag}", "c_max against the network's own model", res.c_max,
              e.c_max, what),
+        _final_row(res, e, what, tag),
     ]  # fmt: skip
-    return rows
+
+
+def _final_row(res: Any, e: Any, what: str, tag: str) -> Comparison:
+    """The network's largest catapult ``eta lambda_final`` beside the map's at that ``c``."""
+    cat = [r for r in res.runs if r.phase == "catapult" and r.eta_ntk_final is not None]
+    key, words = f"validate.eta_lam_final.{tag}", "eta*lambda_final against its own model"
+    if not cat:
+        return Comparison.make(key, words, None, source=f"{what}: no catapult run on this grid")
+    run = max(cat, key=lambda r: r.eta_ntk_final)
+    i = int(np.argmin(np.abs(e.c - run.c)))
+    median, sd = float(e.eta_lam_final[i]), float(e.eta_lam_final_sd[i])
+    return Comparison.make(
+        key,
+        words,
+        run.eta_ntk_final,
+        uncertainty=sd if np.isfinite(sd) else None,
+        predicted=median if np.isfinite(median) else None,
+        relation="=",
+        source=f"{what}: median eta*lambda_final of the map's runs at c = {e.c[i]:.3g} (the "
+        f"network's catapult run at c = {run.c:.3g}); uncertainty: their s.d.",
+    )
 
 
 def _no_closed_model_row(cfg: Any) -> Comparison:

@@ -173,6 +173,7 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "runs": [{k: _clean(v) for k, v in dataclasses.asdict(r).items()} for r in res.runs],
         "comparison": [r.to_dict() for r in comparison_table(res)],
         "own_model": _own_model_dict(res.own_model),
+        "own_model_wide": _own_model_dict(res.own_model_wide),
         "config": dataclasses.asdict(res.config),
     }
 

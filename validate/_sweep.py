@@ -59,7 +59,7 @@ from catapultlab.validate._budget import (
     check_sweep_memory,
 )
 from catapultlab.validate._optim import OptimizerConfig
-from catapultlab.validate._own_model import own_model_edges
+from catapultlab.validate._own_model import WIDE_N, is_own_model, own_model_edges
 from catapultlab.validate._train import SHARPNESS, TrainResult
 
 __all__ = [
@@ -224,6 +224,7 @@ class SweepResult:
     c_max: Boundary
     sharpness_reduction: float | None = None
     own_model: Any = field(default=None, repr=False)
+    own_model_wide: Any = field(default=None, repr=False)
 
     def _repr_html_(self) -> str:
         """Runs and the prediction-beside-measurement rows, as tables (for a notebook)."""
@@ -477,6 +478,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
         c_max=_boundary(b_max, lower=True),
         sharpness_reduction=_sharpness_reduction(runs, b_loss),
         own_model=own_model_edges(cfg, data),
+        own_model_wide=own_model_edges(cfg, data, WIDE_N) if is_own_model(cfg) else None,
     )
 
 
