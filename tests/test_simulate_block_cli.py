@@ -27,8 +27,9 @@ def test_cli_runs_are_the_api_runs(capsys, extra):
     ref = run_block(full_block_map().numeric(), X, np.full((40, 1), 0.5), n=512, c=2.5,
                     steps=60, batch=batch, seed=7)  # fmt: skip
     (run,) = doc["runs"]
-    # same draws and batches; BLAS may sum in another order inside the CLI (rounding only)
-    np.testing.assert_allclose(np.array(run["loss"], dtype=float), ref.losses, rtol=1e-12)
+    # same draws and batches; BLAS may sum in another order inside the CLI (rounding only,
+    # grown by a diverging run to ~1e-12 relative at a loss of 3e14)
+    np.testing.assert_allclose(np.array(run["loss"], dtype=float), ref.losses, rtol=1e-9)
     assert run["batch"] == ref.batch and run["eta"] == pytest.approx(ref.eta, rel=1e-12)
     assert len(run["spikes"]) == len(ref.spikes)
 

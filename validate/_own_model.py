@@ -149,6 +149,15 @@ def _final_row(res: Any, e: Any, what: str, tag: str) -> Comparison:
     run = max(cat, key=lambda r: r.eta_ntk_final)
     i = int(np.argmin(np.abs(e.c - run.c)))
     median, sd = float(e.eta_lam_final[i]), float(e.eta_lam_final_sd[i])
+    if not np.isfinite(median):
+        return Comparison.make(
+            key,
+            words,
+            run.eta_ntk_final,
+            source=f"{what}: every run of the map diverges at c = {e.c[i]:.3g} (its c_max is "
+            f"{e.c_max.estimate:.4g}), where the network's catapult run at c = {run.c:.3g} "
+            "lands: no prediction there",
+        )
     return Comparison.make(
         key,
         words,
