@@ -192,7 +192,7 @@ def scaling_figure(
         line = a1.loglog(n, pk, "o", label=f"$c = {c:g}$: fit $n^{{{b:.3g}}}$")[0]
         a1.loglog(n, A * n**b, "-", color=line.get_color())
         s, a = ds["fit_tpeak_slope"].values[k], ds["fit_tpeak_intercept"].values[k]
-        a2.plot(np.log(n), tp, "o", color=line.get_color(), label=f"slope {s:.3g}")
+        a2.plot(np.log(n), tp, "o", color=line.get_color(), label=f"$c = {c:g}$: slope {s:.3g}")
         a2.plot(np.log(n), a + s * np.log(n), "-", color=line.get_color())
     a1.set(xlabel="width $n$", ylabel="median peak loss")
     a2.set(xlabel=r"$\ln n$", ylabel=r"median $t_\mathrm{peak}$")

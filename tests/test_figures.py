@@ -123,3 +123,16 @@ def test_the_library_never_switches_backend():
         root = pathlib.Path(importlib.import_module(layer).__file__).parent
         hits += [p for p in root.rglob("*.py") if switch.search(p.read_text(encoding="utf-8"))]
     assert hits == []
+
+
+def test_scaling_figure_names_each_c_in_both_panels(tmp_path):
+    from catapultlab.sim import scaling_figure
+
+    cfg = SweepConfig(
+        setup=make_setup("uv", y=0.0), c=(2.5, 3.0), n=(64, 256, 1024), ensemble=100, steps=2000
+    )
+    fig = scaling_figure(run_sweep(cfg), tmp_path / "s.pdf")
+    for ax in fig.axes:
+        texts = _legend_texts(ax)
+        assert any("$c = 2.5$" in t for t in texts) and any("$c = 3$" in t for t in texts)
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[1].get_xlabel() == r"$\ln n$"
