@@ -93,21 +93,26 @@ def check_block_memory(numeric: Any, m: int, d: int, k: int) -> None:
 def block_init(
     numeric: Any, n: int, d: int, rng: np.random.Generator, outputs: int = 1
 ) -> dict[str, Any]:
-    """The blocks of Gaussian ``U`` (n, d) and ``V`` (n, k) with N(0, 1) entries, any ``n``.
+    """The blocks of the Gaussian parameter matrices (N(0, 1) entries), at any ``n``.
 
-    The Gram matrix of the columns of ``[U V]`` is Wishart with ``n`` degrees of freedom
-    (Bartlett's construction, SciPy); velocities start at zero.
+    The Gram matrix of the columns of all parameters side by side (``[U V]`` for the full
+    model) is Wishart with ``n`` degrees of freedom (Bartlett's construction, SciPy);
+    velocities start at zero.
     """
     from scipy.stats import wishart
 
-    p, cols = d + outputs, {"d": d, "k": outputs}
+    cols = {"d": d, "k": outputs}
+    kind = dict(numeric.factors)
+    where, p = {}, 0
+    for name, factor_kind in numeric.factors:  # parameters, in order; velocities start at 0
+        if not name.startswith("vel_"):
+            where[name] = slice(p, p + cols[factor_kind])
+            p += cols[factor_kind]
     if n >= p:
         gram = wishart(df=int(n), scale=np.eye(p)).rvs(random_state=rng).reshape(p, p)
     else:
         W = rng.standard_normal((int(n), p))
         gram = W.T @ W
-    where = {"U": slice(0, d), "v": slice(d, p)}
-    kind = dict(numeric.factors)
     state = {}
     for name, a, b in numeric.pairs:
         if a in where and b in where:

@@ -38,10 +38,14 @@ _INPUTS, _SAMPLES = INPUTS, SAMPLES
 NO_USER_DATA = UserData()
 
 
-def _user_data(choice: tuple[Any, Any, Any], x_file: str | None, labels_file: str | None) -> Any:
-    """Read ``--x`` / ``--labels`` (checked before any compute)."""
+def _user_data(
+    choice: tuple[Any, Any, Any], x_file: str | None, labels_file: str | None, block: bool
+) -> Any:
+    """Read ``--x`` / ``--labels`` (checked before any compute); a BlockSpec needs --block."""
     source = choice[0]
-    has_data = source == "full" or bool(getattr(source, "data", ()))
+    if not block and not isinstance(source, str) and not hasattr(source, "step"):
+        raise CatapultError(f"{source.name!r} is a BlockSpec: it runs with --block")
+    has_data = source == "full" or bool(getattr(source, "data", ())) or block
     return read_user_data(x_file, labels_file, has_data)
 
 
@@ -287,9 +291,7 @@ def sweep(
     schedule = check_schedule(warmup, schedule_text, steps)
     _check_limit_schedule(n, schedule)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    user = _user_data(choice, x_file, labels_file)
-    if user.labels is not None and len(ys) > 1:
-        raise CatapultError("--labels gives one label per sample; a c x y diagram takes --y")
+    user = _sweep_user_data(choice, x_file, labels_file, block, ys)
     if block["block"] or block["batch_text"] is not None:
         return _sweep_block(choice, locals() | block, c, n, ys, schedule, grid)
     setups = [_setup(choice, y, inputs, samples, data_seed, schedule, y_scaled, user) for y in ys]
@@ -320,6 +322,18 @@ def sweep(
     click.echo(boundary_table(doc["boundaries"], c_grid=c, label=ys[0], grid=grid))
     if out:
         click.echo(f"wrote {out}")
+
+
+def _sweep_user_data(
+    choice: Any, x_file: str | None, labels_file: str | None, block: dict[str, Any], ys: Any
+) -> Any:
+    """``sweep``'s --x/--labels, checked (one label per sample, not a c x y diagram)."""
+    user = _user_data(
+        choice, x_file, labels_file, block["block"] or block["batch_text"] is not None
+    )
+    if user.labels is not None and len(ys) > 1:
+        raise CatapultError("--labels gives one label per sample; a c x y diagram takes --y")
+    return user
 
 
 def _check_setups(setups: list[Any], n: Any, grid: str) -> None:
@@ -612,7 +626,7 @@ def simulate(
     _check_outputs(out, figure, netcdf=False)
     schedule = check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
-    user = _user_data(choice, x_file, labels_file)
+    user = _user_data(choice, x_file, labels_file, block["block"] or block["batch"] is not None)
     if block["block"] or block["batch"] is not None:
         return _simulate_block(choice, locals() | block, schedule)
     try:

@@ -20,8 +20,12 @@ __all__ = ["block_sweep", "block_trajectories", "check_block_request", "parse_ba
 
 def check_block_request(choice: Any, batch: Any, samples: int, exact: bool, schedule: Any) -> None:
     """Refuse what the block path does not run, in one line, before any compute."""
-    if choice[0] != "full":
-        raise CatapultError("--block runs the built-in full model only (simulate full --block)")
+    from catapultlab.theory import BlockSpec
+
+    if choice[0] != "full" and not isinstance(choice[0], BlockSpec):
+        raise CatapultError(
+            "--block runs the full model or a --spec returning a BlockSpec (matrices on the inputs)"
+        )
     if exact or schedule.kind != "constant":
         raise CatapultError("--block conflicts with --exact and with learning-rate schedules")
     if batch is not None:
@@ -45,11 +49,10 @@ def block_trajectories(
 ) -> dict[str, Any]:
     """Run ``ensemble`` block-map trajectories; the JSON document of ``simulate --block``."""
     from catapultlab.sim._block_run import check_block_memory, run_block
-    from catapultlab.theory import StepRule, full_block_map
+    from catapultlab.theory import StepRule
 
-    _, step, hyper = choice
-    rule = StepRule(step.kind, step.weight_decay)
-    numeric = full_block_map(rule).numeric()
+    rule = StepRule(choice[1].kind, choice[1].weight_decay)
+    numeric, hyper = block_numeric_of(choice), choice[2]
     X, Y = block_data(inputs, samples, y, data_seed, user)
     samples, inputs = X.shape
     check_block_memory(numeric, samples, inputs, 1)
@@ -60,7 +63,7 @@ def block_trajectories(
         )
         runs.append(_run_json(r))
     return {
-        "model": "full (block map)",
+        "model": f"{numeric.name} (block map)",
         "inputs": inputs,
         "samples": samples,
         "outputs": 1,
@@ -86,6 +89,16 @@ def _run_json(r: Any) -> dict[str, Any]:
         "lam": clean(r.lam),
         "spikes": list(r.spikes),
     }
+
+
+def block_numeric_of(choice: Any) -> Any:
+    """The printed block map of the chosen model: ``full`` or a declared BlockSpec."""
+    from catapultlab.theory import StepRule, block_map, full_block_map
+
+    source, step, _ = choice
+    rule = StepRule(step.kind, step.weight_decay)
+    bm = full_block_map(rule) if source == "full" else block_map(source, rule)
+    return bm.numeric()
 
 
 def block_data(
@@ -143,10 +156,8 @@ def block_sweep(
     """``sweep full --block``: per (n, B) the outcome fractions over c and c_loss, c_max."""
     from catapultlab.sim._block_edges import block_edges
     from catapultlab.sim._block_run import check_block_memory
-    from catapultlab.theory import StepRule, full_block_map
 
-    _, step, hyper = choice
-    numeric = full_block_map(StepRule(step.kind, step.weight_decay)).numeric()
+    numeric, hyper = block_numeric_of(choice), choice[2]
     X, Y = block_data(inputs, samples, y, data_seed, user)
     samples, inputs = X.shape
     check_block_memory(numeric, samples, inputs, 1)
@@ -168,7 +179,7 @@ def block_sweep(
                 }  # fmt: skip
             )
     return {
-        "model": "full (block map)",
+        "model": f"{numeric.name} (block map)",
         "inputs": inputs,
         "samples": samples,
         "ensemble": ensemble,

@@ -83,6 +83,11 @@ def derive(
     )
 
     source, step, hyper = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    if not isinstance(source, str) and not hasattr(source, "step"):
+        raise CatapultError(
+            f"{source.name!r} is a BlockSpec: simulate or sweep it with --block "
+            "(derive and bifurcation take a ModelSpec)"
+        )
     if fmt not in FORMATS:
         raise CatapultError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if inputs < 1 or samples < 1:

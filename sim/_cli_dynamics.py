@@ -106,6 +106,11 @@ def bifurcation_cmd(
     from catapultlab.sim._setup import make_setup
 
     source, step, hyper = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
+    if not isinstance(source, str) and not hasattr(source, "step"):
+        raise CatapultError(
+            f"{source.name!r} is a BlockSpec: simulate or sweep it with --block "
+            "(derive and bifurcation take a ModelSpec)"
+        )
     setup = make_setup(
         source, y=y, inputs=inputs, samples=samples, step=step, hyper=hyper, schedule=schedule
     )

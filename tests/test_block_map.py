@@ -139,3 +139,54 @@ def test_the_printed_block_map_runs_on_jax_too():
         out = step(*[state[k] for k in names], X, 100.0, 6, 9, 2, Y, 0.3, 0.9)
     for k, v in zip(names, out, strict=True):
         np.testing.assert_allclose(np.asarray(v), ref[k], rtol=1e-12, atol=1e-12)
+
+
+def _two_path():
+    from catapultlab.theory import BLOCK_DATA, OUTPUTS, WIDTH_N, BlockSpec
+
+    return BlockSpec(
+        "two_path",
+        (("U", DIM_IN), ("W", DIM_IN), ("v", OUTPUTS)),
+        lambda U, W, v: BLOCK_DATA * (U.T + W.T) * v / sp.sqrt(2 * WIDTH_N * DIM_IN),
+    )
+
+
+@pytest.mark.parametrize(("rule", "hyper"), RULES[:2], ids=lambda r: getattr(r, "label", ""))
+def test_a_declared_block_model_equals_parameter_space_steps(rule, hyper):
+    """Any declaration with matrices on the inputs: two input matrices, one readout."""
+    from catapultlab.sim import run_block
+    from catapultlab.theory import block_map
+
+    nb = block_map(_two_path(), rule).numeric()
+    n, d, m, k = 500, 6, 9, 2
+    rng = np.random.default_rng(5)
+    P = {name: rng.standard_normal((n, d if name != "v" else k)) for name in ("U", "W", "v")}
+    if rule.has_velocity:
+        P |= {f"vel_{name}": np.zeros_like(P[name]) for name in ("U", "W", "v")}
+    X, Y = rng.standard_normal((m, d)), rng.standard_normal((m, k))
+    s = np.sqrt(2 * n * d)
+
+    def parameter_step(P, eta):
+        R = X @ (P["U"] + P["W"]).T @ P["v"] / s - Y
+        g = X.T @ R / (m * s)  # d x k
+        grads = {"U": P["v"] @ g.T, "W": P["v"] @ g.T, "v": (P["U"] + P["W"]) @ g}
+        out = dict(P)
+        for name, grad in grads.items():
+            trace = P.get(f"vel_{name}", np.zeros_like(P[name]))
+            out[name], new = rule.update(P[name], trace, grad, eta, beta=hyper.get("beta", 0.0))
+            if rule.has_velocity:
+                out[f"vel_{name}"] = new
+        return out
+
+    state = nb.blocks_from(P)
+    eta = 3.0 / nb.top_ntk(state, X, n)
+    for _ in range(10):
+        P = parameter_step(P, eta)
+        state = nb.step_once(state, X, Y, eta=eta, n=n, **hyper)
+        ref = nb.blocks_from(P)
+        for name in ref:
+            assert _rel(state[name], ref[name]) < 1e-11, name
+    F = X @ (P["U"] + P["W"]).T @ P["v"] / s
+    np.testing.assert_allclose(nb.output(state, X, n), F, rtol=1e-10, atol=1e-12)
+    run = run_block(nb, X, Y, n=n, c=1.0, steps=50, seed=0, **hyper)  # Gaussian init: runs
+    assert run.losses[-1] < run.losses[0]

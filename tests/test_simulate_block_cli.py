@@ -9,8 +9,7 @@ import pytest
 
 from catapultlab._cli import main
 from catapultlab.batches import BatchRule
-from catapultlab.sim import run_block
-from catapultlab.sim._setup import default_inputs
+from catapultlab.sim import default_inputs, run_block
 from catapultlab.theory import full_block_map
 
 ARGS = ["simulate", "full", "--inputs", "12", "--samples", "40", "--n", "512", "--c", "2.5",
@@ -52,7 +51,7 @@ def test_block_refusals_are_one_line(capsys, extra, needle):
 
 def test_block_is_for_the_full_model(capsys):
     assert main(["simulate", "uv", "--block", "--n", "64", "--c", "1", "--steps", "5"]) == 2
-    assert "full model only" in capsys.readouterr().err
+    assert "the full model or a --spec returning a BlockSpec" in capsys.readouterr().err
 
 
 def test_block_sweep_over_c_and_batch_sizes(capsys):
@@ -73,3 +72,31 @@ def test_block_sweep_over_c_and_batch_sizes(capsys):
         assert main(args2) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and needle in err[0], err
+
+
+def test_a_declared_block_spec_runs_from_the_cli(tmp_path, capsys):
+    """--spec FILE:FUNC returning a BlockSpec (two input matrices, one readout)."""
+    from catapultlab.theory import StepRule, block_map
+    from catapultlab.theory._model_cli import load_spec
+
+    path = tmp_path / "two_path.py"
+    path.write_text(
+        "import sympy as sp\n"
+        "from catapultlab.theory import BLOCK_DATA, DIM_IN, OUTPUTS, WIDTH_N, BlockSpec\n"
+        "def two_path():\n"
+        "    return BlockSpec('two_path', (('U', DIM_IN), ('W', DIM_IN), ('v', OUTPUTS)),\n"
+        "        lambda U, W, v: BLOCK_DATA * (U.T + W.T) * v / sp.sqrt(2 * WIDTH_N * DIM_IN))\n"
+    )
+    ref_spec = f"{path}:two_path"
+    args = ["simulate", "--spec", ref_spec, "--block", "--inputs", "6", "--samples", "15",
+            "--n", "256", "--c", "2.5", "--steps", "40", "--data-seed", "1", "--seed", "2",
+            "--json"]  # fmt: skip
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["model"] == "two_path (block map)"
+    numeric = block_map(load_spec(ref_spec), StepRule()).numeric()
+    ref = run_block(numeric, default_inputs(15, 6, 1), np.ones((15, 1)), n=256, c=2.5,
+                    steps=40, seed=2)  # fmt: skip
+    np.testing.assert_allclose(np.array(doc["runs"][0]["loss"], float), ref.losses, rtol=1e-9)
+    assert main(["simulate", "--spec", ref_spec, "--c", "2", "--n", "10", "--steps", "5"]) == 2
+    assert "runs with --block" in capsys.readouterr().err

@@ -34,11 +34,16 @@ from catapultlab.records import short_repr
 from catapultlab.theory._steprule import BETA, KAPPA, StepRule
 
 __all__ = [
+    "BLOCK_DATA",
     "DIM_IN",
+    "FULL_BLOCK_SPEC",
     "OUTPUTS",
     "SAMPLES",
+    "WIDTH_N",
     "BlockMap",
+    "BlockSpec",
     "NotClosedBlockError",
+    "block_map",
     "full_block_map",
 ]
 
@@ -99,6 +104,69 @@ class BlockMap:
 
 _X = sp.MatrixSymbol("X", SAMPLES, DIM_IN)
 _Y = sp.MatrixSymbol("Y", SAMPLES, OUTPUTS)
+BLOCK_DATA = _X
+"""The inputs ``X`` (``m x d``) a :class:`BlockSpec`'s output is written in."""
+WIDTH_N = N
+"""The width ``n`` (a :class:`BlockSpec`'s output scales with it)."""
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """A declaration of a model whose width-``n`` parameters are matrices on the inputs.
+
+    Attributes:
+        name: the model's name.
+        params: ``(name, columns)`` of each width-``n`` parameter matrix, in order;
+            ``columns`` is :data:`DIM_IN` (acts on the inputs, ``n x d``) or
+            :data:`OUTPUTS` (a readout, ``n x k``). Names are identifiers without ``_``.
+        output: ``F`` (``m x k``) from the parameter matrices, in that order: a SymPy
+            matrix expression in them, :data:`BLOCK_DATA` and :data:`WIDTH_N`.
+        description: one line for people.
+
+    The loss is the mean squared error ``|F - Y|^2 / 2m``; the derivation
+    (:func:`block_map`) checks that the Gram blocks of the parameters close.
+
+    Example:
+        >>> two_path = BlockSpec(
+        ...     "two_path", (("U", DIM_IN), ("W", DIM_IN), ("v", OUTPUTS)),
+        ...     lambda U, W, v: BLOCK_DATA * (U.T + W.T) * v / sp.sqrt(2 * WIDTH_N * DIM_IN))
+        >>> [b.name for b in block_map(two_path).blocks][:3]
+        ['B_U_U', 'B_U_W', 'B_U_v']
+    """
+
+    __repr__ = short_repr
+
+    name: str
+    params: tuple[tuple[str, Any], ...]
+    output: Any
+    description: str = ""
+
+    def key(self) -> str:
+        """The content of the declaration: its parameters and its printed output."""
+        mats = [sp.MatrixSymbol(name, N, cols) for name, cols in self.params]
+        return f"{self.name}|{self.params}|{sp.srepr(self.output(*mats))}"
+
+
+def _check_block_spec(spec: BlockSpec) -> None:
+    from catapultlab import CatapultError
+
+    if not spec.params:
+        raise CatapultError(f"block model {spec.name!r} declares no parameter matrices")
+    for name, cols in spec.params:
+        if not name.isidentifier() or "_" in name:
+            raise CatapultError(f"parameter name {name!r} must be an identifier without '_'")
+        if cols not in (DIM_IN, OUTPUTS):
+            raise CatapultError(
+                f"parameter {name!r} of {spec.name!r}: columns must be DIM_IN (n x d) or "
+                f"OUTPUTS (n x k), got {cols}"
+            )
+    mats = [sp.MatrixSymbol(name, N, cols) for name, cols in spec.params]
+    F = spec.output(*mats)
+    if getattr(F, "shape", None) != (SAMPLES, OUTPUTS):
+        raise CatapultError(
+            f"the output of {spec.name!r} must be an m x k matrix expression, got shape "
+            f"{getattr(F, 'shape', None)}"
+        )
 
 
 def _block_name(a: str, b: str) -> str:
@@ -180,10 +248,6 @@ def flatten_product(term: Any) -> tuple[Any, list[Any]]:
     return term, []
 
 
-def _output(U: sp.MatrixSymbol, v: sp.MatrixSymbol) -> sp.MatrixExpr:
-    return _X * U.T * v / sp.sqrt(N * DIM_IN)
-
-
 def _step(step: StepRule, blocks: _Blocks, grads: dict[str, sp.MatrixExpr]) -> dict[str, Any]:
     """Every width-n factor's new value (parameters, then velocities)."""
     new: dict[str, Any] = {}
@@ -202,26 +266,90 @@ def _ntk(output: Any, params: tuple[sp.MatrixSymbol, ...], blocks: _Blocks) -> A
     ``output`` builds ``F`` from the parameter matrices; ``F`` is at most quadratic in
     them, so the derivative at ``e = 0`` is the part linear in ``e``.
     """
-    probe = sp.Trace(PROBE.T * output(*params))
+    probe, back = _hide_radicals(sp.Trace(PROBE.T * output(*params)))
     e = sp.Symbol("e_probe")
-    moved = sp.expand(output(*(Z + e * sp.diff(probe, Z) for Z in params)))
+    moved = sp.expand(output(*(Z + e * sp.diff(probe, Z).xreplace(back) for Z in params)))
     terms = moved.args if isinstance(moved, sp.MatAdd) else (moved,)
     linear = [t for t in terms if sp.Poly(flatten_product(t)[0], e).degree() == 1]
     return blocks.substitute(sp.MatAdd(*linear).subs(e, 1) / SAMPLES)
+
+
+def _full_output(U: sp.MatrixSymbol, v: sp.MatrixSymbol) -> sp.MatrixExpr:
+    return _X * U.T * v / sp.sqrt(N * DIM_IN)
+
+
+FULL_BLOCK_SPEC = BlockSpec(
+    "full",
+    (("U", DIM_IN), ("v", OUTPUTS)),
+    _full_output,
+    "f(x) = V^T U x / sqrt(n d): the two-layer linear net, U n x d, V n x k",
+)
+"""The full model as a block declaration (the two-layer linear net)."""
+
+_DERIVED: dict[tuple[str, Any], BlockMap] = {}
+
+
+def _hide_radicals(expr: Any) -> tuple[Any, dict[Any, Any]]:
+    """``expr`` with numeric radicals (``sqrt(2)``) as symbols, and the way back."""
+    radicals = {p for p in expr.atoms(sp.Pow) if p.is_number}
+    hidden = {r: sp.Dummy(f"r{i}", positive=True) for i, r in enumerate(sorted(radicals, key=str))}
+    return expr.xreplace(hidden), {v: k for k, v in hidden.items()}
+
+
+def block_map(spec: BlockSpec, step: StepRule | None = None) -> BlockMap:
+    """Derive a declared block model's exact map in Gram blocks, at any ``d``, ``m``, ``k``.
+
+    Derived once per content (:meth:`BlockSpec.key`) and step rule in a process.
+
+    Raises:
+        CatapultError: a bad declaration (names, shapes).
+        NotClosedBlockError: a width-``n`` factor is left: the blocks do not close.
+    """
+    step = step or StepRule()
+    _check_block_spec(spec)
+    key = (spec.key(), step)
+    if key in _DERIVED:
+        return _DERIVED[key]
+    factors: list[tuple[str, Any]] = list(spec.params)
+    if step.has_velocity:
+        factors += [(f"vel_{name}", cols) for name, cols in spec.params]
+    blocks = _Blocks(factors)
+    params = tuple(blocks.factors[name] for name, _ in spec.params)
+    F = spec.output(*params)
+    R = F - _Y
+    loss = R.T * R / (2 * SAMPLES)
+    hidden, back = _hide_radicals(sp.Trace(loss))  # SymPy's matrix calculus takes no sqrt(2)
+    grads = {
+        name: sp.diff(hidden, Z).xreplace(back)
+        for (name, _), Z in zip(spec.params, params, strict=True)
+    }
+    new = _step(step, blocks, grads)
+    maps = tuple(blocks.substitute(new[a].T * new[b]) for (a, b) in blocks.symbols)
+    _DERIVED[key] = BlockMap(
+        name=spec.name,
+        step=step,
+        matrices=tuple(factors),
+        blocks=tuple(blocks.symbols.values()),
+        maps=maps,
+        output=blocks.substitute(F),
+        ntk_vector=_ntk(spec.output, params, blocks),
+        loss=blocks.substitute(sp.expand(loss)),
+    )
+    return _DERIVED[key]
 
 
 @functools.lru_cache(maxsize=16)
 def full_block_map(step: StepRule | None = None) -> BlockMap:
     """The two-layer linear net ``f(x) = V^T U x / sqrt(n d)`` at any ``d``, ``m`` and ``k``.
 
-    ``U`` is ``n x d``, ``V`` is ``n x k`` (named ``v``; ``k = 1`` is the paper's model).
+    ``U`` is ``n x d``, ``V`` is ``n x k`` (named ``v``; ``k = 1`` is the paper's model):
+    :func:`block_map` of :data:`FULL_BLOCK_SPEC`.
 
     Args:
         step: the step rule (plain GD by default; heavy ball, Nesterov, weight decay).
 
     Returns:
-        The derived block map (derived once per step rule in a process: the rule is the
-        whole content of this declaration).
+        The derived block map.
 
     Raises:
         NotClosedBlockError: never for this model (the check runs on every derivation).
@@ -233,27 +361,4 @@ def full_block_map(step: StepRule | None = None) -> BlockMap:
         >>> bm.output
         (1/(sqrt(d)*sqrt(n)))*X*B_U_v
     """
-    step = step or StepRule()
-    factors: list[tuple[str, Any]] = [("U", DIM_IN), ("v", OUTPUTS)]
-    if step.has_velocity:
-        factors += [("vel_U", DIM_IN), ("vel_v", OUTPUTS)]
-    blocks = _Blocks(factors)
-    U, v = blocks.factors["U"], blocks.factors["v"]
-    F = _output(U, v)
-    R = F - _Y
-    loss = R.T * R / (2 * SAMPLES)
-    grads = {"U": sp.diff(sp.Trace(loss), U), "v": sp.diff(sp.Trace(loss), v)}
-    new = _step(step, blocks, grads)
-    maps = tuple(
-        blocks.substitute(new[a].T * new[b]) for (a, b) in blocks.symbols
-    )  # fmt: skip
-    return BlockMap(
-        name="full",
-        step=step,
-        matrices=tuple(factors),
-        blocks=tuple(blocks.symbols.values()),
-        maps=maps,
-        output=blocks.substitute(F),
-        ntk_vector=_ntk(_output, (U, v), blocks),
-        loss=blocks.substitute(sp.expand(loss)),
-    )
+    return block_map(FULL_BLOCK_SPEC, step)

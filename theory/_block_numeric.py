@@ -153,8 +153,9 @@ class BlockNumeric:
         return [*blocks, X, float(n), *X.shape[::-1], self.outputs(state)]
 
     def outputs(self, state: dict[str, Any]) -> int:
-        """``k``, the number of outputs (the side of the ``V^T V`` block)."""
-        return int(np.shape(state["B_v_v"])[-1])
+        """``k``, the number of outputs (the side of a readout's ``V^T V`` block)."""
+        readout = next(name for name, kind in self.factors if kind == "k")
+        return int(np.shape(state[f"B_{readout}_{readout}"])[-1])
 
     def step_once(
         self, state: dict[str, Any], X: Any, Y: Any, *, eta: float, n: float, **hyper: float

@@ -71,11 +71,12 @@ def _isolated(what: str) -> Iterator[None]:
 
 
 def load_spec(reference: str) -> Any:
-    """Import ``FILE.py:FUNC`` and call it; it must return a ModelSpec.
+    """Import ``FILE.py:FUNC`` and call it; it must return a ModelSpec (or a BlockSpec).
 
     Raises:
         CatapultError: a missing file or function, an import error, or another return type.
     """
+    from catapultlab.theory._block import BlockSpec
     from catapultlab.theory._spec import ModelSpec  # a user's spec: SymPy is needed anyway
 
     path_text, sep, name = reference.rpartition(":")
@@ -95,8 +96,10 @@ def load_spec(reference: str) -> Any:
         raise CatapultError(f"--spec: {path} has no function {name!r}")
     with _isolated(f"{name}()"):
         spec = func()
-    if not isinstance(spec, ModelSpec):
-        raise CatapultError(f"--spec: {name}() returned {type(spec).__name__}, not a ModelSpec")
+    if not isinstance(spec, ModelSpec | BlockSpec):
+        raise CatapultError(
+            f"--spec: {name}() returned {type(spec).__name__}, not a ModelSpec or a BlockSpec"
+        )
     return spec
 
 
@@ -132,6 +135,8 @@ def resolve_model(
     if model is not None:
         return model, step, hyper
     source = load_spec(spec_ref)  # type: ignore[arg-type]
+    if not hasattr(source, "step"):  # a BlockSpec: its step rule comes from the flags
+        return source, step, hyper
     if step.kind == "gd" and not step.weight_decay:
         own = source.step  # a spec file's own step rule stands unless flags override it
         if own.has_velocity or own.weight_decay:

@@ -124,7 +124,10 @@ def own_model_rows(res: Any) -> list[Comparison]:
     rows = _edge_rows(res, e, what, tag)
     wide = getattr(res, "own_model_wide", None)
     if wide is not None and is_own_model(cfg):
-        what = f"full model of this data at n = {wide.n:g}, the approach to n = inf ({wide.runs} inits per c)"
+        what = (
+            f"full model of this data at n = {wide.n:g}, the approach to n = inf "
+            f"({wide.runs} inits per c, {wide.batch})"
+        )
         rows += _edge_rows(res, wide, what, "own_model_wide")
     return rows
 
