@@ -122,6 +122,7 @@ def figure_axes(
     ncols: int = 1,
     figsize: tuple[float, float] | None = None,
     dpi: float | None = None,
+    squeeze_one: bool = True,
     **subplot_kw: Any,
 ) -> tuple[Any, Any]:
     """The figure and axes to draw on: ``ax``'s own, or a new Agg figure when ``ax`` is None.
@@ -132,10 +133,11 @@ def figure_axes(
         ncols: Panel columns of a new figure.
         figsize: Size of a new figure in inches.
         dpi: Resolution of a new figure on screen (saving uses :data:`PNG_DPI` or more).
+        squeeze_one: one panel comes back as an Axes (else as a list of one).
         **subplot_kw: Passed to ``Figure.subplots`` (e.g. ``sharex=True``).
 
     Returns:
-        ``(figure, axes)``: axes is one Axes for one panel, else a flat list.
+        ``(figure, axes)``: axes is one Axes for one panel (``squeeze_one``), else a list.
 
     Raises:
         ValueError: ``ax`` holds a different number of Axes than the figure has panels.
@@ -146,14 +148,14 @@ def figure_axes(
         axes = list(getattr(ax, "flat", axes))
         if len(axes) != panels:
             raise ValueError(f"this figure has {panels} panels; ax= gave {len(axes)} Axes")
-        return axes[0].figure, axes[0] if panels == 1 else axes
+        return axes[0].figure, axes[0] if panels == 1 and squeeze_one else axes
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     made = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
-    return fig, made[0, 0] if panels == 1 else list(made.flat)
+    return fig, made[0, 0] if panels == 1 and squeeze_one else list(made.flat)
 
 
 def phase_handles(names: Sequence[str]) -> list[Any]:

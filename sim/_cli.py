@@ -368,17 +368,29 @@ def _sweep_block(
     samples = kw["user"].sizes(kw["inputs"], kw["samples"])[1]
     batches = parse_batches(kw["batch_text"], samples, kw["sampling"])
     check_block_request(choice, None, samples, False, schedule)
-    if grid != "c" or len(ys) != 1 or float("inf") in n or kw["out"] or kw["figure"]:
+    if grid != "c" or len(ys) != 1 or float("inf") in n:
         raise CatapultError(
-            "--block sweeps take --c, one --y, finite widths and print JSON (no --eta, "
-            "--n inf, --out or --figure yet)"
+            "--block sweeps take --c, one --y and finite widths (no --eta or --n inf yet)"
         )
     doc = block_sweep(
         choice, inputs=kw["inputs"], samples=kw["samples"], y=ys[0], data_seed=kw["data_seed"],
         widths=n, c=c, batches=batches, ensemble=kw["ensemble"], steps=kw["steps"],
         seed=kw["seed"], user=kw["user"],
     )  # fmt: skip
+    _block_outputs(doc, kw["out"], kw["figure"])
     click.echo(dumps(doc))
+
+
+def _block_outputs(doc: dict[str, Any], out: str | None, figure: str | None) -> None:
+    """``--out`` (netCDF over n, batch, c) and ``--figure`` of a block sweep."""
+    from catapultlab.sim._block_sweep_out import block_sweep_dataset, block_sweep_figure
+
+    if out:
+        from catapultlab.io import write_netcdf
+
+        write_netcdf(block_sweep_dataset(doc), out)
+    if figure:
+        block_sweep_figure(doc, figure)
 
 
 def _grid_choice(c_range: str | None, eta_range: str | None) -> tuple[str, str]:

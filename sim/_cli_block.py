@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from catapultlab import CatapultError
+from catapultlab.sim._block_sweep_out import PER_C
 
 __all__ = ["block_sweep", "block_trajectories", "check_block_request", "parse_batches"]
 
@@ -187,10 +188,6 @@ def block_sweep(
         "cells": cells,
         "boundaries": bounds,
     }
-
-
-PER_C = ("p_rise", "p_divergent", "eta_lam_final", "spikes")
-"""The per-c columns of a block sweep."""
 
 
 def _finite(value: float) -> float | None:

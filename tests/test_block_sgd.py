@@ -142,3 +142,33 @@ def test_a_block_map_too_large_for_memory_is_refused_with_the_estimate(monkeypat
     X, Y = np.zeros((100, 50_000)), np.zeros((100, 1))
     with pytest.raises(CatapultError, match=r"d = 50000, m = 100, k = 1 needs about .* GiB"):
         run_block(nb, X, Y, n=1000, c=1.0, steps=1)
+
+
+def test_a_block_sweep_writes_netcdf_and_a_figure(tmp_path, capsys):
+    import json
+
+    import xarray as xr
+
+    from catapultlab._cli import main
+
+    out, fig = tmp_path / "b.nc", tmp_path / "b.svg"
+    args = ["sweep", "full", "--block", "--batch", "full,4", "--inputs", "3", "--samples",
+            "12", "--n", "64", "--c", "1:4:1", "--steps", "60", "--ensemble", "3",
+            "--out", str(out), "--figure", str(fig)]  # fmt: skip
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    with xr.open_dataset(out, engine="scipy") as ds:
+        assert dict(ds.sizes) == {"n": 1, "batch": 2, "c": 4}
+        assert ds["batch"].values.tolist() == [12, 4]  # full batch is all m samples
+        assert json.loads(ds.attrs["batch_labels"]) == ["full", "B=4,shuffle"]
+        for cell in doc["cells"]:
+            i = ["full", "B=4,shuffle"].index(cell["batch"])
+            got = float(ds["p_rise"].sel(c=cell["c"]).values[0, i])
+            assert got == cell["p_rise"]
+        for b in doc["boundaries"]:
+            i = ["full", "B=4,shuffle"].index(b["batch"])
+            est = b["c_max"][0]
+            assert (est is None and np.isnan(ds["c_max"].values[0, i])) or (
+                ds["c_max"].values[0, i] == est
+            )
+    assert b"<svg" in fig.read_bytes()[:2000]
