@@ -90,8 +90,9 @@ def _late_data(c: np.ndarray, found: list[Any], res: Any) -> Any:
 def _draw_late(ds: Any, out: Path, edge: float) -> None:
     fig, ax = new_figure(2, 1, (11, 4))
     c = ds["map_c"].values
-    for j in range(ds["map_eta_lam"].shape[1]):
-        ax[0, 0].plot(c, ds["map_eta_lam"].values[:, j], ",", color="k")
+    for j in range(ds["map_eta_lam"].shape[1]):  # "." at 1.5 pt: a pixel "," vanished
+        label = "late attractor points" if j == 0 else None
+        ax[0, 0].plot(c, ds["map_eta_lam"].values[:, j], ".", ms=1.5, color="k", label=label)
     ax[0, 0].set(
         xlabel=r"$c = \eta\lambda_0$",
         ylabel=r"late $\eta\lambda$",
