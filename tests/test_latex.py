@@ -42,7 +42,12 @@ MODELS = {
 }
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+SLOW = {"user spec, momentum", "full 1x2 momentum"}  # 15 s and 8 s of SymPy: run with -m slow
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(k, marks=pytest.mark.slow) if k in SLOW else k for k in MODELS]
+)
 def test_every_derivation_is_valid_latex(name):
     model = MODELS[name]()
     source = to_latex(model)

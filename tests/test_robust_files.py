@@ -430,6 +430,7 @@ def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
     assert (tmp_path / "x.nc").read_text() == "done"
 
 
+@pytest.mark.slow  # two cold compiles each; the truncated-cache test above covers the class
 @pytest.mark.parametrize("damage", ["kernels-is-a-file", "user-numba-cache-garbage"])
 def test_a_damaged_cache_folder_is_repaired_in_one_line(tmp_path, damage):
     env = {"CATAPULTLAB_CACHE_DIR": str(tmp_path / "cache")}
