@@ -55,7 +55,9 @@ def test_reprs_of_what_users_get_are_short():
         model.gram,
         setup,
         simulate_trajectories(setup, c=3.0, n=1024, steps=200),
-        bifurcation(setup, np.arange(0.9, 1.1, 0.05), n=1.0, state0=np.array([0.01, 0.3])),
+        bifurcation(
+            setup, np.arange(0.9, 1.1, 0.05), n=1.0, state0=np.array([0.01, 0.3]), transient=2000
+        ),
     ]
     for thing in things:
         text = repr(thing)

@@ -110,7 +110,9 @@ def derivation_budget(model: str) -> Iterator[None]:
         )
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # repeat every half second: SymPy catches broad exceptions in places, so one raise can
+    # be swallowed; the next one escapes (the timer is cleared once it has)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
     try:
         yield
     finally:
