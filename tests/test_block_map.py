@@ -151,7 +151,11 @@ def _two_path():
     )
 
 
-@pytest.mark.parametrize(("rule", "hyper"), RULES[:2], ids=lambda r: getattr(r, "label", ""))
+@pytest.mark.parametrize(
+    ("rule", "hyper"),
+    [RULES[0], pytest.param(*RULES[1], marks=pytest.mark.slow)],
+    ids=lambda r: getattr(r, "label", ""),
+)
 def test_a_declared_block_model_equals_parameter_space_steps(rule, hyper):
     """Any declaration with matrices on the inputs: two input matrices, one readout."""
     from catapultlab.sim import run_block

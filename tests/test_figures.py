@@ -89,6 +89,7 @@ def test_trajectory_figure_has_a_log_step_axis(tmp_path):
     assert width >= 4 * plotting.PNG_DPI * 0.8
 
 
+@pytest.mark.slow  # test_dynamics draws it through the CLI in the default suite
 def test_bifurcation_figure_labels_onsets_and_edge(tmp_path):
     setup = make_setup("uv", y=1.0)
     res = bifurcation(

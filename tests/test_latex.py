@@ -42,7 +42,8 @@ MODELS = {
 }
 
 
-SLOW = {"user spec, momentum", "full 1x2 momentum"}  # 15 s and 8 s of SymPy: run with -m slow
+SLOW = {"user spec, momentum", "full 1x2 momentum", "uv nesterov", "uv weight decay"}
+"""Cold derivations of 5-15 s each (run with -m slow); the default suite keeps one per kind."""
 
 
 @pytest.mark.parametrize(
