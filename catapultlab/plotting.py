@@ -37,6 +37,7 @@ __all__ = [
     "STYLE",
     "THEORY_LINESTYLES",
     "figure_axes",
+    "finish",
     "phase_handles",
     "plain_log_ticks",
     "save",
@@ -192,3 +193,15 @@ def save(fig: Any, path: Paths, *, dpi: float | None = None) -> None:
     with style():
         for p in paths:
             atomic_write(p, lambda tmp, fig=fig: fig.savefig(tmp, dpi=resolution))
+
+
+def finish(fig: Any, *, made: bool, path: Paths | None, dpi: float | None = None) -> Any:
+    """Lay out a figure this package made (``made``), save it when ``path`` is given; it.
+
+    A figure drawn into the caller's axes keeps the caller's layout.
+    """
+    if made:
+        fig.tight_layout()
+    if path is not None:
+        save(fig, path, dpi=dpi)
+    return fig

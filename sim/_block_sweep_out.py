@@ -97,8 +97,4 @@ def block_sweep_figure(
         a.plot([], [], "k:", lw=0.6, label=r"$c_\max$ (50 % diverge)")
         a.set(xlabel=r"$c = \eta\lambda_0$", ylabel="fraction of runs", title=f"$n = {n:g}$")
         a.legend()
-    if ax is None:
-        fig.tight_layout()
-    if path is not None:
-        plotting.save(fig, path, dpi=dpi)
-    return fig
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)

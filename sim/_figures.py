@@ -58,14 +58,6 @@ def _hyper_of(ds: Any) -> dict[str, float]:
     return dict(config.get("setup", {}).get("hyper", {}))
 
 
-def _finish(fig: Any, made: bool, path: Paths | None, dpi: float | None) -> Any:
-    if made:
-        fig.tight_layout()
-    if path is not None:
-        plotting.save(fig, path, dpi=dpi)
-    return fig
-
-
 @plotting.styled
 def phase_diagram(
     ds: Any,
@@ -112,7 +104,7 @@ def phase_diagram(
     ax_.set_ylabel(row_axis)
     ax_.set_title(title or "phase fractions (cell colour mixes the outcomes)")
     ax_.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    return _finish(fig, ax is None, path, dpi)
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)
 
 
 _MEASURED = {"c_divergent": r"$c_\mathrm{div}$", "c_loss_rises": r"$c_\mathrm{rise}$"}
@@ -165,7 +157,7 @@ def trajectory_figure(
     for a in axes:
         a.set_xscale("log")
     axes[0].set_title(f"{traj.model}: $c = {traj.c:g}$, $n = {traj.n}$, phase {traj.phase}")
-    return _finish(fig, ax is None, path, dpi)
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)
 
 
 @plotting.styled
@@ -198,7 +190,7 @@ def scaling_figure(
     a2.set(xlabel=r"$\ln n$", ylabel=r"median $t_\mathrm{peak}$")
     a1.legend()
     a2.legend()
-    return _finish(fig, ax is None, path, dpi)
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)
 
 
 @plotting.styled
@@ -235,4 +227,4 @@ def bifurcation_figure(
     ax_.set_ylabel(r"late-time $\eta\lambda$")
     y = ", ".join(f"{v:g}" for v in result.labels)
     ax_.set_title(f"{result.model} ({result.step_rule}), $n = {result.n:g}$, $y = {y}$", pad=14)
-    return _finish(fig, ax is None, path, dpi)
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)

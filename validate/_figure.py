@@ -73,11 +73,7 @@ def plot_sweep(
     plotting.plain_log_ticks(ax_a.xaxis)
     plotting.plain_log_ticks(ax_s.yaxis)
     ax_a.legend()
-    if ax is None:
-        fig.tight_layout()
-    if path is not None:
-        plotting.save(fig, path, dpi=dpi)
-    return fig
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)
 
 
 def _curves(res: SweepResult, ax_l: Any, ax_s: Any) -> None:

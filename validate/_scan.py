@@ -216,11 +216,7 @@ def plot_scan(
         ax_.set_yticks(range(len(scan.depths)), [str(d) for d in scan.depths])
         ax_.set(xlabel="width", ylabel="depth", title=_SCAN_TITLES.get(name, name))
     fig.suptitle(f"{scan.base.arch}({scan.base.act}, {scan.base.param}) on {scan.base.dataset}")
-    if ax is None:
-        fig.tight_layout()
-    if path is not None:
-        plotting.save(fig, path, dpi=dpi)
-    return fig
+    return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)
 
 
 _SCAN_TITLES = {
