@@ -9,6 +9,11 @@ boundaries a network sweep measures, with bootstrap CIs (:func:`catapultlab.stat
 
 * ``c_loss``: where half the runs' loss rises (Kalra & Barkeshli's ``c_loss``);
 * ``c_max``: where half the runs diverge.
+
+Each init also has its own edges (``run_c_loss``, ``run_c_max``: the midpoint between the
+last grid ``c`` where that init did not rise, or diverge, and the first where it did). A
+real network is *one* init, so its edge is compared with the spread of these, not with the
+confidence interval of the ensemble's half-crossing (which shrinks as runs are added).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from catapultlab.records import short_repr
 from catapultlab.sim._block_run import run_block
 from catapultlab.stats import Boundary, boundary
 
-__all__ = ["BlockEdges", "block_edges"]
+__all__ = ["BlockEdges", "block_edges", "single_run_edges"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class BlockEdges:
         spikes: mean number of loss spikes per run (all runs), per ``c``.
         c_loss: where half the runs' loss rises.
         c_max: where half the runs diverge.
+        run_c_loss: ``(runs,)`` each init's own loss-rise edge (NaN where its runs do not
+            bracket one on the grid).
+        run_c_max: ``(runs,)`` each init's own divergence edge.
     """
 
     __repr__ = short_repr
@@ -58,6 +66,36 @@ class BlockEdges:
     eta_lam_final_sd: np.ndarray
     c_loss: Boundary
     c_max: Boundary
+    run_c_loss: np.ndarray
+    run_c_max: np.ndarray
+
+    def init_spread(self, which: str) -> float:
+        """The s.d. of single inits' edges (``which``: ``"c_loss"`` or ``"c_max"``).
+
+        NaN with fewer than two bracketed inits.
+        """
+        edges = getattr(self, f"run_{which}")
+        edges = edges[np.isfinite(edges)]
+        return float(np.std(edges, ddof=1)) if edges.size > 1 else float("nan")
+
+
+def single_run_edges(c: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    """Each column's edge: the midpoint below its first hit on the grid ``c``.
+
+    ``hits`` is ``(len(c), runs)``; NaN where a run has no hit, or hits at the first ``c``.
+
+    Example:
+        >>> hits = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 1]], dtype=bool)
+        >>> single_run_edges(np.array([1.0, 2.0, 3.0]), hits).tolist()
+        [2.5, 1.5, nan]
+    """
+    c, hits = np.asarray(c, float), np.asarray(hits, bool)
+    out = np.full(hits.shape[1], np.nan)
+    for k in range(hits.shape[1]):
+        first = np.flatnonzero(hits[:, k])
+        if first.size and first[0] > 0:
+            out[k] = 0.5 * (c[first[0] - 1] + c[first[0]])
+    return out
 
 
 def block_edges(
@@ -112,4 +150,6 @@ def block_edges(
         spikes=spikes.mean(axis=1),
         c_loss=boundary(c, rose | diverged, seed=seed),
         c_max=boundary(c, diverged, seed=seed),
+        run_c_loss=single_run_edges(c, rose | diverged),
+        run_c_max=single_run_edges(c, diverged),
     )

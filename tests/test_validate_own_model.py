@@ -51,6 +51,30 @@ def test_linear_network_is_compared_with_its_own_model(capsys):
     # are finite-width values (n = 64 here), which its own width-64 model reproduces
     assert abs(rows["validate.c_max.own_model_wide"]["predicted"] - 4.0) < 0.3
     assert abs(rows["validate.c_loss.own_model_wide"]["predicted"] - 2.0) < 0.3
+    _own_init_reproduces_the_network(doc, rows)
+
+
+def _own_init_reproduces_the_network(doc, rows):
+    """The map from the network's own init, at its c values, brackets what it measured."""
+    own = doc["own_init"]
+    assert own["c"] == sorted(r["c"] for r in doc["runs"])
+    by_c = {r["c"]: r for r in doc["runs"]}
+    assert own["diverged"] == [by_c[c]["phase"] == "divergent" for c in own["c"]]
+    assert own["rose"] == [by_c[c]["rose"] for c in own["c"]]
+    for which in ("c_loss", "c_max"):
+        lo, hi = own[which]
+        assert doc[which] == (hi if which == "c_loss" else lo)
+        assert rows[f"validate.{which}.own_init"]["agrees"]
+    final = rows["validate.eta_lam_final.own_init"]
+    assert abs(final["measured"] - final["predicted"]) < 1e-4 * final["measured"]
+
+
+def test_sgd_network_is_its_own_init_map_with_the_same_batches(capsys):
+    """Under SGD the map fed the network's batch sequence reproduces its run (issue 22)."""
+    doc, rows = _run(capsys, "--act", "linear", "--depth", "1", "--batch", "16",
+                     "--own-model-runs", "2")  # fmt: skip
+    assert doc["own_init"]["batch"] == "B=16,shuffle"
+    _own_init_reproduces_the_network(doc, rows)
 
 
 @pytest.mark.slow  # the row itself is in the validate contract golden (a ReLU sweep)

@@ -88,11 +88,23 @@ def own_model_edges(cfg: Any, data: Any, n: float | None = None) -> Any:
     )  # fmt: skip
 
 
-def _row(key: str, words: str, b: Any, pred: Any, what: str) -> Comparison:
+def _row(key: str, words: str, b: Any, e: Any, which: str, what: str) -> Comparison:
+    """The network's one-init edge beside the ensemble's half-crossing.
+
+    The network is one init, so the uncertainty is that of *one draw*: the s.d. of single
+    inits' edges in the ensemble, with the network's bracket and the half-crossing's s.e.
+    """
+    pred = getattr(e, which)
     lo, hi = (None, None) if b.bracket is None else b.bracket
+    spread = e.init_spread(which)
     se_net = None if b.uncertainty is None else b.uncertainty / np.sqrt(12.0)
     se_map = pred.se if np.isfinite(pred.se) else None
-    parts = [s for s in (se_net, se_map) if s is not None]
+    parts = [s for s in (se_net, se_map, spread if np.isfinite(spread) else None) if s]
+    spread_words = (
+        f"single inits' edges spread with s.d. {spread:.3g}"
+        if np.isfinite(spread)
+        else "fewer than two inits bracket their own edge"
+    )
     return Comparison.make(
         key,
         words,
@@ -103,7 +115,8 @@ def _row(key: str, words: str, b: Any, pred: Any, what: str) -> Comparison:
         predicted=None if not np.isfinite(pred.estimate) else float(pred.estimate),
         relation="=",
         source=f"{what}: half-crossing {pred.estimate:.4g} [{pred.low:.4g}, {pred.high:.4g}] "
-        "(95% bootstrap CI); uncertainty combines the bracket's and the ensemble's s.e.",
+        f"(95% bootstrap CI); the network is one init and {spread_words}; the uncertainty "
+        "combines that spread, the bracket's and the half-crossing's s.e.",
     )
 
 
@@ -129,16 +142,66 @@ def own_model_rows(res: Any) -> list[Comparison]:
             f"({wide.runs} inits per c, {wide.batch})"
         )
         rows += _edge_rows(res, wide, what, "own_model_wide")
-    return rows
+    own = getattr(res, "own_init", None)
+    return rows + ([] if own is None else _own_init_rows(res, own))
+
+
+def _own_init_rows(res: Any, own: Any) -> list[Comparison]:
+    """The network's brackets beside the map's from the same init, batches and ``c`` values."""
+    what = (
+        f"the full model's map from this network's own init at n = {own.n} ({own.batch}, "
+        "the same batch sequence), float64, at the c values the network ran"
+    )
+    rows = []
+    for which, b in (("c_loss", res.c_loss), ("c_max", res.c_max)):
+        pred = getattr(own, which)
+        lo, hi = (None, None) if b.bracket is None else b.bracket
+        if isinstance(pred, str):
+            rows.append(Comparison.make(
+                f"validate.{which}.own_init", f"{which} against the map from its own init",
+                b.value, source=f"{what}: {pred} the network's c values",
+            ))  # fmt: skip
+            continue
+        rows.append(Comparison.make(
+            f"validate.{which}.own_init", f"{which} against the map from its own init",
+            b.value, ci_low=lo, ci_high=hi, predicted=0.5 * (pred[0] + pred[1]), relation="=",
+            source=f"{what}: bracket [{pred[0]:.4g}, {pred[1]:.4g}] (prediction: its midpoint)",
+        ))  # fmt: skip
+    return rows + [_own_init_final_row(res, own, what)]
+
+
+OWN_INIT_RTOL = 1e-2
+"""Relative slack of the own-init ``eta lambda_final``: a float32 network (LOBPCG to
+``1e-4``) against the float64 map through a catapult, which amplifies round-off."""
+
+
+def _own_init_final_row(res: Any, own: Any, what: str) -> Comparison:
+    """The network's largest catapult ``eta lambda_final`` beside the map's at the same ``c``."""
+    key, words = "validate.eta_lam_final.own_init", "eta*lambda_final against its own init's map"
+    cat = [r for r in res.runs if r.phase == "catapult" and r.eta_ntk_final is not None]
+    if not cat:
+        return Comparison.make(key, words, None, source=f"{what}: no catapult run on this grid")
+    run = max(cat, key=lambda r: r.eta_ntk_final)
+    i = int(np.argmin(np.abs(own.c - run.c)))
+    return Comparison.make(
+        key,
+        words,
+        run.eta_ntk_final,
+        predicted=float(own.eta_lam_final[i]),
+        relation="=",
+        tolerance=OWN_INIT_RTOL * abs(run.eta_ntk_final),
+        source=f"{what}: the map's eta*lambda at the last step at c = {own.c[i]:.4g}; "
+        f"tolerance {OWN_INIT_RTOL:g} relative (float32 network, float64 map)",
+    )
 
 
 def _edge_rows(res: Any, e: Any, what: str, tag: str) -> list[Comparison]:
     """``c_loss``, ``c_max`` and ``eta_lam_final`` of the network beside ensemble ``e``."""
     return [
         _row(f"validate.c_loss.{tag}", "c_loss against the network's own model", res.c_loss,
-             e.c_loss, what),
+             e, "c_loss", what),
         _row(f"validate.c_max.{tag}", "c_max against the network's own model", res.c_max,
-             e.c_max, what),
+             e, "c_max", what),
         _final_row(res, e, what, tag),
     ]  # fmt: skip
 

@@ -153,7 +153,9 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
     Keys: ``lam0``, ``c_loss``, ``c_sharp``, ``c_max`` (``None`` if not bracketed),
     their uncertainties (final bracket widths), ``*_side`` (``below``/``above`` the grid
     when not bracketed), ``sharpness_reduction``, ``runs``, ``comparison``, ``own_model``
-    (the network's own model per c, :mod:`catapultlab.validate._own_model`) and ``config``.
+    (the network's own model per c, :mod:`catapultlab.validate._own_model`), ``own_init``
+    (the map from the network's own init, :mod:`catapultlab.validate._own_init`) and
+    ``config``.
     """
     return {
         "network": res.network,
@@ -174,6 +176,7 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "comparison": [r.to_dict() for r in comparison_table(res)],
         "own_model": _own_model_dict(res.own_model),
         "own_model_wide": _own_model_dict(res.own_model_wide),
+        "own_init": _own_init_dict(res.own_init),
         "config": dataclasses.asdict(res.config),
     }
 
@@ -185,6 +188,17 @@ def _own_model_dict(e: Any) -> dict[str, Any] | None:
     per_c = ("c", "p_rise", "p_divergent", "eta_lam_final", "spikes")
     out: dict[str, Any] = {"n": e.n, "runs": e.runs, "batch": e.batch}
     return out | {k: [_clean(float(v)) for v in getattr(e, k)] for k in per_c}
+
+
+def _own_init_dict(e: Any) -> dict[str, Any] | None:
+    """The map from the network's own init (``None`` when it was not run)."""
+    if e is None:
+        return None
+    out: dict[str, Any] = {"n": e.n, "batch": e.batch, "c": [float(c) for c in e.c]}
+    out |= {"rose": [bool(v) for v in e.rose], "diverged": [bool(v) for v in e.diverged]}
+    out["eta_lam_final"] = [_clean(float(v)) for v in e.eta_lam_final]
+    return out | {k: getattr(e, k) if isinstance(getattr(e, k), str) else list(getattr(e, k))
+                  for k in ("c_loss", "c_max")}  # fmt: skip
 
 
 def _attr(v: Any) -> Any:
