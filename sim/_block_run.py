@@ -53,6 +53,12 @@ class BlockRun:
             residual, its outputs at the peak minus those the step before it, in the top
             ``k + 1`` NTK eigendirections of that step: a catapult is ~1 at ``k = 0``).
         batch: the batch rule's label, ``"full"`` for GD.
+        entry_step: at ``n = inf``, the batch counter where the orbit left the linear
+            phase (0 at finite ``n``).
+        growth: at ``n = inf``, the linear phase's log growth per step (NaN at finite
+            ``n``).
+        rescaled_losses: at ``n = inf``, the rescaled orbit's losses from its entry
+            (``losses`` are then the kernel regime's, on the ``O(1)`` scale).
     """
 
     __repr__ = short_repr
@@ -65,6 +71,9 @@ class BlockRun:
     rose: bool
     spikes: tuple[dict[str, Any], ...]
     batch: str
+    entry_step: int = 0
+    growth: float = float("nan")
+    rescaled_losses: np.ndarray | None = None
 
 
 STATES_HELD = 8
@@ -184,11 +193,13 @@ def _iterate(
     keep: frozenset[int] = frozenset(),
     lam_every: int = 1,
     final: bool = True,
+    first_step: int = 0,
 ) -> tuple[list[float], list[float], bool, dict[int, Any]]:
     """Full-batch losses, top NTK eigenvalues, divergence, and the states in ``keep``.
 
     The eigenvalue is measured at the start (unless ``lam_every`` is 0), every
     ``lam_every`` steps, and at the last step when ``final`` (NaN where not measured).
+    Step ``t`` takes the batch of counter ``first_step + t``.
     """
     X, Y = data
 
@@ -200,7 +211,9 @@ def _iterate(
     if 0 in keep:
         kept[0] = state
     for t in range(int(steps)):
-        idx = None if batch is None else batch.indices(X.shape[0], seed=int(seed), step=t)
+        idx = None
+        if batch is not None:
+            idx = batch.indices(X.shape[0], seed=int(seed), step=first_step + t)
         Xb, Yb = (X, Y) if idx is None else (X[idx], Y[idx])
         new = numeric.step_once(state, Xb, Yb, eta=eta, n=n, **hyper)
         losses.append(numeric.loss(new, X, Y, n))
@@ -243,7 +256,8 @@ def run_block(
         numeric: the printed block map.
         X: inputs ``(m, d)``.
         Y: labels ``(m,)`` or ``(m, k)`` (``k`` outputs).
-        n: width.
+        n: width; ``inf`` runs the limit law (:mod:`catapultlab.sim._block_limit`:
+            losses on the rescaled scale from the entry, labels vanish).
         c: ``eta lam0`` with ``lam0`` the full-batch top NTK eigenvalue at init.
         steps: number of steps.
         batch: SGD batches (``None``: full-batch GD).
@@ -262,6 +276,8 @@ def run_block(
     check_batch(batch, X.shape[0])
     check_block_memory(numeric, X.shape[0], X.shape[1], Y.shape[1])
     stop = stop or StopRule()
+    if np.isinf(n):
+        return _limit_run(numeric, X, Y, c, steps, batch, seed, init, stop, lam_every, hyper)
     rng = np.random.default_rng([int(seed), 0])
     state0 = init if init is not None else block_init(numeric, int(n), X.shape[1], rng, Y.shape[1])
     lam0 = float(top_ntk_pairs(numeric, state0, X, n)[0][0])
@@ -291,3 +307,17 @@ def run_block(
         spikes=spikes,
         batch="full" if batch is None else batch.label,
     )
+
+
+def _limit_run(numeric, X, Y, c, steps, batch, seed, init, stop, lam_every, hyper):  # noqa: ANN001, ANN202
+    """``n = inf``: the limit orbit (:mod:`catapultlab.sim._block_limit`); labels vanish."""
+    from catapultlab import CatapultError
+    from catapultlab.sim._block_limit import check_block_limit, run_block_limit
+
+    if init is not None:
+        raise CatapultError("--n inf starts from the limit law; an explicit init needs a finite n")
+    check_block_limit(numeric, X.shape[1], Y.shape[1], hyper)
+    return run_block_limit(
+        numeric, (X, Y), c=c, steps=steps, batch=batch, seed=seed, stop=stop,
+        lam_every=lam_every, hyper=hyper,
+    )  # fmt: skip

@@ -34,23 +34,23 @@ def test_linear_network_is_compared_with_its_own_model(capsys):
         rows["validate.c_max.own_model"]["agrees"] and rows["validate.c_loss.own_model"]["agrees"]
     )
     assert rows["validate.c_max"]["predicted"] == 4.0 and not rows["validate.c_max"]["agrees"]
-    # the approach to infinite width: the same model at n = 1e6, and eta*lambda_final rows
-    assert doc["own_model_wide"]["n"] == 1e6 and doc["own_model_wide"]["runs"] == 8
-    for tag in ("own_model", "own_model_wide"):
+    # infinite width: the same model's n = inf law, and eta*lambda_final rows
+    assert doc["own_model_inf"]["n"] == "inf" and doc["own_model_inf"]["runs"] == 8
+    for tag in ("own_model", "own_model_inf"):
         final = rows[f"validate.eta_lam_final.{tag}"]
         catapults = [r for r in doc["runs"] if r["phase"] == "catapult"]
         if catapults:
             assert final["measured"] == max(r["eta_ntk_final"] for r in catapults)
-            if final["predicted"] is None:  # beyond this model's c_max (the n = 1e6 one here)
+            if final["predicted"] is None:  # beyond this model's c_max (the n = inf one here)
                 assert "every run of the map diverges" in final["source"]
             else:
                 assert 0 < final["predicted"] < 2.2
         else:
             assert final["measured"] is None and "no catapult run" in final["source"]
-    # at n = 1e6 the model of the same data has the uv edges back: the network's 4 and 5.4
+    # at n = inf the model of the same data has the uv edges back: the network's 4 and 5.4
     # are finite-width values (n = 64 here), which its own width-64 model reproduces
-    assert abs(rows["validate.c_max.own_model_wide"]["predicted"] - 4.0) < 0.3
-    assert abs(rows["validate.c_loss.own_model_wide"]["predicted"] - 2.0) < 0.3
+    assert abs(rows["validate.c_max.own_model_inf"]["predicted"] - 4.0) < 0.3
+    assert abs(rows["validate.c_loss.own_model_inf"]["predicted"] - 2.0) < 0.3
     _own_init_reproduces_the_network(doc, rows)
 
 

@@ -24,7 +24,7 @@ from catapultlab.stats import Comparison
 
 __all__ = [
     "DEFAULT_RUNS",
-    "WIDE_N",
+    "INF_N",
     "OWN_MODEL_POINTS",
     "is_own_model",
     "own_model_edges",
@@ -52,10 +52,10 @@ def own_model_runs(cfg: Any) -> int:
     return DEFAULT_RUNS if is_own_model(cfg) else 0
 
 
-WIDE_N = 1e6
-"""The width of the own model's second ensemble: the approach to infinite width (the
-block map has no exact ``n = inf`` law; its catapult takes ``~log n`` steps, so a fixed
-step budget covers ``n = 10^6``, and its cost per step does not depend on ``n``)."""
+INF_N = float("inf")
+"""The width of the own model's second ensemble: the block map's ``n = inf`` law
+(:mod:`catapultlab.sim._block_limit`: the kernel regime decides the loss rise, the
+rescaled map entered along its growing directions the catapult and divergence)."""
 
 
 def own_model_edges(cfg: Any, data: Any, n: float | None = None) -> Any:
@@ -135,13 +135,13 @@ def own_model_rows(res: Any) -> list[Comparison]:
     )
     tag = "own_model" if is_own_model(cfg) else "linear_reference"
     rows = _edge_rows(res, e, what, tag)
-    wide = getattr(res, "own_model_wide", None)
-    if wide is not None and is_own_model(cfg):
+    limit = getattr(res, "own_model_inf", None)
+    if limit is not None and is_own_model(cfg):
         what = (
-            f"full model of this data at n = {wide.n:g}, the approach to n = inf "
-            f"({wide.runs} inits per c, {wide.batch})"
+            f"full model of this data at n = inf, its limit law ({limit.runs} draws per c, "
+            f"{limit.batch})"
         )
-        rows += _edge_rows(res, wide, what, "own_model_wide")
+        rows += _edge_rows(res, limit, what, "own_model_inf")
     own = getattr(res, "own_init", None)
     return rows + ([] if own is None else _own_init_rows(res, own))
 

@@ -175,7 +175,7 @@ def sweep_to_dict(res: SweepResult) -> dict[str, Any]:
         "runs": [{k: _clean(v) for k, v in dataclasses.asdict(r).items()} for r in res.runs],
         "comparison": [r.to_dict() for r in comparison_table(res)],
         "own_model": _own_model_dict(res.own_model),
-        "own_model_wide": _own_model_dict(res.own_model_wide),
+        "own_model_inf": _own_model_dict(res.own_model_inf),
         "own_init": _own_init_dict(res.own_init),
         "config": dataclasses.asdict(res.config),
     }
@@ -186,7 +186,8 @@ def _own_model_dict(e: Any) -> dict[str, Any] | None:
     if e is None:
         return None
     per_c = ("c", "p_rise", "p_divergent", "eta_lam_final", "spikes")
-    out: dict[str, Any] = {"n": e.n, "runs": e.runs, "batch": e.batch}
+    n = "inf" if np.isinf(e.n) else e.n
+    out: dict[str, Any] = {"n": n, "runs": e.runs, "batch": e.batch}
     return out | {k: [_clean(float(v)) for v in getattr(e, k)] for k in per_c}
 
 

@@ -60,7 +60,7 @@ from catapultlab.validate._budget import (
 )
 from catapultlab.validate._optim import OptimizerConfig
 from catapultlab.validate._own_init import own_init_edges
-from catapultlab.validate._own_model import WIDE_N, is_own_model, own_model_edges
+from catapultlab.validate._own_model import INF_N, is_own_model, own_model_edges
 from catapultlab.validate._train import SHARPNESS, TrainResult
 
 __all__ = [
@@ -225,7 +225,7 @@ class SweepResult:
     c_max: Boundary
     sharpness_reduction: float | None = None
     own_model: Any = field(default=None, repr=False)
-    own_model_wide: Any = field(default=None, repr=False)
+    own_model_inf: Any = field(default=None, repr=False)
     own_init: Any = field(default=None, repr=False)
 
     def _repr_html_(self) -> str:
@@ -480,7 +480,7 @@ def run_sweep(cfg: SweepConfig, progress: bool | None = None) -> SweepResult:
         c_max=_boundary(b_max, lower=True),
         sharpness_reduction=_sharpness_reduction(runs, b_loss),
         own_model=own_model_edges(cfg, data),
-        own_model_wide=own_model_edges(cfg, data, WIDE_N) if is_own_model(cfg) else None,
+        own_model_inf=own_model_edges(cfg, data, INF_N) if is_own_model(cfg) else None,
         own_init=own_init_edges(cfg, data, start.params0, start.loss0, list(runs)),
     )
 
