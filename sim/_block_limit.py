@@ -12,6 +12,15 @@ matrix of the parameters' columns (the mean of the Wishart law divided by ``n``;
 zero) and ``Z`` its Gaussian fluctuation (``sqrt(n) (W / n - I)``: variance 2 on the
 diagonal, 1 off it). With ``Y~ = 0`` the center is a fixed point of every batch's map.
 
+**Kernel regime (the loss rise).** At fixed step and infinite width the outputs move
+linearly with the NTK frozen at the center, on the ``O(1)`` scale where the labels live:
+the deviation ``delta = sqrt(n) (G~ - center)`` starts at ``Z`` (its cross block is the
+Gaussian-process draw of the initial outputs) and follows ``delta' = J_b delta + K_b Y_b``
+(:func:`kernel_losses`). Whether a run's loss rises within its ``steps`` is read there, as
+a finite run's is: under SGD a batch's NTK can exceed the full one, so the loss can rise
+for a few steps with nothing growing, which the rescaled orbit (where labels vanish) never
+sees.
+
 **Linear phase.** Near the center the orbit follows the linearised maps (central
 differences of the printed map: it is a polynomial, the error is ``O(eps^2)``). From
 ``Z`` their product is iterated with renormalisation, so the direction carries the law of
@@ -75,7 +84,8 @@ GROWTH_TOL = 1e-8
 """``gamma`` at or below this is no growth (neutral modes, multiplier 1, read to round-off)."""
 
 _EPS = 1e-5
-"""Central-difference step of the linearisation (relative to the unit direction)."""
+"""Central-difference step of the linearisation: the point moves by this much at most (the
+map is a polynomial, so the error is ``O(_EPS^2)`` relative)."""
 
 
 @dataclass(frozen=True)
@@ -183,21 +193,22 @@ def _linear_step(
     labels = np.zeros((Xb.shape[0], numeric.outputs(center))) if Yb is None else Yb
 
     def apply(x: np.ndarray) -> np.ndarray:
-        plus = numeric.step_once(_unflat(numeric, c + _EPS * x, center), Xb, _EPS * labels,
+        h = _EPS / max(1.0, float(np.linalg.norm(x)), float(np.linalg.norm(labels)))
+        plus = numeric.step_once(_unflat(numeric, c + h * x, center), Xb, h * labels,
                                  eta=eta, n=1.0, **hyper)  # fmt: skip
-        minus = numeric.step_once(_unflat(numeric, c - _EPS * x, center), Xb, -_EPS * labels,
+        minus = numeric.step_once(_unflat(numeric, c - h * x, center), Xb, -h * labels,
                                   eta=eta, n=1.0, **hyper)  # fmt: skip
-        return (_flat(numeric, plus) - _flat(numeric, minus)) / (2 * _EPS)
+        return (_flat(numeric, plus) - _flat(numeric, minus)) / (2 * h)
 
     return apply
 
 
 def _linear_output(numeric: Any, center: dict, X: Any, x: np.ndarray) -> np.ndarray:
     """The outputs' first-order change along ``x`` (exact: the output is linear near it)."""
-    c = _flat(numeric, center)
-    plus = numeric.output(_unflat(numeric, c + _EPS * x, center), X, 1.0)
-    minus = numeric.output(_unflat(numeric, c - _EPS * x, center), X, 1.0)
-    return (np.asarray(plus) - np.asarray(minus)) / (2 * _EPS)
+    c, h = _flat(numeric, center), _EPS / max(1.0, float(np.linalg.norm(x)))
+    plus = numeric.output(_unflat(numeric, c + h * x, center), X, 1.0)
+    minus = numeric.output(_unflat(numeric, c - h * x, center), X, 1.0)
+    return (np.asarray(plus) - np.asarray(minus)) / (2 * h)
 
 
 KERNEL_BOUND = 1e12

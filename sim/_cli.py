@@ -368,10 +368,8 @@ def _sweep_block(
     samples = kw["user"].sizes(kw["inputs"], kw["samples"])[1]
     batches = parse_batches(kw["batch_text"], samples, kw["sampling"])
     check_block_request(choice, None, samples, False, schedule)
-    if grid != "c" or len(ys) != 1 or float("inf") in n:
-        raise CatapultError(
-            "--block sweeps take --c, one --y and finite widths (no --eta or --n inf yet)"
-        )
+    if grid != "c" or len(ys) != 1:
+        raise CatapultError("--block sweeps take --c and one --y (no --eta grid)")
     doc = block_sweep(
         choice, inputs=kw["inputs"], samples=kw["samples"], y=ys[0], data_seed=kw["data_seed"],
         widths=n, c=c, batches=batches, ensemble=kw["ensemble"], steps=kw["steps"],
@@ -633,8 +631,9 @@ def simulate(
     from catapultlab.sim._trajectory import simulate_trajectories, trajectory_to_json
 
     check_simulate_request(
-        c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact
-    )
+        c=c, n=n, steps=steps, ensemble=ensemble, seed=seed, dtype=dtype, exact=exact,
+        infinite=bool(block["block"] or block["batch"] is not None),
+    )  # fmt: skip
     _check_outputs(out, figure, netcdf=False)
     schedule = check_schedule(warmup, schedule_text, steps)
     choice = resolve_model(model, spec_ref, momentum, nesterov, weight_decay)
@@ -717,8 +716,14 @@ def _simulate_block(choice: Any, kw: dict[str, Any], schedule: Any) -> None:
 def _block_summary(doc: dict[str, Any]) -> str:
     lines = []
     for r in doc["runs"]:
-        loss = [v for v in r["loss"] if v is not None]
+        loss = [v for v in r.get("rescaled_loss") or r["loss"] if v is not None]
         state = "diverged" if r["diverged"] else f"loss {loss[0]:.4g} -> {loss[-1]:.4g}"
+        if "growth" in r and not r.get("rescaled_loss"):
+            state = f"lazy (the linear phase does not grow: gamma {r['growth']:.3g} per step)"
+        elif "growth" in r:
+            peak = "" if r["diverged"] else f", peak {max(loss):.4g}"
+            state = (f"grows (gamma {r['growth']:.3g} per step), enters at step "
+                     f"{r['entry_step']}; rescaled orbit {state}{peak}")  # fmt: skip
         lines.append(f"{r['batch']}: {state}, {len(r['spikes'])} spike(s), lam0 {r['lam0']:.4g}")
     return "\n".join(lines)
 

@@ -48,7 +48,12 @@ def block_trajectories(
     batch: Any,
     user: Any = None,
 ) -> dict[str, Any]:
-    """Run ``ensemble`` block-map trajectories; the JSON document of ``simulate --block``."""
+    """Run ``ensemble`` block-map trajectories; the JSON document of ``simulate --block``.
+
+    At ``n = inf`` (the limit law, :mod:`catapultlab.sim._block_limit`) each run's ``loss``
+    is the kernel regime's, and ``rescaled_loss``, ``growth`` and ``entry_step`` describe
+    the rescaled orbit from its entry.
+    """
     from catapultlab.sim._block_run import check_block_memory, run_block
     from catapultlab.theory import StepRule
 
@@ -63,12 +68,14 @@ def block_trajectories(
             numeric, X, Y, n=n, c=c, steps=steps, batch=batch, seed=seed + k, **dict(hyper)
         )
         runs.append(_run_json(r))
+    from catapultlab.sim._limit import width_label
+
     return {
         "model": f"{numeric.name} (block map)",
         "inputs": inputs,
         "samples": samples,
         "outputs": 1,
-        "n": n,
+        "n": width_label(n),
         "c": c,
         "step_rule": rule.label,
         "batch": runs[0]["batch"],
@@ -80,7 +87,7 @@ def _run_json(r: Any) -> dict[str, Any]:
     def clean(values: np.ndarray) -> list[float | None]:
         return [float(v) if np.isfinite(v) else None for v in values]
 
-    return {
+    doc = {
         "eta": r.eta,
         "lam0": r.lam0,
         "batch": r.batch,
@@ -90,6 +97,11 @@ def _run_json(r: Any) -> dict[str, Any]:
         "lam": clean(r.lam),
         "spikes": list(r.spikes),
     }
+    if r.rescaled_losses is not None or np.isfinite(r.growth):  # n = inf: the limit law's
+        rescaled = r.rescaled_losses if r.rescaled_losses is not None else np.zeros(0)
+        doc |= {"growth": float(r.growth), "entry_step": r.entry_step,
+                "rescaled_loss": clean(rescaled)}  # fmt: skip
+    return doc
 
 
 def block_numeric_of(choice: Any) -> Any:
@@ -157,6 +169,7 @@ def block_sweep(
     """``sweep full --block``: per (n, B) the outcome fractions over c and c_loss, c_max."""
     from catapultlab.sim._block_edges import block_edges
     from catapultlab.sim._block_run import check_block_memory
+    from catapultlab.sim._limit import width_label
 
     numeric, hyper = block_numeric_of(choice), choice[2]
     X, Y = block_data(inputs, samples, y, data_seed, user)
@@ -169,11 +182,11 @@ def block_sweep(
                             batch=rule, seed=seed, **dict(hyper))  # fmt: skip
             for i, ci in enumerate(e.c):
                 cells.append(
-                    {"n": n, "batch": e.batch, "c": float(ci)}
+                    {"n": width_label(n), "batch": e.batch, "c": float(ci)}
                     | {k: _finite(getattr(e, k)[i]) for k in PER_C}
                 )
             bounds.append(
-                {"n": n, "batch": e.batch}
+                {"n": width_label(n), "batch": e.batch}
                 | {
                     k: [_finite(v) for v in (b.estimate, b.low, b.high)]
                     for k, b in (("c_loss", e.c_loss), ("c_max", e.c_max))

@@ -94,6 +94,7 @@ def check_simulate_request(
     dtype: object = "float64",
     state_size: int = 8,
     exact: bool = False,
+    infinite: bool = False,
 ) -> None:
     """Refuse a simulate request that is malformed or whose stored record would not fit.
 
@@ -106,12 +107,13 @@ def check_simulate_request(
         dtype: precision.
         state_size: entries of the model's state (the record stores state and loss).
         exact: parameter-space GD (always float64: ``dtype="float32"`` conflicts).
+        infinite: ``n = inf`` is allowed (block maps run their limit law).
     """
     dt = check_dtype(dtype)
     if exact and dt == "float32":
         raise CatapultError("--exact runs parameter-space GD in float64; --dtype float32 conflicts")
     check_positive("c", c)
-    check_width(n)
+    check_width(n, infinite=infinite)
     s = check_steps(steps, dt)
     k = check_int("ensemble size", ensemble, lo=1)
     check_seed(seed)
