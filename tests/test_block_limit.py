@@ -49,7 +49,7 @@ def test_gd_growth_is_the_dominant_multiplier(numeric, d, c):
         assert r.growth <= 1e-8 and not r.rose and r.rescaled_losses is None
         assert r.eta * r.lam[-1] == pytest.approx(c)  # the NTK stays frozen at n = inf
     else:
-        assert r.growth == pytest.approx(expected, abs=1e-7) and r.rose
+        assert r.growth == pytest.approx(expected, abs=1e-6) and r.rose  # forward differences
 
 
 def test_kernel_regime_is_linearised_training_with_the_frozen_ntk(numeric):
@@ -133,7 +133,7 @@ def test_cli_runs_the_limit_law(capsys):
     assert main(["simulate", "full", "--block", "--c", "3", "--json", *args]) == 0
     doc = json.loads(capsys.readouterr().out)
     run = doc["runs"][0]
-    assert doc["n"] == "inf" and run["growth"] == pytest.approx(np.log(2.0), abs=1e-7)
+    assert doc["n"] == "inf" and run["growth"] == pytest.approx(np.log(2.0), abs=1e-6)
     assert run["loss_rose"] and run["rescaled_loss"][0] < 1e-10
     assert main(["sweep", "full", "--block", "--c", "1:5:2", "--ensemble", "2", *args]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -18,10 +18,19 @@ def _run(capsys, *args):
     return doc, {r["key"]: r for r in doc["comparison"]}
 
 
+def test_own_model_runs_default_to_eight_for_the_linear_network_only():
+    from catapultlab.validate import SweepConfig
+    from catapultlab.validate._own_model import own_model_runs
+
+    assert own_model_runs(SweepConfig(act="linear", depth=1)) == 8
+    assert own_model_runs(SweepConfig(act="relu", depth=1)) == 0
+    assert own_model_runs(SweepConfig(act="relu", own_model_runs=3)) == 3
+
+
 def test_linear_network_is_compared_with_its_own_model(capsys):
-    doc, rows = _run(capsys, "--act", "linear", "--depth", "1")
+    doc, rows = _run(capsys, "--act", "linear", "--depth", "1", "--own-model-runs", "6")
     own = doc["own_model"]
-    assert own["runs"] == 8 and own["n"] == 64 and own["batch"] == "full"
+    assert own["runs"] == 6 and own["n"] == 64 and own["batch"] == "full"
     assert len(own["c"]) == len(own["p_divergent"]) == 25
     assert own["p_divergent"][0] == 0 and own["p_divergent"][-1] == 1
     for key in ("validate.c_loss.own_model", "validate.c_max.own_model"):
@@ -35,7 +44,7 @@ def test_linear_network_is_compared_with_its_own_model(capsys):
     )
     assert rows["validate.c_max"]["predicted"] == 4.0 and not rows["validate.c_max"]["agrees"]
     # infinite width: the same model's n = inf law, and eta*lambda_final rows
-    assert doc["own_model_inf"]["n"] == "inf" and doc["own_model_inf"]["runs"] == 8
+    assert doc["own_model_inf"]["n"] == "inf" and doc["own_model_inf"]["runs"] == 6
     for tag in ("own_model", "own_model_inf"):
         final = rows[f"validate.eta_lam_final.{tag}"]
         catapults = [r for r in doc["runs"] if r["phase"] == "catapult"]
