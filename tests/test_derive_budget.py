@@ -52,3 +52,24 @@ def test_a_bad_budget_is_one_line(monkeypatch, value):
     monkeypatch.setenv("CATAPULTLAB_DERIVE_BUDGET", value)
     with pytest.raises(CatapultError, match="CATAPULTLAB_DERIVE_BUDGET"):
         derive_budget_s()
+
+
+def test_the_alarm_defers_inside_a_gc_callback():
+    """An exception raised in a gc callback is only printed, so the alarm waits for the next."""
+    import gc
+    import sys
+
+    from catapultlab.theory._budget import _in_gc_callback
+
+    seen = []
+
+    def callback(phase, info):
+        seen.append(_in_gc_callback(sys._getframe()))
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+    assert seen and all(seen)
+    assert not _in_gc_callback(sys._getframe())

@@ -78,6 +78,7 @@ def _own_init_reproduces_the_network(doc, rows):
     assert abs(final["measured"] - final["predicted"]) < 1e-4 * final["measured"]
 
 
+@pytest.mark.slow  # the shared batches are checked step by step in test_validate_linear_map
 def test_sgd_network_is_its_own_init_map_with_the_same_batches(capsys):
     """Under SGD the map fed the network's batch sequence reproduces its run (issue 22)."""
     doc, rows = _run(capsys, "--act", "linear", "--depth", "1", "--batch", "16",
