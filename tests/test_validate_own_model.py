@@ -28,9 +28,9 @@ def test_own_model_runs_default_to_eight_for_the_linear_network_only():
 
 
 def test_linear_network_is_compared_with_its_own_model(capsys):
-    doc, rows = _run(capsys, "--act", "linear", "--depth", "1", "--own-model-runs", "6")
+    doc, rows = _run(capsys, "--act", "linear", "--depth", "1", "--own-model-runs", "4")
     own = doc["own_model"]
-    assert own["runs"] == 6 and own["n"] == 64 and own["batch"] == "full"
+    assert own["runs"] == 4 and own["n"] == 64 and own["batch"] == "full"
     assert len(own["c"]) == len(own["p_divergent"]) == 25
     assert own["p_divergent"][0] == 0 and own["p_divergent"][-1] == 1
     for key in ("validate.c_loss.own_model", "validate.c_max.own_model"):
@@ -44,7 +44,7 @@ def test_linear_network_is_compared_with_its_own_model(capsys):
     )
     assert rows["validate.c_max"]["predicted"] == 4.0 and not rows["validate.c_max"]["agrees"]
     # infinite width: the same model's n = inf law, and eta*lambda_final rows
-    assert doc["own_model_inf"]["n"] == "inf" and doc["own_model_inf"]["runs"] == 6
+    assert doc["own_model_inf"]["n"] == "inf" and doc["own_model_inf"]["runs"] == 4
     for tag in ("own_model", "own_model_inf"):
         final = rows[f"validate.eta_lam_final.{tag}"]
         catapults = [r for r in doc["runs"] if r["phase"] == "catapult"]

@@ -100,10 +100,12 @@ def _row(key: str, words: str, b: Any, e: Any, which: str, what: str) -> Compari
     se_net = None if b.uncertainty is None else b.uncertainty / np.sqrt(12.0)
     se_map = pred.se if np.isfinite(pred.se) else None
     parts = [s for s in (se_net, se_map, spread if np.isfinite(spread) else None) if s]
+    # at n = inf the init's fluctuation vanishes: the law's draws differ in their entry only
+    who = "the limit law's draws (entry phase)" if np.isinf(e.n) else "single inits' edges"
     spread_words = (
-        f"single inits' edges spread with s.d. {spread:.3g}"
+        f"{who} spread with s.d. {spread:.3g}"
         if np.isfinite(spread)
-        else "fewer than two inits bracket their own edge"
+        else "fewer than two draws bracket their own edge"
     )
     return Comparison.make(
         key,
