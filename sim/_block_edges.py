@@ -26,6 +26,7 @@ import numpy as np
 from catapultlab.batches import BatchRule
 from catapultlab.phases import StopRule
 from catapultlab.records import short_repr
+from catapultlab.sim._block_limit import GROWTH_TOL
 from catapultlab.sim._block_run import run_block
 from catapultlab.stats import Boundary, boundary
 
@@ -51,6 +52,11 @@ class BlockEdges:
         run_c_loss: ``(runs,)`` each init's own loss-rise edge (NaN where its runs do not
             bracket one on the grid).
         run_c_max: ``(runs,)`` each init's own divergence edge.
+        growth: at ``n = inf``, the median log growth per step of the linear phase, per
+            ``c`` (NaN at finite ``n``).
+        c_grow: at ``n = inf``, where half the runs' linear phase grows: the catapult edge
+            of the limit (``2`` under GD; under SGD it can lie far above ``c_loss``, whose
+            rise may be a batch's transient); ``None`` at finite ``n``.
     """
 
     __repr__ = short_repr
@@ -68,6 +74,8 @@ class BlockEdges:
     c_max: Boundary
     run_c_loss: np.ndarray
     run_c_max: np.ndarray
+    growth: np.ndarray
+    c_grow: Boundary | None
 
     def init_spread(self, which: str) -> float:
         """The s.d. of single inits' edges (``which``: ``"c_loss"`` or ``"c_max"``).
@@ -122,6 +130,7 @@ def block_edges(
     diverged = np.zeros_like(rose)
     final = np.full(rose.shape, np.nan)
     spikes = np.zeros(rose.shape)
+    growth = np.full(rose.shape, np.nan)
     for i, ci in enumerate(c):
         for k in range(runs):
             run = run_block(
@@ -129,7 +138,7 @@ def block_edges(
                 lam_every=0, spike_details=False, stop=stop, **hyper,
             )  # fmt: skip
             rose[i, k], diverged[i, k] = run.rose, run.diverged
-            spikes[i, k] = len(run.spikes)
+            spikes[i, k], growth[i, k] = len(run.spikes), run.growth
             if not run.diverged:
                 final[i, k] = run.eta * run.lam[-1]
     with np.errstate(all="ignore"):
@@ -152,4 +161,6 @@ def block_edges(
         c_max=boundary(c, diverged, seed=seed),
         run_c_loss=single_run_edges(c, rose | diverged),
         run_c_max=single_run_edges(c, diverged),
+        growth=np.median(growth, axis=1),
+        c_grow=boundary(c, growth > GROWTH_TOL, seed=seed) if np.isinf(n) else None,
     )

@@ -2,7 +2,8 @@
 
 The JSON document of :func:`catapultlab.sim._cli_block.block_sweep` as a netCDF dataset over
 ``(n, batch, c)`` (fractions, median ``eta lambda_final``, spikes per run) and ``(n, batch)``
-(``c_loss`` and ``c_max`` with their 95 % bootstrap intervals), with the config as an
+(``c_loss`` and ``c_max`` with their 95 % bootstrap intervals; with ``n = inf``, ``growth``
+per ``c`` and the limit's catapult edge ``c_grow``), with the config as an
 attribute; the ``batch`` coordinate is the batch size (``m`` for full-batch GD) and the
 attribute ``batch_labels`` names each with its sampling rule; and a figure of the fractions against ``c``, one panel per width, one colour per
 batch size, the boundaries marked.
@@ -20,7 +21,7 @@ from catapultlab.io import PlainDataset, Variable
 
 __all__ = ["block_sweep_dataset", "block_sweep_figure"]
 
-PER_C = ("p_rise", "p_divergent", "eta_lam_final", "spikes")
+PER_C = ("p_rise", "p_divergent", "eta_lam_final", "spikes", "growth")
 """The per-c columns of a block sweep (JSON cells and netCDF variables)."""
 
 
@@ -46,9 +47,14 @@ def block_sweep_dataset(doc: dict[str, Any]) -> PlainDataset:
         values = np.array([[[_num(where[n, b, c][k]) for c in cs] for b in batches] for n in ns])
         data[k] = Variable(("n", "batch", "c"), values, {})
     bounds = {(float(r["n"]), r["batch"]): r for r in doc["boundaries"]}
-    for name in ("c_loss", "c_max"):
+    names = ("c_loss", "c_max") + (
+        ("c_grow",) if any("c_grow" in r for r in doc["boundaries"]) else ()
+    )
+    for name in names:  # c_grow: n = inf rows only (NaN at finite widths)
         for i, suffix in enumerate(("", "_lo", "_hi")):
-            values = np.array([[_num(bounds[n, b][name][i]) for b in batches] for n in ns])
+            values = np.array(
+                [[_num(bounds[n, b].get(name, [None] * 3)[i]) for b in batches] for n in ns]
+            )
             data[name + suffix] = Variable(("n", "batch"), values, {})
     coords = {
         "n": Variable(("n",), np.array(ns), {}),

@@ -185,12 +185,11 @@ def block_sweep(
                     {"n": width_label(n), "batch": e.batch, "c": float(ci)}
                     | {k: _finite(getattr(e, k)[i]) for k in PER_C}
                 )
+            edges = [("c_loss", e.c_loss), ("c_max", e.c_max)]
+            edges += [] if e.c_grow is None else [("c_grow", e.c_grow)]
             bounds.append(
                 {"n": width_label(n), "batch": e.batch}
-                | {
-                    k: [_finite(v) for v in (b.estimate, b.low, b.high)]
-                    for k, b in (("c_loss", e.c_loss), ("c_max", e.c_max))
-                }  # fmt: skip
+                | {k: [_finite(v) for v in (b.estimate, b.low, b.high)] for k, b in edges}
             )
     return {
         "model": f"{numeric.name} (block map)",

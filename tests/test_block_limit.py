@@ -135,6 +135,11 @@ def test_cli_runs_the_limit_law(capsys):
     run = doc["runs"][0]
     assert doc["n"] == "inf" and run["growth"] == pytest.approx(np.log(2.0), abs=1e-6)
     assert run["loss_rose"] and run["rescaled_loss"][0] < 1e-10
-    assert main(["sweep", "full", "--block", "--c", "1:5:2", "--ensemble", "2", *args]) == 0
+    assert main(["sweep", "full", "--block", "--c", "1:5:1", "--ensemble", "2", *args]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {b["n"] for b in doc["boundaries"]} == {"inf"}
+    for cell in doc["cells"]:  # GD: the limit's growth is log|1 - c| past c = 2, none below
+        expected = np.log(abs(1 - cell["c"])) if cell["c"] > 2 else 0.0
+        assert cell["growth"] == pytest.approx(expected, abs=1e-6)
+    lo, hi = doc["boundaries"][0]["c_grow"][1:]
+    assert lo <= 2.0 <= hi
