@@ -274,8 +274,24 @@ def _batch_rows(X: np.ndarray, batch: Any, seed: int, step: int) -> np.ndarray:
     return X if batch is None else X[batch.indices(X.shape[0], seed=seed, step=step)]
 
 
-def _walk(numeric, center, X, eta, batch, seed, x, steps, hyper, settle, first=0):  # noqa: ANN001, ANN202
-    """Renormalised linear steps from counter ``first``: log growths and the last direction."""
+def _walk(
+    numeric: Any,
+    center: dict[str, Any],
+    X: np.ndarray,
+    eta: float,
+    batch: Any,
+    seed: int,
+    x: np.ndarray,
+    steps: int,
+    hyper: dict[str, float],
+    settle: bool,
+    first: int = 0,
+) -> tuple[list[float], np.ndarray | None]:
+    """Renormalised linear steps from counter ``first``: log growths and the last direction.
+
+    ``settle`` (GD) stops once the direction moves less than :data:`SETTLED` in one step;
+    the direction is ``None`` where the map sent it to zero or past the floats.
+    """
     logs, last = [], x
     for t in range(first, first + steps):
         y = _linear_step(numeric, center, _batch_rows(X, batch, seed, t), eta, hyper)(x)

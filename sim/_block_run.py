@@ -309,7 +309,19 @@ def run_block(
     )
 
 
-def _limit_run(numeric, X, Y, c, steps, batch, seed, init, stop, lam_every, hyper):  # noqa: ANN001, ANN202
+def _limit_run(
+    numeric: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    c: float,
+    steps: int,
+    batch: BatchRule | None,
+    seed: int,
+    init: dict[str, Any] | None,
+    stop: StopRule,
+    lam_every: int,
+    hyper: dict[str, float],
+) -> BlockRun:
     """``n = inf``: the limit orbit (:mod:`catapultlab.sim._block_limit`); labels vanish."""
     from catapultlab import CatapultError
     from catapultlab.sim._block_limit import check_block_limit, run_block_limit
