@@ -178,3 +178,16 @@ def test_scalar_dynamics_of_a_sum_of_inner_products_has_no_reach_bound() -> None
     d = scalar_dynamics(derive(load_spec(f"{Path(__file__).parent}/golden/spec_uvw.py:uvw")))
     assert d is not None and d.reachable is None and d.period_two is None
     assert d.neutral == 1 and len(d.multipliers) == 2
+
+
+def test_scalar_dynamics_come_back_from_the_disk_cache():
+    """The closed forms are solved once per model content and code version, then read back."""
+    from catapultlab.cache import cache_folder
+    from catapultlab.theory import _cycles, scalar_dynamics, uv_model
+
+    first = scalar_dynamics(uv_model())
+    _cycles._DYNAMICS.clear()
+    again = scalar_dynamics(uv_model())
+    assert again == first and again is not first
+    assert again.period_four == first.period_four and len(again.cycles) == len(first.cycles)
+    assert any(cache_folder("dynamics").glob("*.pkl"))

@@ -164,6 +164,40 @@ def scalar_dynamics(model: Any) -> ScalarDynamics | None:
     """
     if model.scalar is None or model.scaling is None or not model.scaling.exists:
         return None
+    return _cached_dynamics(model)
+
+
+_DYNAMICS: dict[str, Any] = {}
+"""Scalar dynamics solved in this process, by cache key."""
+
+
+def _cached_dynamics(model: Any) -> ScalarDynamics | None:
+    """:func:`_solve_dynamics` through memory and the on-disk cache (``dynamics/<key>.pkl``).
+
+    The key is the model's content key and :func:`catapultlab.cache.code_version`, as for
+    derived models; ``CATAPULTLAB_NO_MODEL_CACHE=1`` solves every time.
+    """
+    import hashlib
+    import os
+    import pickle
+
+    from catapultlab.cache import NO_CACHE_ENV, code_version, read_entry, write_entry
+
+    if not model.key or os.environ.get(NO_CACHE_ENV):
+        return _solve_dynamics(model)
+    key = hashlib.sha256(f"{code_version()}:{model.key}".encode()).hexdigest()[:24]
+    if key not in _DYNAMICS:
+        payload = read_entry("dynamics", f"{key}.pkl")
+        try:
+            (_DYNAMICS[key],) = pickle.loads(payload)  # a one-tuple: None is a result too
+        except Exception:  # noqa: BLE001 - missing or unreadable: solved again
+            _DYNAMICS[key] = _solve_dynamics(model)
+            write_entry("dynamics", f"{key}.pkl", pickle.dumps((_DYNAMICS[key],)))
+    return _DYNAMICS[key]
+
+
+def _solve_dynamics(model: Any) -> ScalarDynamics | None:
+    """The SymPy work of :func:`scalar_dynamics` (fixed points, 2-cycles, their flips)."""
     found = _normalised(model)
     if found is None:
         return None
