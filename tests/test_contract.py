@@ -23,7 +23,13 @@ from commands import COMMANDS  # noqa: E402
 ROOT = GOLDEN.parent.parent
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+SLOW = {"derive_full_json"}
+"""Goldens run with -m slow (derive full at d = m = 1: the 2 x 2 golden covers the path)."""
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(COMMANDS)]
+)
 def test_output_is_unchanged(name, capsys, tmp_path, monkeypatch):
     argv, kind = COMMANDS[name]
     monkeypatch.chdir(ROOT)

@@ -82,7 +82,10 @@ def test_map_under_schedule_equals_parameter_space_steps(uv, schedule):
     assert np.abs(const.states[5, :, 0] - pr.states[5, :, 0]).max() > 1e-3
 
 
-@pytest.mark.parametrize("schedule", [Schedule("warmup", 8), Schedule("cosine", 200)])
+@pytest.mark.parametrize(
+    "schedule",
+    [Schedule("warmup", 8), pytest.param(Schedule("cosine", 200), marks=pytest.mark.slow)],
+)  # one code path (a factor per step); the cosine case's two cold compiles run with -m slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_kernel_under_schedule_equals_pure_path(uv, schedule, dtype):
     n = 1000

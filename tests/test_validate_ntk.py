@@ -21,7 +21,9 @@ def _nets():
     }
 
 
-@pytest.mark.parametrize("name", list(_nets()))
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "resnet" else n for n in _nets()]
+)  # the matvec is one code path for every apply; resnet's compile runs with -m slow
 def test_matrix_free_matches_explicit(name):
     with precision("float64") as dt:
         net = _nets()[name]()

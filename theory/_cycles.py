@@ -175,7 +175,9 @@ def _cached_dynamics(model: Any) -> ScalarDynamics | None:
     """:func:`_solve_dynamics` through memory and the on-disk cache (``dynamics/<key>.pkl``).
 
     The key is the model's content key and :func:`catapultlab.cache.code_version`, as for
-    derived models; ``CATAPULTLAB_NO_MODEL_CACHE=1`` solves every time.
+    derived models; ``CATAPULTLAB_NO_MODEL_CACHE=1`` solves every time. A fresh solution is
+    returned as stored (through a pickle round trip: SymPy rebuilds ``9*(x - 5)`` as
+    ``9*x - 45``), so what is printed never depends on whether the cache was warm.
     """
     import hashlib
     import os
@@ -184,15 +186,16 @@ def _cached_dynamics(model: Any) -> ScalarDynamics | None:
     from catapultlab.cache import NO_CACHE_ENV, code_version, read_entry, write_entry
 
     if not model.key or os.environ.get(NO_CACHE_ENV):
-        return _solve_dynamics(model)
+        return pickle.loads(pickle.dumps(_solve_dynamics(model)))
     key = hashlib.sha256(f"{code_version()}:{model.key}".encode()).hexdigest()[:24]
     if key not in _DYNAMICS:
         payload = read_entry("dynamics", f"{key}.pkl")
         try:
             (_DYNAMICS[key],) = pickle.loads(payload)  # a one-tuple: None is a result too
         except Exception:  # noqa: BLE001 - missing or unreadable: solved again
-            _DYNAMICS[key] = _solve_dynamics(model)
-            write_entry("dynamics", f"{key}.pkl", pickle.dumps((_DYNAMICS[key],)))
+            payload = pickle.dumps((_solve_dynamics(model),))
+            write_entry("dynamics", f"{key}.pkl", payload)
+            (_DYNAMICS[key],) = pickle.loads(payload)
     return _DYNAMICS[key]
 
 
