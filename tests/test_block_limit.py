@@ -143,3 +143,17 @@ def test_cli_runs_the_limit_law(capsys):
         assert cell["growth"] == pytest.approx(expected, abs=1e-6)
     lo, hi = doc["boundaries"][0]["c_grow"][1:]
     assert lo <= 2.0 <= hi
+
+
+@pytest.mark.slow
+def test_heavy_ball_limit_law_is_the_large_width_limit():
+    """Heavy ball (beta = 0.5): growth from the linear edge 2 (1 + beta) = 3, CIs meet n = 1e8."""
+    from catapultlab.theory import StepRule
+
+    heavy = full_block_map(StepRule("momentum")).numeric()
+    X, Y = _data(16, 4, 2)
+    c = np.linspace(1.0, 9.0, 17)
+    limit = block_edges(heavy, X, Y, n=np.inf, c=c, runs=4, steps=300, beta=0.5)
+    wide = block_edges(heavy, X, Y, n=1e8, c=c, runs=4, steps=300, beta=0.5)
+    assert _overlap(limit.c_loss, wide.c_loss) and _overlap(limit.c_max, wide.c_max)
+    assert np.all(limit.growth[c <= 3.0] <= 1e-8) and np.all(limit.growth[c > 3.0] > 0)
