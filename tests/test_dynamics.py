@@ -180,14 +180,38 @@ def test_scalar_dynamics_of_a_sum_of_inner_products_has_no_reach_bound() -> None
     assert d.neutral == 1 and len(d.multipliers) == 2
 
 
-def test_scalar_dynamics_come_back_from_the_disk_cache():
-    """The closed forms are solved once per model content and code version, then read back."""
-    from catapultlab.cache import cache_folder
-    from catapultlab.theory import _cycles, scalar_dynamics, uv_model
+def test_scalar_dynamics_come_back_from_the_disk_cache(monkeypatch, tmp_path):
+    """Solved once per model content and code version, then read back from disk; a fresh
+    solution is returned as stored, so printed forms never depend on the cache."""
+    import uuid
+    from types import SimpleNamespace
 
-    first = scalar_dynamics(uv_model())
-    _cycles._DYNAMICS.clear()
-    again = scalar_dynamics(uv_model())
-    assert again == first and again is not first
-    assert again.period_four == first.period_four and len(again.cycles) == len(first.cycles)
-    assert any(cache_folder("dynamics").glob("*.pkl"))
+    import sympy as sp
+
+    from catapultlab.cache import cache_folder
+    from catapultlab.theory import _cycles
+
+    x = sp.Symbol("x")
+    factored = sp.Mul(9, x - 5, evaluate=False)  # SymPy rebuilds it as 9*x - 45
+    solved = []
+    monkeypatch.setattr(_cycles, "_solve_dynamics", lambda m: solved.append(m) or (factored,))
+    model = SimpleNamespace(key=f"test-{uuid.uuid4().hex}")
+    from catapultlab.cache import cache_root
+
+    monkeypatch.setenv("CATAPULTLAB_CACHE_DIR", str(tmp_path))
+    cache_root.cache_clear()  # the root is resolved once per process
+    monkeypatch.setattr(_cycles, "_DYNAMICS", {})
+    monkeypatch.setenv("CATAPULTLAB_NO_MODEL_CACHE", "1")
+    fresh = _cycles._cached_dynamics(model)
+    monkeypatch.delenv("CATAPULTLAB_NO_MODEL_CACHE")
+    first = _cycles._cached_dynamics(model)
+    _cycles._DYNAMICS.clear()  # this test's own dict (monkeypatched above)
+    again = _cycles._cached_dynamics(model)
+    assert len(solved) == 2  # the uncached call and the first cached one; then the disk
+    assert str(fresh[0]) == str(first[0]) == str(again[0]) == "9*x - 45"
+    try:
+        assert len(list(cache_folder("dynamics").glob("*.pkl"))) == 1
+        assert cache_folder("dynamics").parent == tmp_path
+    finally:
+        monkeypatch.undo()
+        cache_root.cache_clear()
