@@ -105,6 +105,7 @@ def test_a_part_from_another_cell_is_recomputed_not_merged(cfg, fresh, tmp_path,
     xr.testing.assert_identical(fresh, again)
 
 
+@pytest.mark.slow  # a second kernel's cold compile; the other identity checks stay
 def test_a_part_of_another_kernel_is_recomputed(cfg, fresh, tmp_path, capsys, monkeypatch):
     import catapultlab.sim._kernel as kernel
 

@@ -86,7 +86,7 @@ def test_map_under_schedule_equals_parameter_space_steps(uv, schedule):
     "schedule",
     [Schedule("warmup", 8), pytest.param(Schedule("cosine", 200), marks=pytest.mark.slow)],
 )  # one code path (a factor per step); the cosine case's two cold compiles run with -m slow
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", ["float64", pytest.param("float32", marks=pytest.mark.slow)])
 def test_kernel_under_schedule_equals_pure_path(uv, schedule, dtype):
     n = 1000
     rng = np.random.default_rng(5)
