@@ -23,8 +23,9 @@ from commands import COMMANDS  # noqa: E402
 ROOT = GOLDEN.parent.parent
 
 
-SLOW = {"derive_full_json"}
-"""Goldens run with -m slow (derive full at d = m = 1: the 2 x 2 golden covers the path)."""
+SLOW = {"derive_full_json", "derive_uv_decay_json"}
+"""Goldens run with -m slow: derive full at d = m = 1 (the 2 x 2 golden covers the path) and
+uv under weight decay (its edges are checked in test_theory_derive; the golden pins the text)."""
 
 
 @pytest.mark.parametrize(
