@@ -53,6 +53,7 @@ import numpy as np
 
 from catapultlab import CatapultError
 from catapultlab.records import short_repr
+from catapultlab.sim._block_run import batch_rows, gram_blocks, parameter_columns
 from catapultlab.sim._limit import ENTRY_AMPLITUDE
 
 _STREAM_TAG = 0x626C6B  # "blk": the limit draws' streams differ from the Wishart draws'
@@ -101,7 +102,6 @@ class LimitEntry:
         state: the rescaled blocks at the entry (``None`` when nothing grows).
         step: the batch counter of the entry (the next step uses batch ``step``).
         growth: ``gamma``, the mean log growth per step over the window.
-        grows: ``gamma >`` :data:`GROWTH_TOL`.
     """
 
     __repr__ = short_repr
@@ -109,41 +109,23 @@ class LimitEntry:
     state: dict[str, Any] | None
     step: int
     growth: float
-    grows: bool
 
-
-def _columns(numeric: Any, d: int, k: int) -> dict[str, slice]:
-    """Each parameter's columns in the side-by-side matrix ``[U V ...]`` (velocities: none)."""
-    cols, where, p = {"d": d, "k": k}, {}, 0
-    for name, kind in numeric.factors:
-        if not name.startswith("vel_"):
-            where[name] = slice(p, p + cols[kind])
-            p += cols[kind]
-    return where
-
-
-def _blocks_of(numeric: Any, gram: np.ndarray, d: int, k: int) -> dict[str, Any]:
-    """The blocks of a parameters' Gram matrix (velocity blocks zero)."""
-    where, cols, kind = _columns(numeric, d, k), {"d": d, "k": k}, dict(numeric.factors)
-    return {
-        name: gram[where[a], where[b]]
-        if a in where and b in where
-        else np.zeros((cols[kind[a]], cols[kind[b]]))
-        for name, a, b in numeric.pairs
-    }
+    @property
+    def grows(self) -> bool:
+        """``gamma >`` :data:`GROWTH_TOL`: the orbit entered (it has a state)."""
+        return self.state is not None
 
 
 def block_center(numeric: Any, d: int, k: int) -> dict[str, Any]:
     """The rescaled init's center: identity Gram matrix of the parameters, velocities zero."""
-    p = sum(s.stop - s.start for s in _columns(numeric, d, k).values())
-    return _blocks_of(numeric, np.eye(p), d, k)
+    return gram_blocks(numeric, np.eye(parameter_columns(numeric, d, k)), d, k)
 
 
 def block_fluctuation(numeric: Any, d: int, k: int, rng: np.random.Generator) -> dict[str, Any]:
     """A draw of ``Z = lim sqrt(n) (W / n - I)``, ``W`` Wishart: symmetric Gaussian."""
-    p = sum(s.stop - s.start for s in _columns(numeric, d, k).values())
+    p = parameter_columns(numeric, d, k)
     a = rng.standard_normal((p, p))
-    return _blocks_of(numeric, (a + a.T) / np.sqrt(2.0), d, k)
+    return gram_blocks(numeric, (a + a.T) / np.sqrt(2.0), d, k)
 
 
 def _flat(numeric: Any, state: dict[str, Any]) -> np.ndarray:
@@ -261,17 +243,12 @@ def kernel_losses(
 
     x, out = z, [loss(z)]
     for t in range(int(steps)):
-        idx = None if batch is None else batch.indices(m, seed=seed, step=t)
-        Xb, Yb = (X, Y) if idx is None else (X[idx], Y[idx])
+        Xb, Yb = batch_rows(batch, seed, t, X, Y)
         x = _linear_step(numeric, center, Xb, eta, hyper, Yb)(x)
         out.append(loss(x))
         if not out[-1] <= KERNEL_BOUND * out[0]:
             break
     return np.asarray(out)
-
-
-def _batch_rows(X: np.ndarray, batch: Any, seed: int, step: int) -> np.ndarray:
-    return X if batch is None else X[batch.indices(X.shape[0], seed=seed, step=step)]
 
 
 def _walk(
@@ -294,7 +271,8 @@ def _walk(
     """
     logs, last = [], x
     for t in range(first, first + steps):
-        y = _linear_step(numeric, center, _batch_rows(X, batch, seed, t), eta, hyper)(x)
+        (Xb,) = batch_rows(batch, seed, t, X)
+        y = _linear_step(numeric, center, Xb, eta, hyper)(x)
         size = float(np.linalg.norm(y))
         if not (np.isfinite(size) and size > 0):
             return logs, None
@@ -347,26 +325,26 @@ def limit_entry(
     if batch is None:  # GD on small blocks: the dominant multiplier first (a lazy run: no walk)
         growth = float(np.log(dominant_multiplier(numeric, center, X, eta, hyper, z.size)))
         if growth <= GROWTH_TOL:
-            return LimitEntry(None, 0, growth, False)
+            return LimitEntry(None, 0, growth)
     logs, x = _walk(*walk, z / np.linalg.norm(z), BURN_IN, hyper, batch is None)
     if x is None:
-        return LimitEntry(None, 0, float("nan"), False)
+        return LimitEntry(None, 0, float("nan"))
     if batch is None and len(logs) < BURN_IN:  # settled
         growth = float(logs[-1])
         if not growth > GROWTH_TOL:
-            return LimitEntry(None, len(logs), growth, False)
+            return LimitEntry(None, len(logs), growth)
         amplitude = ENTRY_AMPLITUDE * np.exp(rng.uniform() * growth)
-        return LimitEntry(_enter(numeric, center, x, amplitude), len(logs), growth, True)
+        return LimitEntry(_enter(numeric, center, x, amplitude), len(logs), growth)
     window, x_end = _walk(*walk, x, WINDOW, hyper, False, BURN_IN)
     growth = float(np.mean(window)) if x_end is not None else float("nan")
     if not growth > GROWTH_TOL:
-        return LimitEntry(None, BURN_IN + len(window), growth, False)
+        return LimitEntry(None, BURN_IN + len(window), growth)
     level_steps = np.maximum.accumulate(np.cumsum(window))
     level = rng.uniform() * level_steps[-1]
     entry = int(np.searchsorted(level_steps, level))  # first t with M_t >= level
     _, x = _walk(*walk, x, entry + 1, hyper, False, BURN_IN)  # replay: counter-based batches
     amplitude = ENTRY_AMPLITUDE * np.exp(level_steps[entry] - level)
-    return LimitEntry(_enter(numeric, center, x, amplitude), BURN_IN + entry + 1, growth, True)
+    return LimitEntry(_enter(numeric, center, x, amplitude), BURN_IN + entry + 1, growth)
 
 
 def run_block_limit(

@@ -110,25 +110,47 @@ def block_init(
     """
     from scipy.stats import wishart
 
-    cols = {"d": d, "k": outputs}
-    kind = dict(numeric.factors)
-    where, p = {}, 0
-    for name, factor_kind in numeric.factors:  # parameters, in order; velocities start at 0
-        if not name.startswith("vel_"):
-            where[name] = slice(p, p + cols[factor_kind])
-            p += cols[factor_kind]
+    p = parameter_columns(numeric, d, outputs)
     if n >= p:
         gram = wishart(df=int(n), scale=np.eye(p)).rvs(random_state=rng).reshape(p, p)
     else:
         W = rng.standard_normal((int(n), p))
         gram = W.T @ W
-    state = {}
-    for name, a, b in numeric.pairs:
-        if a in where and b in where:
-            state[name] = gram[where[a], where[b]]
-        else:
-            state[name] = np.zeros((cols[kind[a]], cols[kind[b]]))
-    return state
+    return gram_blocks(numeric, gram, d, outputs)
+
+
+def _columns(numeric: Any, d: int, k: int) -> dict[str, slice]:
+    """Each parameter's columns in the side-by-side matrix ``[U V ...]`` (velocities: none)."""
+    cols, where, p = {"d": d, "k": k}, {}, 0
+    for name, kind in numeric.factors:
+        if not name.startswith("vel_"):
+            where[name] = slice(p, p + cols[kind])
+            p += cols[kind]
+    return where
+
+
+def parameter_columns(numeric: Any, d: int, k: int) -> int:
+    """How many columns the parameters have side by side (``d + k`` for the full model)."""
+    return sum(s.stop - s.start for s in _columns(numeric, d, k).values())
+
+
+def gram_blocks(numeric: Any, gram: np.ndarray, d: int, k: int) -> dict[str, Any]:
+    """The blocks of the parameters' side-by-side Gram matrix (velocity blocks zero)."""
+    where, cols, kind = _columns(numeric, d, k), {"d": d, "k": k}, dict(numeric.factors)
+    return {
+        name: gram[where[a], where[b]]
+        if a in where and b in where
+        else np.zeros((cols[kind[a]], cols[kind[b]]))
+        for name, a, b in numeric.pairs
+    }
+
+
+def batch_rows(batch: BatchRule | None, seed: int, step: int, *arrays: Any) -> tuple[Any, ...]:
+    """The rows of step ``step``'s batch of each array (all rows for full-batch GD)."""
+    if batch is None:
+        return arrays
+    idx = batch.indices(arrays[0].shape[0], seed=int(seed), step=step)
+    return tuple(a[idx] for a in arrays)
 
 
 def top_ntk_pairs(numeric: Any, state: dict[str, Any], X: Any, n: float, k: int = 1) -> Any:
@@ -211,10 +233,7 @@ def _iterate(
     if 0 in keep:
         kept[0] = state
     for t in range(int(steps)):
-        idx = None
-        if batch is not None:
-            idx = batch.indices(X.shape[0], seed=int(seed), step=first_step + t)
-        Xb, Yb = (X, Y) if idx is None else (X[idx], Y[idx])
+        Xb, Yb = batch_rows(batch, seed, first_step + t, X, Y)
         new = numeric.step_once(state, Xb, Yb, eta=eta, n=n, **hyper)
         losses.append(numeric.loss(new, X, Y, n))
         if not losses[-1] <= bound:
