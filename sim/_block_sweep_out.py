@@ -36,6 +36,16 @@ def _size(label: str, doc: dict[str, Any]) -> int:
     return int(label.split(",")[0].removeprefix("B="))
 
 
+def _width_title(n: float) -> str:
+    r"""A panel's width as mathtext (``$n = \infty$`` for the limit law).
+
+    Example:
+        >>> _width_title(64.0), _width_title(float("inf"))
+        ('$n = 64$', '$n = \\infty$')
+    """
+    return r"$n = \infty$" if np.isinf(n) else f"$n = {n:g}$"
+
+
 def block_sweep_dataset(doc: dict[str, Any]) -> PlainDataset:
     """The netCDF dataset of a block sweep's JSON document (module docstring)."""
     ns = sorted({float(c["n"]) for c in doc["cells"]})
@@ -101,6 +111,6 @@ def block_sweep_figure(
         a.plot([], [], "k-", label="diverged")
         a.plot([], [], "k--", label="loss rose")
         a.plot([], [], "k:", lw=0.6, label=r"$c_\max$ (50 % diverge)")
-        a.set(xlabel=r"$c = \eta\lambda_0$", ylabel="fraction of runs", title=f"$n = {n:g}$")
+        a.set(xlabel=r"$c = \eta\lambda_0$", ylabel="fraction of runs", title=_width_title(n))
         a.legend()
     return plotting.finish(fig, made=ax is None, path=path, dpi=dpi)
